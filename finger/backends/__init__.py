@@ -1,0 +1,1 @@
+"""Backends: implementations of L{finger.interfaces.IFingerService}."""

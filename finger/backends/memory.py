@@ -1,0 +1,44 @@
+"""The memory backend: a settable in-memory store."""
+
+from collections.abc import Iterable, Mapping
+
+from twisted.application import service
+from twisted.internet import defer
+from zope.interface import implementer
+
+from finger.interfaces import (
+    IFingerService,
+    IFingerSetterService,
+    StoreError,
+    UserNotFound,
+)
+from finger.users import userNameProblem
+
+
+@implementer(IFingerService, IFingerSetterService)
+class MemoryFingerService(service.Service):
+    """Statuses kept in a dict; lost when the process ends."""
+
+    def __init__(self, users: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        self._users: dict[str, str] = dict(users)
+        self._sortedNames: tuple[str, ...] | None = None
+
+    def getUser(self, name: str) -> defer.Deferred:
+        try:
+            return defer.succeed(self._users[name])
+        except KeyError:
+            return defer.fail(UserNotFound(name))
+
+    def getUsers(self) -> defer.Deferred:
+        if self._sortedNames is None:
+            self._sortedNames = tuple(sorted(self._users))
+        return defer.succeed(self._sortedNames)
+
+    def setUser(self, name: str, status: str) -> defer.Deferred:
+        problem = userNameProblem(name)
+        if problem:
+            return defer.fail(StoreError(f"invalid user name: {problem}"))
+        if name not in self._users:
+            self._sortedNames = None
+        self._users[name] = status
+        return defer.succeed(None)

@@ -1,0 +1,176 @@
+"""
+The RFC 1288 finger frontend: an adapter from L{IFingerService} to
+L{IFingerFactory}.
+
+Queries: C{name}, C{/W name}, the empty query (list everyone) and C{/W}.
+Queries with C{@host} are forwarding requests (RFC 1288 {Q2}); they are
+refused unless the factory has a C{forwarder} service to answer them.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import defer, protocol, task
+from twisted.internet.interfaces import IPushProducer
+from twisted.logger import Logger
+from twisted.python import components
+from zope.interface import implementer
+
+from finger.frontends.linebased import DEFAULT_MAX_LINE, DEFAULT_TIMEOUT, LineQueryProtocol
+from finger.interfaces import IFingerFactory, IFingerService, UserNotFound
+from finger.text import printableLines, stripControls
+
+LIST_DENIED = "Finger online user list denied"
+FORWARDING_DENIED = "Finger forwarding service denied"
+LIST_BATCH = 100
+
+
+def parseQuery(text: str) -> tuple[bool, str]:
+    """
+    Split an RFC 1288 query into (verbose, rest): C{/W} (any case) followed by
+    any spaces marks the verbose form.
+    """
+    query = text.strip()
+    if query[:2].upper() == "/W":
+        return True, query[2:].strip()
+    return False, query
+
+
+def noSuchUser(name: str) -> str:
+    return f"No such user: {stripControls(name)}"
+
+
+class FingerProtocol(LineQueryProtocol):
+    """Answers one finger query and closes."""
+
+    log = Logger()
+
+    def textReceived(self, text: str) -> None:
+        self.setTimeout(None)
+        self.done = True
+        verbose, query = parseQuery(text)
+        if "@" in query:
+            forwarder = self.factory.forwarder
+            if forwarder is None:
+                self.answer([FORWARDING_DENIED])
+            else:
+                self._answerUser(forwarder, query)
+        elif query:
+            self._answerUser(self.factory.service, query)
+        elif not self.factory.listUsers:
+            self.answer([LIST_DENIED])
+        else:
+            self._answerList()
+
+    def _answerUser(self, service: IFingerService, name: str) -> None:
+        d = defer.maybeDeferred(service.getUser, name)
+        d.addCallback(printableLines)
+        d.addErrback(self._userFailed, name)
+        d.addCallback(self.answer)
+
+    def _userFailed(self, failure, name: str) -> list[str]:
+        if failure.check(UserNotFound):
+            return [noSuchUser(name)]
+        self.log.failure("Finger query for {name!r} failed", failure, name=name)
+        return [f"Error: could not look up {stripControls(name)}"]
+
+    def _answerList(self) -> None:
+        d = defer.maybeDeferred(self.factory.service.getUsers)
+        d.addCallback(self._streamList)
+        d.addErrback(self._listFailed)
+
+    def _listFailed(self, failure) -> None:
+        self.log.failure("Listing users failed", failure)
+        self.answer(["Error: could not list users"])
+
+    def _streamList(self, names) -> defer.Deferred:
+        """
+        Write C{name: status} lines in batches, pausing while the client
+        does not read (the transport's back-pressure), then close.
+        """
+        if not names:
+            self.answer(["No one is here."])
+            return defer.succeed(None)
+        work = self.factory.cooperate(self._listBatches(names))
+        producer = _TaskProducer(work)
+        self.transport.registerProducer(producer, True)
+
+        def finished(result):
+            self.transport.unregisterProducer()
+            self.transport.loseConnection()
+
+        return work.whenDone().addCallbacks(finished, lambda f: f.trap(task.TaskStopped))
+
+    def _listBatches(self, names):
+        for start in range(0, len(names), LIST_BATCH):
+            batch = names[start : start + LIST_BATCH]
+            statuses = [
+                defer.maybeDeferred(self.factory.service.getUser, name).addErrback(_goneIsNone)
+                for name in batch
+            ]
+            d = defer.gatherResults(statuses, consumeErrors=True)
+            d.addCallback(self._writeBatch, batch)
+            d.addErrback(self._batchFailed)
+            yield d
+
+    def _writeBatch(self, statuses, batch) -> None:
+        lines = []
+        for name, status in zip(batch, statuses):
+            if status is None:
+                continue
+            first, *rest = printableLines(status)
+            lines.append(f"{stripControls(name)}: {first}")
+            lines.extend(f"    {line}" for line in rest)
+        if lines and self.transport is not None:
+            self.transport.write("".join(f"{line}\r\n" for line in lines).encode("utf-8"))
+
+    def _batchFailed(self, failure) -> None:
+        self.log.failure("Listing users failed", failure)
+        self.transport.write(b"Error: could not list all users\r\n")
+
+
+def _goneIsNone(failure) -> None:
+    """A user removed between C{getUsers} and C{getUser} is left out."""
+    failure.trap(UserNotFound)
+    return None
+
+
+@implementer(IPushProducer)
+class _TaskProducer:
+    """Lets a transport pause and resume a cooperative task."""
+
+    def __init__(self, work: task.CooperativeTask) -> None:
+        self._work = work
+
+    def _call(self, method) -> None:
+        try:
+            method()
+        except (task.TaskFinished, task.NotPaused):
+            pass  # Finished already, or resumed without a pause.
+
+    def pauseProducing(self) -> None:
+        self._call(self._work.pause)
+
+    def resumeProducing(self) -> None:
+        self._call(self._work.resume)
+
+    def stopProducing(self) -> None:
+        self._call(self._work.stop)
+
+
+@implementer(IFingerFactory)
+class FingerFactoryFromService(protocol.ServerFactory):
+    """A finger server for any L{IFingerService}."""
+
+    protocol = FingerProtocol
+
+    listUsers = True
+    timeout = DEFAULT_TIMEOUT
+    maxLineLength = DEFAULT_MAX_LINE
+    forwarder: IFingerService | None = None
+
+    def __init__(self, service: IFingerService) -> None:
+        self.service = service
+        self.cooperate = task.cooperate
+
+
+components.registerAdapter(FingerFactoryFromService, IFingerService, IFingerFactory)

@@ -1,0 +1,91 @@
+"""
+The line-oriented plumbing shared by the finger and setter frontends: a
+bounded line length, an idle timeout, UTF-8 decoding, and refusals that the
+client gets to read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from twisted.protocols.basic import LineOnlyReceiver
+from twisted.protocols.policies import TimeoutMixin
+
+DEFAULT_MAX_LINE = 1024
+DEFAULT_TIMEOUT = 60.0
+# After a refusal, how long we keep draining what the client still sends, so
+# that closing does not reset the connection before it read our answer.
+LINGER_SECONDS = 2.0
+
+
+class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
+    """
+    A server protocol that reads a few CRLF- or LF-terminated UTF-8 lines,
+    answers once and closes.
+
+    Subclasses implement L{textReceived}.  The factory provides C{timeout}
+    and C{maxLineLength}.
+    """
+
+    delimiter = b"\n"
+    done = False
+
+    def connectionMade(self) -> None:
+        self.MAX_LENGTH = getattr(self.factory, "maxLineLength", DEFAULT_MAX_LINE)
+        self.setTimeout(getattr(self.factory, "timeout", DEFAULT_TIMEOUT))
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.done:
+            return  # Draining after the answer: ignore input, keep no buffer.
+        super().dataReceived(data)
+
+    def lineReceived(self, line: bytes) -> None:
+        if self.done:
+            return
+        try:
+            text = line.removesuffix(b"\r").decode("utf-8")
+        except UnicodeDecodeError:
+            self.refuse(self.encodingErrorMessage)
+            return
+        self.textReceived(text)
+
+    def textReceived(self, text: str) -> None:
+        raise NotImplementedError
+
+    encodingErrorMessage = "Query is not valid UTF-8"
+    lineTooLongMessage = "Query too long (limit {limit} bytes)"
+
+    def lineLengthExceeded(self, line: bytes) -> None:
+        self._buffer = b""
+        self.refuse(self.lineTooLongMessage.format(limit=self.MAX_LENGTH))
+
+    def timeoutConnection(self) -> None:
+        self.done = True
+        self.transport.abortConnection()
+
+    def answer(self, lines: Iterable[str]) -> None:
+        """Send C{lines}, each ended by CRLF, and close."""
+        self.done = True
+        self.transport.write(b"".join(line.encode("utf-8") + b"\r\n" for line in lines))
+        self.transport.loseConnection()
+
+    def refuse(self, message: str) -> None:
+        """
+        Send a one-line error and close gracefully: stop sending, drain (and
+        discard) what the client still sends for a moment, then close.  A
+        plain close with unread input would make the kernel reset the
+        connection, and the client could lose our message.
+        """
+        self.done = True
+        self._buffer = b""
+        self.transport.write(message.encode("utf-8") + b"\r\n")
+        loseWrite = getattr(self.transport, "loseWriteConnection", None)
+        if loseWrite is None:
+            self.transport.loseConnection()
+            return
+        loseWrite()
+        self.setTimeout(LINGER_SECONDS)
+
+    def connectionLost(self, reason) -> None:
+        self.setTimeout(None)
+        self.done = True

@@ -1,0 +1,81 @@
+"""
+The status setter frontend: an adapter from L{IFingerSetterService} to
+L{IFingerSetterFactory}.
+
+The classic protocol: the first line is the user name, the second the
+status.  The server answers one line, C{OK} or C{ERROR <reason>}, and closes.
+A status sent without a final newline is accepted when the client half-closes.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import defer, protocol
+from twisted.internet.interfaces import IHalfCloseableProtocol
+from twisted.logger import Logger
+from twisted.python import components
+from zope.interface import implementer
+
+from finger.frontends.linebased import DEFAULT_MAX_LINE, DEFAULT_TIMEOUT, LineQueryProtocol
+from finger.interfaces import IFingerSetterFactory, IFingerSetterService, StoreError
+from finger.text import stripControls
+
+
+@implementer(IHalfCloseableProtocol)
+class FingerSetterProtocol(LineQueryProtocol):
+    """Reads a name and a status, stores them, answers OK or ERROR."""
+
+    log = Logger()
+    encodingErrorMessage = "ERROR not valid UTF-8"
+    lineTooLongMessage = "ERROR line too long (limit {limit} bytes)"
+    name: str | None = None
+
+    def textReceived(self, text: str) -> None:
+        if self.name is None:
+            self.name = text.strip()
+            return
+        self.done = True
+        self.setTimeout(None)
+        status = stripControls(text).strip()
+        d = defer.maybeDeferred(self.factory.service.setUser, self.name, status)
+        d.addCallbacks(lambda _: ["OK"], self._setFailed)
+        d.addCallback(self.answer)
+
+    def _setFailed(self, failure) -> list[str]:
+        if failure.check(StoreError):
+            return [f"ERROR {stripControls(failure.getErrorMessage())}"]
+        self.log.failure("Setting the status of {name!r} failed", failure, name=self.name)
+        return ["ERROR the status could not be stored"]
+
+    # IHalfCloseableProtocol
+
+    def readConnectionLost(self) -> None:
+        """The client finished sending: a last line without newline counts."""
+        if self.done:
+            return
+        if self.name is not None and self._buffer:
+            self.lineReceived(self._buffer)
+        elif self.name is None:
+            self.refuse("ERROR expected a user name line and a status line")
+        else:
+            self.refuse("ERROR expected a status line after the user name")
+
+    def writeConnectionLost(self) -> None:
+        self.transport.loseConnection()
+
+
+@implementer(IFingerSetterFactory)
+class FingerSetterFactoryFromService(protocol.ServerFactory):
+    """A setter server for any L{IFingerSetterService}."""
+
+    protocol = FingerSetterProtocol
+
+    timeout = DEFAULT_TIMEOUT
+    maxLineLength = DEFAULT_MAX_LINE
+
+    def __init__(self, service: IFingerSetterService) -> None:
+        self.service = service
+
+
+components.registerAdapter(
+    FingerSetterFactoryFromService, IFingerSetterService, IFingerSetterFactory
+)

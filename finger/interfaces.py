@@ -1,0 +1,81 @@
+"""The contracts between backends and frontends.
+
+Backends implement L{IFingerService} (and L{IFingerSetterService} when they
+can be written).  Frontends are adapters from L{IFingerService} to a factory
+or resource interface, registered with
+C{twisted.python.components.registerAdapter}; they never know which backend
+they serve.
+"""
+
+from zope.interface import Attribute, Interface
+
+
+class UserNotFound(KeyError):
+    """
+    C{getUser} failed because the backend has no such user.
+
+    Each frontend renders it its own way: a "no such user" line, an HTTP 404,
+    an XML-RPC fault, an IRC reply.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+    def __str__(self) -> str:
+        return f"no such user: {self.name}"
+
+
+class StoreError(Exception):
+    """
+    C{setUser} could not store the status (read-only backend, invalid name,
+    write failure).  The message is meant for the client that asked.
+    """
+
+
+class IFingerService(Interface):
+    """A source of users' statuses."""
+
+    def getUser(name: str):
+        """
+        Return a Deferred that fires with C{name}'s status (a C{str}, possibly
+        several lines), or fails with L{UserNotFound}.
+        """
+
+    def getUsers():
+        """
+        Return a Deferred that fires with the user names, sorted.
+
+        The result is a sequence (a list or tuple) that callers must not
+        mutate; backends may return a shared, cached object so that listing a
+        million users stays cheap.
+        """
+
+
+class IFingerSetterService(Interface):
+    """A store whose statuses can be written."""
+
+    def setUser(name: str, status: str):
+        """
+        Store C{status} for C{name}.  Return a Deferred that fires with
+        C{None} once the status is stored, or fails with L{StoreError}.
+        """
+
+
+class IFingerFactory(Interface):
+    """The RFC 1288 finger frontend: a server factory built from a service."""
+
+    listUsers = Attribute("Whether the empty query lists all users.")
+    timeout = Attribute("Idle timeout in seconds.")
+
+    def buildProtocol(addr):
+        """Return a protocol for a new connection."""
+
+
+class IFingerSetterFactory(Interface):
+    """The status setter frontend: a server factory built from a settable service."""
+
+    timeout = Attribute("Idle timeout in seconds.")
+
+    def buildProtocol(addr):
+        """Return a protocol for a new connection."""

@@ -1,0 +1,139 @@
+"""
+The C{twistd finger} command: options and L{makeService}.
+
+Backends are chosen by options, in the order given; frontends are adapted
+from the backend and listen on Twisted endpoint strings.
+"""
+
+from __future__ import annotations
+
+from twisted.application import service
+from twisted.python import usage
+
+from finger.backends.file import FileFingerService, UsersFileError
+from finger.backends.memory import MemoryFingerService
+from finger.interfaces import (
+    IFingerFactory,
+    IFingerService,
+    IFingerSetterFactory,
+    IFingerSetterService,
+)
+from finger.listen import StartupError, endpointDescriptions, listen
+
+# Importing a frontend registers its adapter.
+import finger.frontends.finger  # noqa: F401, E402
+import finger.frontends.setter  # noqa: F401, E402
+
+DEFAULT_FINGER = ["tcp:79"]
+DEFAULT_SETTER = ["tcp:1079:interface=127.0.0.1"]
+
+
+def positive(value: str) -> float:
+    """Coerce a command-line number of seconds that must be above zero."""
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"must be a positive number of seconds, not {value!r}")
+    return number
+
+
+positive.coerceDoc = "Seconds, above zero."
+
+
+class Options(usage.Options):
+    synopsis = "[options]"
+    longdesc = (
+        "Serve users' statuses over RFC 1288 finger (and the other frontends). "
+        "Choose a backend: --file PATH or --memory (seeded with --user). "
+        "Endpoints are Twisted endpoint strings, e.g. tcp:79 or "
+        "tcp:7979:interface=127.0.0.1; 'none' disables a frontend."
+    )
+
+    optFlags = [
+        ["no-list", None, "Refuse the empty query (list of all users)."],
+    ]
+    optParameters = [
+        ["refresh", None, 30.0, "Seconds between checks of the users file for changes.", positive],
+        ["timeout", None, 60.0, "Idle timeout for clients, in seconds.", positive],
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self["backends"]: list[tuple[str, str | None]] = []
+        self["users"]: dict[str, str] = {}
+        self["finger"] = []
+        self["setter"] = []
+
+    def _addBackend(self, kind: str, argument: str | None = None) -> None:
+        if (kind, argument) not in self["backends"]:
+            self["backends"].append((kind, argument))
+
+    def opt_file(self, path: str) -> None:
+        """Serve statuses from a users file (one 'name: status' per line)."""
+        self._addBackend("file", path)
+
+    def opt_memory(self) -> None:
+        """Use a settable in-memory backend (see --user)."""
+        self._addBackend("memory")
+
+    def opt_user(self, assignment: str) -> None:
+        """Seed the memory backend: NAME=STATUS (repeatable; implies --memory)."""
+        name, sep, status = assignment.partition("=")
+        if not sep or not name:
+            raise usage.UsageError(f"--user wants NAME=STATUS, not {assignment!r}")
+        self["users"][name] = status
+        self._addBackend("memory")
+
+    def opt_finger(self, description: str) -> None:
+        """Endpoint for the finger frontend (repeatable; default tcp:79)."""
+        self["finger"].append(description)
+
+    def opt_setter(self, description: str) -> None:
+        """Endpoint for the status setter (repeatable; default
+        tcp:1079:interface=127.0.0.1 when the backend is settable)."""
+        self["setter"].append(description)
+
+    def postOptions(self) -> None:
+        if not self["backends"]:
+            raise usage.UsageError("choose a backend: --file PATH or --memory")
+        if len(self["backends"]) > 1:
+            raise usage.UsageError("choose one backend: --file PATH or --memory")
+
+
+def makeBackend(options: Options):
+    """Build the backend service the options ask for."""
+    (kind, argument), = options["backends"]
+    if kind == "file":
+        backend = FileFingerService(argument, refresh=options["refresh"])
+        try:
+            backend.loadNow()
+        except UsersFileError as e:
+            raise StartupError(str(e)) from None
+        return backend
+    return MemoryFingerService(options["users"])
+
+
+def makeService(options: Options) -> service.MultiService:
+    """Compose the backend and the frontends into one service."""
+    top = service.MultiService()
+    backend = makeBackend(options)
+    backend.setServiceParent(top)
+
+    for description in endpointDescriptions(options["finger"], DEFAULT_FINGER):
+        factory = IFingerFactory(backend)
+        factory.listUsers = not options["no-list"]
+        factory.timeout = options["timeout"]
+        listen(top, "finger", description, factory)
+
+    settable = IFingerSetterService.providedBy(backend)
+    if options["setter"] and not settable and endpointDescriptions(options["setter"], []):
+        raise StartupError(
+            "--setter needs a settable backend (e.g. --memory); "
+            "this backend cannot be written"
+        )
+    if settable:
+        for description in endpointDescriptions(options["setter"], DEFAULT_SETTER):
+            factory = IFingerSetterFactory(backend)
+            factory.timeout = options["timeout"]
+            listen(top, "setter", description, factory)
+
+    return top

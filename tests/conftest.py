@@ -1,0 +1,27 @@
+"""Fixtures shared by the end-to-end tests (see support.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from support import FingerProcess
+
+
+@pytest.fixture
+def startFinger(tmp_path):
+    """
+    Start C{twistd -n finger ARGS}; every process started is stopped at the
+    end of the test.  Returns a function taking the arguments (and
+    L{FingerProcess} keywords).
+    """
+    started: list[FingerProcess] = []
+
+    def start(*args: str, **kwargs) -> FingerProcess:
+        kwargs.setdefault("cwd", tmp_path)
+        process = FingerProcess(args, **kwargs)
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        process.stop()

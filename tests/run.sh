@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs, then runs all of it.
+#   bash tests/run.sh [pytest arguments]
+# Debian packages (real clients and peers the tests talk to) are installed
+# with apt-get when missing; Python packages go into ./.venv.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+    finger
+    netcat-openbsd
+)
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing Debian packages: ${missing[*]}"
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet '.[test]'
+
+exec .venv/bin/python -m pytest -n 2 "$@"
