@@ -12,12 +12,8 @@ from twisted.python import usage
 
 from finger.backends.file import FileFingerService, UsersFileError
 from finger.backends.memory import MemoryFingerService
-from finger.interfaces import (
-    IFingerFactory,
-    IFingerService,
-    IFingerSetterFactory,
-    IFingerSetterService,
-)
+from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
+from finger.querylog import QueryLog
 from finger.listen import StartupError, endpointDescriptions, listen
 
 # Importing a frontend registers its adapter.
@@ -50,6 +46,7 @@ class Options(usage.Options):
 
     optFlags = [
         ["no-list", None, "Refuse the empty query (list of all users)."],
+        ["no-log-queries", None, "Do not log each query (who fingered whom)."],
     ]
     optParameters = [
         ["refresh", None, 30.0, "Seconds between checks of the users file for changes.", positive],
@@ -97,19 +94,58 @@ class Options(usage.Options):
             raise usage.UsageError("choose a backend: --file PATH or --memory")
         if len(self["backends"]) > 1:
             raise usage.UsageError("choose one backend: --file PATH or --memory")
+        self.queryLog = QueryLog(enabled=not self["no-log-queries"])
+
+
+def fileBackend(path: str, options: Options) -> FileFingerService:
+    backend = FileFingerService(path, refresh=options["refresh"])
+    try:
+        backend.loadNow()
+    except UsersFileError as e:
+        raise StartupError(str(e)) from None
+    return backend
+
+
+def memoryBackend(argument: None, options: Options) -> MemoryFingerService:
+    return MemoryFingerService(options["users"])
+
+
+# Backend kind (as recorded by Options) -> builder(argument, options).
+BACKENDS = {
+    "file": fileBackend,
+    "memory": memoryBackend,
+}
 
 
 def makeBackend(options: Options):
     """Build the backend service the options ask for."""
     (kind, argument), = options["backends"]
-    if kind == "file":
-        backend = FileFingerService(argument, refresh=options["refresh"])
-        try:
-            backend.loadNow()
-        except UsersFileError as e:
-            raise StartupError(str(e)) from None
-        return backend
-    return MemoryFingerService(options["users"])
+    return BACKENDS[kind](argument, options)
+
+
+def addFingerListeners(top: service.MultiService, backend, options: Options) -> None:
+    for description in endpointDescriptions(options["finger"], DEFAULT_FINGER):
+        factory = IFingerFactory(backend)
+        factory.listUsers = not options["no-list"]
+        factory.timeout = options["timeout"]
+        factory.queryLog = options.queryLog
+        listen(top, "finger", description, factory)
+
+
+def addSetterListeners(top: service.MultiService, backend, options: Options) -> None:
+    settable = IFingerSetterService.providedBy(backend)
+    if not settable:
+        if endpointDescriptions(options["setter"], []):
+            raise StartupError(
+                "--setter needs a settable backend (e.g. --memory); "
+                "this backend cannot be written"
+            )
+        return
+    for description in endpointDescriptions(options["setter"], DEFAULT_SETTER):
+        factory = IFingerSetterFactory(backend)
+        factory.timeout = options["timeout"]
+        factory.queryLog = options.queryLog
+        listen(top, "setter", description, factory)
 
 
 def makeService(options: Options) -> service.MultiService:
@@ -117,23 +153,6 @@ def makeService(options: Options) -> service.MultiService:
     top = service.MultiService()
     backend = makeBackend(options)
     backend.setServiceParent(top)
-
-    for description in endpointDescriptions(options["finger"], DEFAULT_FINGER):
-        factory = IFingerFactory(backend)
-        factory.listUsers = not options["no-list"]
-        factory.timeout = options["timeout"]
-        listen(top, "finger", description, factory)
-
-    settable = IFingerSetterService.providedBy(backend)
-    if options["setter"] and not settable and endpointDescriptions(options["setter"], []):
-        raise StartupError(
-            "--setter needs a settable backend (e.g. --memory); "
-            "this backend cannot be written"
-        )
-    if settable:
-        for description in endpointDescriptions(options["setter"], DEFAULT_SETTER):
-            factory = IFingerSetterFactory(backend)
-            factory.timeout = options["timeout"]
-            listen(top, "setter", description, factory)
-
+    addFingerListeners(top, backend, options)
+    addSetterListeners(top, backend, options)
     return top

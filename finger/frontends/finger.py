@@ -15,6 +15,7 @@ from twisted.logger import Logger
 from twisted.python import components
 from zope.interface import implementer
 
+from finger import querylog
 from finger.frontends.linebased import DEFAULT_MAX_LINE, DEFAULT_TIMEOUT, LineQueryProtocol
 from finger.interfaces import IFingerFactory, IFingerService, UserNotFound
 from finger.text import printableLines, stripControls
@@ -43,35 +44,40 @@ class FingerProtocol(LineQueryProtocol):
     """Answers one finger query and closes."""
 
     log = Logger()
+    frontend = "finger"
 
     def textReceived(self, text: str) -> None:
         self.setTimeout(None)
         self.done = True
+        self.query = text
         verbose, query = parseQuery(text)
         if "@" in query:
             forwarder = self.factory.forwarder
             if forwarder is None:
-                self.answer([FORWARDING_DENIED])
+                self.answer([FORWARDING_DENIED], "forwarding denied")
             else:
                 self._answerUser(forwarder, query)
         elif query:
             self._answerUser(self.factory.service, query)
         elif not self.factory.listUsers:
-            self.answer([LIST_DENIED])
+            self.answer([LIST_DENIED], "list denied")
         else:
             self._answerList()
 
     def _answerUser(self, service: IFingerService, name: str) -> None:
         d = defer.maybeDeferred(service.getUser, name)
-        d.addCallback(printableLines)
-        d.addErrback(self._userFailed, name)
-        d.addCallback(self.answer)
+        d.addCallbacks(
+            lambda status: (printableLines(status), "found"),
+            self._userFailed,
+            errbackArgs=(name,),
+        )
+        d.addCallback(lambda result: self.answer(*result))
 
-    def _userFailed(self, failure, name: str) -> list[str]:
+    def _userFailed(self, failure, name: str) -> tuple[list[str], str]:
         if failure.check(UserNotFound):
-            return [noSuchUser(name)]
+            return [noSuchUser(name)], "no such user"
         self.log.failure("Finger query for {name!r} failed", failure, name=name)
-        return [f"Error: could not look up {stripControls(name)}"]
+        return [f"Error: could not look up {stripControls(name)}"], "error"
 
     def _answerList(self) -> None:
         d = defer.maybeDeferred(self.factory.service.getUsers)
@@ -80,7 +86,7 @@ class FingerProtocol(LineQueryProtocol):
 
     def _listFailed(self, failure) -> None:
         self.log.failure("Listing users failed", failure)
-        self.answer(["Error: could not list users"])
+        self.answer(["Error: could not list users"], "error")
 
     def _streamList(self, names) -> defer.Deferred:
         """
@@ -88,13 +94,14 @@ class FingerProtocol(LineQueryProtocol):
         does not read (the transport's back-pressure), then close.
         """
         if not names:
-            self.answer(["No one is here."])
+            self.answer(["No one is here."], "listed 0 users")
             return defer.succeed(None)
         work = self.factory.cooperate(self._listBatches(names))
         producer = _TaskProducer(work)
         self.transport.registerProducer(producer, True)
 
         def finished(result):
+            self.record(f"listed {len(names)} users")
             self.transport.unregisterProducer()
             self.transport.loseConnection()
 
@@ -167,6 +174,7 @@ class FingerFactoryFromService(protocol.ServerFactory):
     timeout = DEFAULT_TIMEOUT
     maxLineLength = DEFAULT_MAX_LINE
     forwarder: IFingerService | None = None
+    queryLog = querylog.ENABLED
 
     def __init__(self, service: IFingerService) -> None:
         self.service = service

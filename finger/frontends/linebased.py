@@ -6,10 +6,13 @@ client gets to read.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from twisted.protocols.basic import LineOnlyReceiver
 from twisted.protocols.policies import TimeoutMixin
+
+from finger import querylog
 
 DEFAULT_MAX_LINE = 1024
 DEFAULT_TIMEOUT = 60.0
@@ -23,16 +26,28 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
     A server protocol that reads a few CRLF- or LF-terminated UTF-8 lines,
     answers once and closes.
 
-    Subclasses implement L{textReceived}.  The factory provides C{timeout}
-    and C{maxLineLength}.
+    Subclasses implement L{textReceived} and name themselves in
+    C{frontend}.  The factory provides C{timeout}, C{maxLineLength} and
+    C{queryLog}.  Each connection is logged once, when it is answered, with
+    the C{query} text it asked.
     """
 
     delimiter = b"\n"
+    frontend = "line"
     done = False
+    query = ""
 
     def connectionMade(self) -> None:
+        self.started = time.monotonic()
         self.MAX_LENGTH = getattr(self.factory, "maxLineLength", DEFAULT_MAX_LINE)
         self.setTimeout(getattr(self.factory, "timeout", DEFAULT_TIMEOUT))
+
+    def record(self, outcome: str) -> None:
+        """Log this connection's query and how it ended."""
+        queryLog = getattr(self.factory, "queryLog", querylog.ENABLED)
+        queryLog.record(
+            self.frontend, querylog.peerName(self.transport), self.query, outcome, self.started
+        )
 
     def dataReceived(self, data: bytes) -> None:
         if self.done:
@@ -60,12 +75,15 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
         self.refuse(self.lineTooLongMessage.format(limit=self.MAX_LENGTH))
 
     def timeoutConnection(self) -> None:
+        if not self.done:
+            self.record("idle timeout")
         self.done = True
         self.transport.abortConnection()
 
-    def answer(self, lines: Iterable[str]) -> None:
-        """Send C{lines}, each ended by CRLF, and close."""
+    def answer(self, lines: Iterable[str], outcome: str = "answered") -> None:
+        """Send C{lines}, each ended by CRLF, log C{outcome}, and close."""
         self.done = True
+        self.record(outcome)
         self.transport.write(b"".join(line.encode("utf-8") + b"\r\n" for line in lines))
         self.transport.loseConnection()
 
@@ -78,6 +96,7 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
         """
         self.done = True
         self._buffer = b""
+        self.record(f"refused: {message}")
         self.transport.write(message.encode("utf-8") + b"\r\n")
         loseWrite = getattr(self.transport, "loseWriteConnection", None)
         if loseWrite is None:

@@ -15,6 +15,7 @@ from twisted.logger import Logger
 from twisted.python import components
 from zope.interface import implementer
 
+from finger import querylog
 from finger.frontends.linebased import DEFAULT_MAX_LINE, DEFAULT_TIMEOUT, LineQueryProtocol
 from finger.interfaces import IFingerSetterFactory, IFingerSetterService, StoreError
 from finger.text import stripControls
@@ -25,26 +26,28 @@ class FingerSetterProtocol(LineQueryProtocol):
     """Reads a name and a status, stores them, answers OK or ERROR."""
 
     log = Logger()
+    frontend = "setter"
     encodingErrorMessage = "ERROR not valid UTF-8"
     lineTooLongMessage = "ERROR line too long (limit {limit} bytes)"
     name: str | None = None
 
     def textReceived(self, text: str) -> None:
         if self.name is None:
-            self.name = text.strip()
+            self.name = self.query = text.strip()
             return
         self.done = True
         self.setTimeout(None)
         status = stripControls(text).strip()
         d = defer.maybeDeferred(self.factory.service.setUser, self.name, status)
-        d.addCallbacks(lambda _: ["OK"], self._setFailed)
-        d.addCallback(self.answer)
+        d.addCallbacks(lambda _: (["OK"], "set"), self._setFailed)
+        d.addCallback(lambda result: self.answer(*result))
 
-    def _setFailed(self, failure) -> list[str]:
+    def _setFailed(self, failure) -> tuple[list[str], str]:
         if failure.check(StoreError):
-            return [f"ERROR {stripControls(failure.getErrorMessage())}"]
+            message = f"ERROR {stripControls(failure.getErrorMessage())}"
+            return [message], message
         self.log.failure("Setting the status of {name!r} failed", failure, name=self.name)
-        return ["ERROR the status could not be stored"]
+        return ["ERROR the status could not be stored"], "error"
 
     # IHalfCloseableProtocol
 
@@ -71,6 +74,7 @@ class FingerSetterFactoryFromService(protocol.ServerFactory):
 
     timeout = DEFAULT_TIMEOUT
     maxLineLength = DEFAULT_MAX_LINE
+    queryLog = querylog.ENABLED
 
     def __init__(self, service: IFingerSetterService) -> None:
         self.service = service

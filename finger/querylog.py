@@ -1,0 +1,56 @@
+"""
+One structured log event per query, so an admin can see who fingered whom
+(RFC 1288 section 3.2.7); C{--no-log-queries} turns it off for privacy.
+
+Every frontend records through a L{QueryLog}; the event has the fields
+C{frontend}, C{peer}, C{query}, C{outcome} and C{duration} (seconds).
+"""
+
+from __future__ import annotations
+
+import time
+
+from twisted.logger import Logger
+
+from finger.text import stripControls
+
+MAX_LOGGED_QUERY = 200
+
+
+def peerName(transport) -> str:
+    """C{host:port} of a transport's peer, or its repr for other address kinds."""
+    try:
+        peer = transport.getPeer()
+    except Exception:
+        return "?"
+    host = getattr(peer, "host", None)
+    return f"{host}:{peer.port}" if host is not None else str(peer)
+
+
+class QueryLog:
+    """Records queries as C{finger.query} log events (or not, when disabled)."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.log = Logger(namespace="finger.query")
+
+    def record(self, frontend: str, peer: str, query: str, outcome: str, started: float) -> None:
+        """Log one query; C{started} is a C{time.monotonic()} reading."""
+        if not self.enabled:
+            return
+        shown = stripControls(query)
+        if len(shown) > MAX_LOGGED_QUERY:
+            shown = shown[:MAX_LOGGED_QUERY] + "..."
+        duration = time.monotonic() - started
+        self.log.info(
+            "{frontend} query {query!r} from {peer}: {outcome} ({milliseconds:.1f} ms)",
+            frontend=frontend,
+            peer=peer,
+            query=shown,
+            outcome=outcome,
+            duration=duration,
+            milliseconds=duration * 1000,
+        )
+
+
+ENABLED = QueryLog(True)
