@@ -48,6 +48,7 @@ class FingerProcess:
         expect: Sequence[str] = ("finger",),
         timeout: float = 30.0,
         command: Sequence[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.args = list(args)
         self.command = list(command) if command else [*TWISTD, "-n", "--pidfile=", "finger"]
@@ -57,7 +58,7 @@ class FingerProcess:
         self.process = subprocess.Popen(
             [*self.command, *self.args],
             cwd=cwd,
-            env=serviceEnvironment(),
+            env=serviceEnvironment() if env is None else env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

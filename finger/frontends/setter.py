@@ -51,9 +51,14 @@ class FingerSetterProtocol(LineQueryProtocol):
 
     # IHalfCloseableProtocol
 
+    readClosed = False
+
     def readConnectionLost(self) -> None:
         """The client finished sending: a last line without newline counts."""
+        self.readClosed = True
         if self.done:
+            # Answered already, or draining after a refusal: nothing more to read.
+            self.transport.loseConnection()
             return
         if self.name is not None and self._buffer:
             self.lineReceived(self._buffer)
@@ -63,7 +68,10 @@ class FingerSetterProtocol(LineQueryProtocol):
             self.refuse("ERROR expected a status line after the user name")
 
     def writeConnectionLost(self) -> None:
-        self.transport.loseConnection()
+        # After a refusal we stop writing but drain the client's input until it
+        # closes (or the linger timeout), so that it reads our error line.
+        if self.readClosed:
+            self.transport.loseConnection()
 
 
 @implementer(IFingerSetterFactory)

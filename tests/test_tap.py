@@ -1,0 +1,137 @@
+"""Command-line options, start-up errors and the composition in makeService."""
+
+import errno
+import socket
+
+import pytest
+from twisted.application.internet import StreamServerEndpointService
+from twisted.internet.error import CannotListenError
+from twisted.python import usage
+
+from finger import tap
+from finger.backends.file import FileFingerService
+from finger.backends.memory import MemoryFingerService
+from finger.listen import ListeningService, StartupError, _hint, endpointDescriptions
+
+
+def parse(*args: str) -> tap.Options:
+    options = tap.Options()
+    options.parseOptions(list(args))
+    return options
+
+
+def listeners(top):
+    return [(s.frontend, s.description) for s in top if isinstance(s, ListeningService)]
+
+
+def test_noBackendIsAUsageError():
+    with pytest.raises(usage.UsageError, match="choose a backend"):
+        parse()
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_refreshAndTimeoutMustBePositive(value):
+    with pytest.raises(usage.UsageError):
+        parse("--memory", "--refresh", value)
+    with pytest.raises(usage.UsageError):
+        parse("--memory", "--timeout", value)
+
+
+def test_userSeedsTheMemoryBackend():
+    options = parse("--user", "alice=Happy = well", "--user", "bob=")
+    assert options["backends"] == [("memory", None)]
+    assert options["users"] == {"alice": "Happy = well", "bob": ""}
+
+
+def test_userWithoutEqualsIsAUsageError():
+    with pytest.raises(usage.UsageError, match="NAME=STATUS"):
+        parse("--user", "alice")
+
+
+def test_defaultsFileBackend(tmp_path):
+    users = tmp_path / "users"
+    users.write_text("alice: hi\n")
+    top = tap.makeService(parse("--file", str(users)))
+    backend, *_ = top
+    assert isinstance(backend, FileFingerService)
+    # Read once at start-up; a file backend cannot be written: no setter.
+    assert backend.getUser("alice").result == "hi"
+    assert listeners(top) == [("finger", "tcp:79")]
+
+
+def test_memoryBackendGetsTheDefaultSetter():
+    top = tap.makeService(parse("--memory"))
+    assert isinstance(list(top)[0], MemoryFingerService)
+    assert listeners(top) == [("finger", "tcp:79"), ("setter", "tcp:1079:interface=127.0.0.1")]
+
+
+def test_repeatableEndpointsAndNone():
+    top = tap.makeService(
+        parse("--memory", "--finger", "tcp:7979", "--finger", "tcp:7980", "--setter", "none")
+    )
+    assert listeners(top) == [("finger", "tcp:7979"), ("finger", "tcp:7980")]
+
+
+def test_optionsReachTheFactories():
+    top = tap.makeService(parse("--memory", "--no-list", "--timeout", "5", "--no-log-queries"))
+    finger = next(s for s in top if isinstance(s, StreamServerEndpointService))
+    assert finger.factory.listUsers is False
+    assert finger.factory.timeout == 5
+    assert finger.factory.queryLog.enabled is False
+
+
+def test_missingFileIsAOneLineStartupError(tmp_path):
+    with pytest.raises(StartupError) as caught:
+        tap.makeService(parse("--file", str(tmp_path / "nope")))
+    assert str(caught.value) == f"finger: cannot read {tmp_path / 'nope'}: No such file or directory"
+    assert caught.value.code == f"finger: cannot read {tmp_path / 'nope'}: No such file or directory"
+
+
+def test_setterOnAReadOnlyBackendIsAStartupError(tmp_path):
+    users = tmp_path / "users"
+    users.write_text("alice: hi\n")
+    with pytest.raises(StartupError, match="--setter needs a settable backend"):
+        tap.makeService(parse("--file", str(users), "--setter", "tcp:1079"))
+    # Disabling it explicitly is fine.
+    tap.makeService(parse("--file", str(users), "--setter", "none"))
+
+
+def test_badEndpointIsAStartupError():
+    with pytest.raises(StartupError, match="bad finger endpoint 'tcpx:79'"):
+        tap.makeService(parse("--memory", "--finger", "tcpx:79"))
+
+
+def test_endpointDescriptions():
+    assert endpointDescriptions([], ["tcp:79"]) == ["tcp:79"]
+    assert endpointDescriptions(["none"], ["tcp:79"]) == []
+    assert endpointDescriptions(["NONE", "tcp:1"], ["tcp:79"]) == ["tcp:1"]
+
+
+@pytest.mark.parametrize(
+    "code, advice",
+    [
+        (errno.EACCES, "CAP_NET_BIND_SERVICE"),
+        (errno.EADDRINUSE, "another program is using that port"),
+        (errno.EADDRNOTAVAIL, "interface="),
+    ],
+)
+def test_listenHints(code, advice):
+    error = CannotListenError("", 79, OSError(code, "x"))
+    assert advice in _hint(error)
+
+
+def test_portInUseNamesTheEndpointAndTheFix():
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    try:
+        top = tap.makeService(parse("--memory", "--setter", "none", "--finger", f"tcp:{port}:interface=127.0.0.1"))
+        with pytest.raises(StartupError) as caught:
+            top.privilegedStartService()
+        message = str(caught.value)
+        assert f"cannot listen for finger on 'tcp:{port}:interface=127.0.0.1'" in message
+        assert "Address already in use" in message
+        assert "choose another port" in message
+    finally:
+        busy.close()
