@@ -89,6 +89,16 @@ class Options(usage.Options):
         tcp:1079:interface=127.0.0.1 when the backend is settable)."""
         self["setter"].append(description)
 
+    def parseOptions(self, options=None) -> None:
+        """
+        Turn usage errors into a one-line message and exit status 1 (twistd
+        22.4 would print the whole help and exit 0).
+        """
+        try:
+            super().parseOptions(options)
+        except usage.UsageError as e:
+            raise StartupError(f"{e} (see: twistd finger --help)") from None
+
     def postOptions(self) -> None:
         if not self["backends"]:
             raise usage.UsageError("choose a backend: --file PATH or --memory")

@@ -221,7 +221,17 @@ def test_portInUseIsAClearStartupError(tmp_path, users):
     assert "Traceback" not in output
 
 
-def test_noBackendIsAUsageError(tmp_path):
-    result = runTwistd([], tmp_path)
-    assert result.returncode != 0
-    assert b"choose a backend: --file PATH or --memory" in result.stdout + result.stderr
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "finger: choose a backend: --file PATH or --memory (see: twistd finger --help)"),
+        (["--memory", "--timeout", "-1"], "must be a positive number of seconds, not '-1'"),
+        (["--user", "alice"], "--user wants NAME=STATUS, not 'alice'"),
+    ],
+)
+def test_usageErrorsAreOneLineAndFail(tmp_path, args, message):
+    result = runTwistd(args, tmp_path)
+    output = (result.stdout + result.stderr).decode()
+    assert result.returncode == 1
+    assert message in output
+    assert "Traceback" not in output

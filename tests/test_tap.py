@@ -6,7 +6,6 @@ import socket
 import pytest
 from twisted.application.internet import StreamServerEndpointService
 from twisted.internet.error import CannotListenError
-from twisted.python import usage
 
 from finger import tap
 from finger.backends.file import FileFingerService
@@ -25,15 +24,15 @@ def listeners(top):
 
 
 def test_noBackendIsAUsageError():
-    with pytest.raises(usage.UsageError, match="choose a backend"):
+    with pytest.raises(StartupError, match="choose a backend"):
         parse()
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon"])
 def test_refreshAndTimeoutMustBePositive(value):
-    with pytest.raises(usage.UsageError):
+    with pytest.raises(StartupError):
         parse("--memory", "--refresh", value)
-    with pytest.raises(usage.UsageError):
+    with pytest.raises(StartupError):
         parse("--memory", "--timeout", value)
 
 
@@ -44,7 +43,7 @@ def test_userSeedsTheMemoryBackend():
 
 
 def test_userWithoutEqualsIsAUsageError():
-    with pytest.raises(usage.UsageError, match="NAME=STATUS"):
+    with pytest.raises(StartupError, match="NAME=STATUS"):
         parse("--user", "alice")
 
 
