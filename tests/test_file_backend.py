@@ -1,6 +1,8 @@
 """The file backend: loading, reloading, and keeping the last good table."""
 
 import os
+import shutil
+import tempfile
 
 from twisted.internet import defer, task
 from twisted.logger import Logger
@@ -13,7 +15,9 @@ from finger.interfaces import UserNotFound
 
 class FileBackendTests(unittest.TestCase):
     def setUp(self):
-        self.path = self.mktemp()
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory)
+        self.path = os.path.join(directory, "users")
         self.write(b"alice: Happy and well\nbob: Feeling sad: lost his keys\n")
         self.service = FileFingerService(self.path, refresh=30)
         self.events = []
