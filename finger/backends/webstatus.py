@@ -77,7 +77,7 @@ def describeFailure(failure) -> str:
         if reason.check(defer.TimeoutError, defer.CancelledError):
             return None  # Reported by the caller with the deadline.
         if reason.check(VerificationError):
-            return f"TLS failed: the certificate is not valid for this host ({reason.value})"
+            return "TLS failed: the certificate is not valid for this host name"
         if reason.check(SSL.Error):
             return f"TLS failed: {_openSSLReason(reason.value)}"
     if failure.check(ConnectionRefusedError):
