@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 from rawservers import BlackHole, Canned, Endless
-from support import LOOPBACK0, finger, serviceEnvironment
+from support import LOOPBACK0, REPO, finger, port79Lock, serviceEnvironment
 
 HOPS_DENIED = "Finger forwarding service denied: too many hops ({n} '@' in the query, the limit is {limit})\r\n"
 
@@ -133,3 +133,21 @@ def test_clientCommandNeutralisesEscapeSequences():
         eightBit = fingerCommand("--8bit", f"alice@127.0.0.1:{server.port}")
         assert eightBit.stdout.decode("utf-8") == "^[[2J^[]0;owned^GHi \xe9t\xe9 ?31m\nbye\n"
         assert server.queries == [b"alice\r\n", b"alice\r\n"]
+
+
+def test_debianFingerThroughForwardingServer(startFinger):
+    """The issue's example: --file etc/users --forward, and Debian's finger client."""
+    far = memoryServer(startFinger, "Far and away")
+    with port79Lock():
+        near = startFinger(
+            "--file", str(REPO / "etc" / "users"), "--forward",
+            "--finger", "tcp:79:interface=127.0.0.1",
+        )
+        local = subprocess.run(["finger", "alice@127.0.0.1"], capture_output=True, timeout=60)
+        forwarded = subprocess.run(
+            ["finger", f"alice@127.0.0.1:{far.port()}@127.0.0.1"], capture_output=True, timeout=60
+        )
+        near.stop()
+    assert local.stdout.endswith(b"Happy and well\n")
+    assert forwarded.stdout.endswith(b"Far and away\n")
+    assert f"query 'alice@127.0.0.1:{far.port()}'" in near.log
