@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from twisted.internet import defer, protocol, reactor
 from twisted.internet.testing import StringTransport
-from twisted.python import usage
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 
 from finger import tap
@@ -12,6 +11,7 @@ from finger.backends.memory import MemoryFingerService
 from finger.backends.proxy import ForwardingDenied, ProxyFingerService, forwarderFor
 from finger.frontends.finger import FORWARDING_DENIED, FingerFactoryFromService
 from finger.interfaces import LookupFailed
+from finger.listen import StartupError
 from finger.querylog import QueryLog
 
 
@@ -142,10 +142,12 @@ class OptionsTests(SynchronousTestCase):
         self.assertEqual(forwarder.allowed, {("a.example", 79), ("::1", 7979)})
 
     def test_badForwardAllow(self):
-        with self.assertRaises(usage.UsageError):
+        with self.assertRaises(StartupError) as caught:
             self.parse("--memory", "--forward-allow", "a b")
-        with self.assertRaises(usage.UsageError):
+        self.assertIn("--forward-allow: bad host 'a b'", str(caught.exception))
+        with self.assertRaises(StartupError) as caught:
             self.parse("--memory", "--forward", "--forward-hops", "0")
+        self.assertIn("at least 1", str(caught.exception))
 
     def test_proxyIsTheBackendAndTheForwarder(self):
         options = self.parse("--proxy")
