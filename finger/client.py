@@ -242,7 +242,7 @@ def terminalSafe(text: str, eightBit: bool = False) -> str:
 
 
 class ClientOptions(usage.Options):
-    synopsis = "[-l] [--8bit] [user]@host[:port]"
+    synopsis = "Usage: python -m finger.client [-l] [--8bit] [user]@host[:port]"
     longdesc = (
         "Finger a user (user@host) or list everyone (@host); host:port and "
         "[ipv6]:port choose another port.  user@h1@h2 asks h2 to forward the "
