@@ -79,3 +79,12 @@ class IFingerSetterFactory(Interface):
 
     def buildProtocol(addr):
         """Return a protocol for a new connection."""
+
+
+class LookupFailed(Exception):
+    """
+    C{getUser} could not get an answer (a remote server refused, timed out or
+    sent too much; forwarding was denied).  C{str(error)} is one line meant
+    for the client, e.g. C{"Error: example.org:79 refused the connection"};
+    frontends show it instead of a generic error, without a traceback.
+    """

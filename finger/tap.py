@@ -12,6 +12,8 @@ from twisted.python import usage
 
 from finger.backends.file import FileFingerService, UsersFileError
 from finger.backends.memory import MemoryFingerService
+from finger.backends.proxy import ProxyOptions, forwarderFor, proxyBackend
+from finger.backends.webstatus import WebStatusOptions, webStatusBackend
 from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
 from finger.querylog import QueryLog
 from finger.listen import StartupError, endpointDescriptions, listen
@@ -35,7 +37,7 @@ def positive(value: str) -> float:
 positive.coerceDoc = "Seconds, above zero."
 
 
-class Options(usage.Options):
+class Options(ProxyOptions, WebStatusOptions, usage.Options):
     synopsis = "[options]"
     longdesc = (
         "Serve users' statuses over RFC 1288 finger (and the other frontends). "
@@ -124,6 +126,8 @@ def memoryBackend(argument: None, options: Options) -> MemoryFingerService:
 BACKENDS = {
     "file": fileBackend,
     "memory": memoryBackend,
+    "proxy": proxyBackend,
+    "webstatus": webStatusBackend,
 }
 
 
@@ -134,11 +138,13 @@ def makeBackend(options: Options):
 
 
 def addFingerListeners(top: service.MultiService, backend, options: Options) -> None:
+    forwarder = forwarderFor(backend, options)
     for description in endpointDescriptions(options["finger"], DEFAULT_FINGER):
         factory = IFingerFactory(backend)
         factory.listUsers = not options["no-list"]
         factory.timeout = options["timeout"]
         factory.queryLog = options.queryLog
+        factory.forwarder = forwarder
         listen(top, "finger", description, factory)
 
 

@@ -17,7 +17,7 @@ from zope.interface import implementer
 
 from finger import querylog
 from finger.frontends.linebased import DEFAULT_MAX_LINE, DEFAULT_TIMEOUT, LineQueryProtocol
-from finger.interfaces import IFingerFactory, IFingerService, UserNotFound
+from finger.interfaces import IFingerFactory, IFingerService, LookupFailed, UserNotFound
 from finger.text import printableLines, stripControls
 
 LIST_DENIED = "Finger online user list denied"
@@ -76,6 +76,9 @@ class FingerProtocol(LineQueryProtocol):
     def _userFailed(self, failure, name: str) -> tuple[list[str], str]:
         if failure.check(UserNotFound):
             return [noSuchUser(name)], "no such user"
+        if failure.check(LookupFailed):
+            message = stripControls(str(failure.value))
+            return [message], message
         self.log.failure("Finger query for {name!r} failed", failure, name=name)
         return [f"Error: could not look up {stripControls(name)}"], "error"
 

@@ -1,0 +1,184 @@
+"""
+The proxy backend: answers C{user@host[:port]} by fingering C{user} at
+C{host} (the tutorial's C{ProxyFingerService}, with limits).
+
+It serves two purposes:
+  - C{--forward}: the finger frontend sends queries containing C{@} here
+    (RFC 1288 {Q2}) while plain names still go to the local backend;
+  - C{--proxy}: it is the backend, and the whole service is a finger proxy.
+
+Chains and loops.  The right-most C{@host} is stripped and the rest is sent
+on, so C{user@h1@h2} asks h2 for C{user@h1}, which asks h1 for C{user}.
+RFC 1288 queries carry no hop counter, but they carry their route: every
+hop removes one C{@}, so the number of C{@} in a query is the number of
+forwarding hops still ahead of it.  A server refuses a query with more
+C{@} than its hop limit (default 3).  Since the query shrinks at every hop,
+any chain, including one bouncing between two forwarding servers
+(C{user@A@B@A@B...}), ends after as many hops as it has C{@}, and the limit
+bounds that number before the first connection is made.  (Without it a
+1 KiB query could bounce some 250 times, holding a connection open on
+every server along the way.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from twisted.application import service
+from twisted.internet import defer
+from twisted.python import usage
+from zope.interface import implementer
+
+from finger import client
+from finger.interfaces import IFingerService, LookupFailed
+from finger.text import stripControls
+
+DEFAULT_HOPS = 3
+DENIED = "Finger forwarding service denied"
+
+
+class ForwardingDenied(LookupFailed):
+    """The query may not be forwarded (hop limit, host not allowed, bad host)."""
+
+
+def allowedTarget(text: str) -> tuple[str, int]:
+    """Parse C{HOST[:PORT]} (port 79 if omitted) into a normalised key."""
+    host, port = client.parseHostPort(text)
+    return host.lower().rstrip("."), port
+
+
+@implementer(IFingerService)
+class ProxyFingerService(service.Service):
+    """Answers C{user@host[:port]} by asking C{host} for C{user}."""
+
+    def __init__(
+        self,
+        allowed: Iterable[str] = (),
+        timeout: float = client.DEFAULT_TIMEOUT,
+        maxSize: int = client.DEFAULT_MAX_SIZE,
+        maxHops: int = DEFAULT_HOPS,
+        reactor=None,
+    ) -> None:
+        """
+        @param allowed: C{HOST[:PORT]} targets that may be asked (port 79 if
+            omitted); empty means any host.
+        """
+        self.allowed = {allowedTarget(a) for a in allowed}
+        self.timeout = timeout
+        self.maxSize = maxSize
+        self.maxHops = maxHops
+        self.reactor = reactor
+
+    def route(self, query: str) -> tuple[str, str, int]:
+        """
+        Split C{query} into (what to send, host, port), or raise
+        L{ForwardingDenied} / L{LookupFailed} saying why it is not forwarded.
+        """
+        hops = query.count("@")
+        if hops == 0:
+            raise LookupFailed("This is a finger proxy: ask for user@host")
+        if hops > self.maxHops:
+            raise ForwardingDenied(
+                f"{DENIED}: too many hops ({hops} '@' in the query, the limit is {self.maxHops})"
+            )
+        if stripControls(query) != query:
+            raise ForwardingDenied(f"{DENIED}: the query contains control characters")
+        rest, _, target = query.rpartition("@")
+        try:
+            host, port = client.parseHostPort(target)
+        except ValueError as e:
+            raise ForwardingDenied(f"{DENIED}: {stripControls(str(e))}") from None
+        if self.allowed and (host.lower().rstrip("."), port) not in self.allowed:
+            raise ForwardingDenied(f"{DENIED} for {client.formatAddress(host, port)}")
+        return rest, host, port
+
+    # IFingerService
+
+    def getUser(self, name: str) -> defer.Deferred:
+        try:
+            query, host, port = self.route(name)
+        except LookupFailed as e:
+            return defer.fail(e)
+        d = client.finger(query, host, port, self.timeout, self.maxSize, self.reactor)
+        d.addErrback(_clientFailed)
+        return d
+
+    def getUsers(self) -> defer.Deferred:
+        """A proxy has no users of its own: always empty."""
+        return defer.succeed(())
+
+
+def _clientFailed(failure):
+    failure.trap(client.FingerClientError)
+    raise LookupFailed(f"Error: {failure.getErrorMessage()}")
+
+
+# Command-line options (a mixin of finger.tap.Options) and builders.
+
+
+def _hopLimit(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"the hop limit must be at least 1, not {value!r}")
+    return number
+
+
+def _seconds(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"must be a positive number of seconds, not {value!r}")
+    return number
+
+
+_hopLimit.coerceDoc = "At least 1."
+_seconds.coerceDoc = "Seconds, above zero."
+
+
+class ProxyOptions:
+    """Forwarding and proxy options for C{twistd finger}."""
+
+    optFlags = [
+        ["forward", None, "Forward user@host queries to host (RFC 1288 forwarding)."],
+    ]
+    optParameters = [
+        ["forward-timeout", None, client.DEFAULT_TIMEOUT,
+         "Seconds a forwarded query may take (connecting and reading).", _seconds],
+        ["forward-hops", None, DEFAULT_HOPS,
+         "Refuse forwarded queries with more '@' (hops) than this.", _hopLimit],
+    ]
+
+    def opt_forward_allow(self, target: str) -> None:
+        """Forward only to HOST[:PORT] (port 79 if omitted; repeatable; implies --forward)."""
+        try:
+            allowedTarget(target)
+        except ValueError as e:
+            raise usage.UsageError(f"--forward-allow: {e}") from None
+        self.setdefault("forward-allow", []).append(target)
+        self["forward"] = True
+
+    def opt_proxy(self) -> None:
+        """Be a finger proxy: answer user@host by asking host (the backend)."""
+        self._addBackend("proxy")
+        self["forward"] = True
+
+
+def _proxyFromOptions(options) -> ProxyFingerService:
+    return ProxyFingerService(
+        allowed=options.get("forward-allow", []),
+        timeout=options["forward-timeout"],
+        maxHops=options["forward-hops"],
+    )
+
+
+def proxyBackend(argument: None, options) -> ProxyFingerService:
+    """The C{--proxy} backend builder (for C{finger.tap.BACKENDS})."""
+    return _proxyFromOptions(options)
+
+
+def forwarderFor(backend, options) -> IFingerService | None:
+    """The service answering C{@} queries: C{None} (refused) unless C{--forward}."""
+    if not options.get("forward"):
+        return None
+    if isinstance(backend, ProxyFingerService):
+        return backend
+    return _proxyFromOptions(options)

@@ -1,0 +1,379 @@
+"""
+The web status backend: each user's status is fetched over HTTP(S) from a
+URL template such as C{https://status.example.org/{user}.txt}.
+
+Fetches use Twisted's C{Agent}, which verifies TLS certificates and host
+names (C{service_identity}); C{--web-status-ca} trusts a private CA instead
+of the system's.  A fetch has a deadline and a size cap (the body is read by
+a protocol that stops at the cap).  Answers (statuses and 404s) are cached
+for C{--web-status-ttl} seconds, and concurrent queries for one user share
+one request, so a burst of queries makes one request.
+
+There is no list of users on the web: C{getUsers} is always empty, so the
+empty finger query answers "No one is here."
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+from OpenSSL import SSL
+from service_identity import VerificationError
+from twisted.application import service
+from twisted.internet import defer, protocol, ssl
+from twisted.internet.error import ConnectionRefusedError, DNSLookupError
+from twisted.logger import Logger
+from twisted.python import usage
+from twisted.web.client import Agent, ResponseDone
+from twisted.web.http import PotentialDataLoss
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import UNKNOWN_LENGTH, IPolicyForHTTPS
+from zope.interface import implementer
+
+from finger import __version__
+from finger.interfaces import IFingerService, LookupFailed, UserNotFound
+from finger.text import stripControls
+from finger.users import userNameProblem
+
+PLACEHOLDER = "{user}"
+DEFAULT_TTL = 60.0
+DEFAULT_TIMEOUT = 10.0
+MAX_BODY = 64 * 1024
+MAX_CACHED = 1024
+
+
+class BodyTooLarge(Exception):
+    """The response body is larger than the cap."""
+
+
+def checkTemplate(template: str) -> str | None:
+    """Return why C{template} is not a usable URL template, or C{None}."""
+    if PLACEHOLDER not in template:
+        return f"the URL template must contain {PLACEHOLDER}"
+    if not template.isascii():
+        return "the URL template must be ASCII (percent-encode other characters)"
+    parts = urlsplit(template)
+    if parts.scheme not in ("http", "https"):
+        return "the URL template must start with http:// or https://"
+    if not parts.hostname:
+        return "the URL template has no host"
+    if PLACEHOLDER in parts.netloc:
+        return f"{PLACEHOLDER} may not be part of the host"
+    return None
+
+
+def namePathProblem(name: str) -> str | None:
+    """Why C{name} cannot be put in a URL path, or C{None} if it can."""
+    if name in (".", ".."):
+        return "the name is a path segment"
+    return userNameProblem(name)
+
+
+def describeFailure(failure) -> str:
+    """A short reason for a failed fetch, for the error line."""
+    reasons = getattr(failure.value, "reasons", None) or [failure]
+    for reason in reasons:
+        if reason.check(defer.TimeoutError, defer.CancelledError):
+            return None  # Reported by the caller with the deadline.
+        if reason.check(VerificationError):
+            return "TLS failed: the certificate is not valid for this host name"
+        if reason.check(SSL.Error):
+            return f"TLS failed: {_openSSLReason(reason.value)}"
+    if failure.check(ConnectionRefusedError):
+        return "refused the connection"
+    if failure.check(DNSLookupError):
+        return "is an unknown host"
+    if failure.check(BodyTooLarge):
+        return f"sent a status larger than {MAX_BODY // 1024} KiB"
+    return f"failed: {failure.getErrorMessage()}"
+
+
+def _openSSLReason(error: SSL.Error) -> str:
+    """The last reason string in an OpenSSL error, e.g. 'certificate verify failed'."""
+    texts = [
+        str(part)
+        for entry in (error.args[0] if error.args and isinstance(error.args[0], list) else [])
+        for part in (entry if isinstance(entry, tuple) else (entry,))
+        if part
+    ]
+    return texts[-1] if texts else "handshake error"
+
+
+class _CappedBody(protocol.Protocol):
+    """Collects a response body, stopping the transfer past C{cap} bytes."""
+
+    def __init__(self, cap: int, expected) -> None:
+        self.cap = cap
+        self.expected = expected
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.finished: defer.Deferred[bytes] | None = defer.Deferred(self._cancel)
+
+    def _stop(self) -> None:
+        self.chunks = []
+        self.transport.stopProducing()
+
+    def _cancel(self, d) -> None:
+        self.finished = None
+        self._stop()
+
+    def _fail(self, reason) -> None:
+        d, self.finished = self.finished, None
+        self._stop()
+        d.errback(reason)
+
+    def connectionMade(self) -> None:
+        if self.expected is not UNKNOWN_LENGTH and self.expected > self.cap:
+            self._fail(BodyTooLarge())
+
+    def dataReceived(self, data: bytes) -> None:
+        if self.finished is None:
+            return
+        self.size += len(data)
+        if self.size > self.cap:
+            self._fail(BodyTooLarge())
+            return
+        self.chunks.append(data)
+
+    def connectionLost(self, reason) -> None:
+        if self.finished is None:
+            return
+        d, self.finished = self.finished, None
+        if reason.check(ResponseDone, PotentialDataLoss):
+            d.callback(b"".join(self.chunks))
+        else:
+            d.errback(reason)
+
+
+def readCappedBody(response, cap: int = MAX_BODY) -> defer.Deferred[bytes]:
+    """Read C{response}'s body; fail with L{BodyTooLarge} beyond C{cap} bytes."""
+    body = _CappedBody(cap, response.length)
+    finished = body.finished
+    response.deliverBody(body)
+    return finished
+
+
+@implementer(IPolicyForHTTPS)
+class TrustRootPolicy:
+    """HTTPS that trusts only the given CA certificates (and checks host names)."""
+
+    def __init__(self, trustRoot) -> None:
+        self.trustRoot = trustRoot
+
+    def creatorForNetloc(self, hostname: bytes, port: int):
+        return ssl.optionsForClientTLS(hostname.decode("ascii"), trustRoot=self.trustRoot)
+
+
+_PEM = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
+
+
+def loadTrustRoot(path: str):
+    """The CA certificates in the PEM file C{path}; C{ValueError} if none."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(1024 * 1024)
+    except OSError as e:
+        raise ValueError(f"cannot read {path}: {e.strerror}") from None
+    blocks = _PEM.findall(data)
+    if not blocks:
+        raise ValueError(f"{path} contains no PEM certificate")
+    try:
+        certificates = [ssl.Certificate.loadPEM(block) for block in blocks]
+    except Exception as e:
+        raise ValueError(f"{path}: bad certificate: {e}") from None
+    return ssl.trustRootFromCertificates(certificates)
+
+
+@implementer(IFingerService)
+class WebStatusService(service.Service):
+    """Statuses fetched from C{template} with C{{user}} replaced by the name."""
+
+    log = Logger()
+
+    def __init__(
+        self,
+        template: str,
+        ttl: float = DEFAULT_TTL,
+        timeout: float = DEFAULT_TIMEOUT,
+        maxBody: int = MAX_BODY,
+        policy: IPolicyForHTTPS | None = None,
+        agent=None,
+        reactor=None,
+    ) -> None:
+        problem = checkTemplate(template)
+        if problem:
+            raise ValueError(problem)
+        if reactor is None:
+            from twisted.internet import reactor
+        self.template = template
+        self.server = urlsplit(template).netloc
+        self.ttl = ttl
+        self.timeout = timeout
+        self.maxBody = maxBody
+        self.reactor = reactor
+        if agent is None:
+            agent = Agent(reactor, policy) if policy is not None else Agent(reactor)
+        self.agent = agent
+        # name -> (expiry time, status or None for "not found")
+        self._cache: dict[str, tuple[float, str | None]] = {}
+        # name -> Deferreds waiting for the request in flight
+        self._waiting: dict[str, list[defer.Deferred]] = {}
+        self.requests = 0
+
+    def urlFor(self, name: str) -> bytes:
+        """The URL for C{name}, quoted; C{ValueError} if the name is unusable."""
+        problem = namePathProblem(name)
+        if problem:
+            raise ValueError(problem)
+        return self.template.replace(PLACEHOLDER, quote(name, safe="")).encode("ascii")
+
+    # IFingerService
+
+    def getUser(self, name: str) -> defer.Deferred:
+        cached = self._cache.get(name)
+        if cached is not None and cached[0] > self.reactor.seconds():
+            return self._answer(name, cached[1])
+        try:
+            url = self.urlFor(name)
+        except ValueError as e:
+            return defer.fail(LookupFailed(f"Error: invalid user name {stripControls(name)!r}: {e}"))
+        waiting = self._waiting.get(name)
+        if waiting is None:
+            waiting = self._waiting[name] = []
+            self._fetch(url).addBoth(self._fetched, name)
+        d = defer.Deferred()
+        waiting.append(d)
+        return d
+
+    def getUsers(self) -> defer.Deferred:
+        """There is no list of users on the web: always empty."""
+        return defer.succeed(())
+
+    # Fetching
+
+    def _answer(self, name: str, status: str | None) -> defer.Deferred:
+        if status is None:
+            return defer.fail(UserNotFound(name))
+        return defer.succeed(status)
+
+    def _fetch(self, url: bytes) -> defer.Deferred:
+        self.requests += 1
+        headers = Headers({
+            b"User-Agent": [f"twisted-finger/{__version__}".encode("ascii")],
+            b"Accept": [b"text/plain"],
+        })
+        d = self.agent.request(b"GET", url, headers)
+        d.addCallback(self._received)
+        d.addTimeout(self.timeout, self.reactor)
+        return d
+
+    def _received(self, response) -> defer.Deferred:
+        body = readCappedBody(response, self.maxBody)
+        if response.code == 200:
+            return body.addCallback(lambda data: data.decode("utf-8", "replace").rstrip())
+        if response.code in (404, 410):
+            return body.addBoth(lambda _: None)  # Not found.
+        phrase = stripControls(response.phrase.decode("latin-1"))
+        error = LookupFailed(f"Error: status server {self.server} answered {response.code} {phrase}")
+
+        def failed(_):
+            raise error
+
+        return body.addBoth(failed)
+
+    def _fetched(self, result, name: str) -> None:
+        waiting = self._waiting.pop(name)
+        if isinstance(result, str) or result is None:
+            self._remember(name, result)
+            for d in waiting:
+                self._answer(name, result).chainDeferred(d)
+            return
+        if result.check(LookupFailed):
+            error = result.value
+        else:
+            reason = describeFailure(result)
+            if reason is None:
+                reason = f"did not answer within {self.timeout:g} seconds"
+            error = LookupFailed(f"Error: status server {self.server} {reason}")
+            self.log.warn("Fetching the status of {name!r}: {error}", name=name, error=error)
+        for d in waiting:
+            d.errback(error)
+
+    def _remember(self, name: str, status: str | None) -> None:
+        if self.ttl <= 0:
+            return
+        now = self.reactor.seconds()
+        if len(self._cache) >= MAX_CACHED:
+            for key in [k for k, (expiry, _) in self._cache.items() if expiry <= now]:
+                del self._cache[key]
+            while len(self._cache) >= MAX_CACHED:
+                del self._cache[next(iter(self._cache))]
+        self._cache.pop(name, None)
+        self._cache[name] = (now + self.ttl, status)
+
+    def startService(self) -> None:
+        super().startService()
+        self.log.info(
+            "Statuses from {template} (no user list: the empty query finds no one)",
+            template=self.template,
+        )
+
+
+# Command-line options (a mixin of finger.tap.Options) and the builder.
+
+
+def _seconds(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(f"must be a positive number of seconds, not {value!r}")
+    return number
+
+
+def _nonNegative(value: str) -> float:
+    number = float(value)
+    if not number >= 0:
+        raise ValueError(f"must be zero or more seconds, not {value!r}")
+    return number
+
+
+_seconds.coerceDoc = "Seconds, above zero."
+_nonNegative.coerceDoc = "Seconds; 0 disables the cache."
+
+
+class WebStatusOptions:
+    """Options of the web status backend for C{twistd finger}."""
+
+    optParameters = [
+        ["web-status-ttl", None, DEFAULT_TTL,
+         "Seconds a fetched status (or 404) is reused.", _nonNegative],
+        ["web-status-timeout", None, DEFAULT_TIMEOUT,
+         "Seconds a status fetch may take.", _seconds],
+        ["web-status-ca", None, None,
+         "PEM file of CA certificates to trust for HTTPS instead of the system's."],
+    ]
+
+    def opt_web_status(self, template: str) -> None:
+        """Fetch statuses from a URL template, e.g. https://status.example.org/{user}.txt"""
+        problem = checkTemplate(template)
+        if problem:
+            raise usage.UsageError(f"--web-status: {problem}")
+        self._addBackend("webstatus", template)
+
+
+def webStatusBackend(template: str, options) -> WebStatusService:
+    """The C{--web-status} backend builder (for C{finger.tap.BACKENDS})."""
+    from finger.listen import StartupError
+
+    policy = None
+    if options.get("web-status-ca"):
+        try:
+            policy = TrustRootPolicy(loadTrustRoot(options["web-status-ca"]))
+        except ValueError as e:
+            raise StartupError(f"--web-status-ca: {e}") from None
+    return WebStatusService(
+        template,
+        ttl=options["web-status-ttl"],
+        timeout=options["web-status-timeout"],
+        policy=policy,
+    )

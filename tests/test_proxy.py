@@ -1,0 +1,162 @@
+"""Unit tests of the proxy backend, its options, and how the finger frontend uses it."""
+
+from __future__ import annotations
+
+from twisted.internet import defer, protocol, reactor
+from twisted.internet.testing import StringTransport
+from twisted.trial.unittest import SynchronousTestCase, TestCase
+
+from finger import tap
+from finger.backends.memory import MemoryFingerService
+from finger.backends.proxy import ForwardingDenied, ProxyFingerService, forwarderFor
+from finger.frontends.finger import FORWARDING_DENIED, FingerFactoryFromService
+from finger.interfaces import LookupFailed
+from finger.listen import StartupError
+from finger.querylog import QueryLog
+
+
+class RouteTests(SynchronousTestCase):
+    def test_stripsRightMostHost(self):
+        proxy = ProxyFingerService()
+        self.assertEqual(proxy.route("alice@h1@h2:7979"), ("alice@h1", "h2", 7979))
+        self.assertEqual(proxy.route("@h"), ("", "h", 79))
+
+    def test_hopLimit(self):
+        """The number of '@' is the number of hops still ahead."""
+        proxy = ProxyFingerService(maxHops=2)
+        self.assertEqual(proxy.route("a@h1@h2"), ("a@h1", "h2", 79))
+        with self.assertRaises(ForwardingDenied) as caught:
+            proxy.route("a@h1@h2@h3")
+        self.assertEqual(
+            str(caught.exception),
+            "Finger forwarding service denied: too many hops (3 '@' in the query, the limit is 2)",
+        )
+
+    def test_allowList(self):
+        proxy = ProxyFingerService(allowed=["Far.Example", "near.example:7979"])
+        self.assertEqual(proxy.route("a@far.example."), ("a", "far.example.", 79))
+        self.assertEqual(proxy.route("a@near.example:7979"), ("a", "near.example", 7979))
+        for denied in ["a@near.example", "a@far.example:80", "a@other.example"]:
+            with self.assertRaises(ForwardingDenied, msg=denied):
+                proxy.route(denied)
+
+    def test_badHostAndControls(self):
+        proxy = ProxyFingerService()
+        with self.assertRaises(ForwardingDenied):
+            proxy.route("a@bad host")
+        with self.assertRaises(ForwardingDenied):
+            proxy.route("a\rb@h")
+
+    def test_plainNameIsNotForProxy(self):
+        with self.assertRaises(LookupFailed) as caught:
+            ProxyFingerService().route("alice")
+        self.assertIn("finger proxy", str(caught.exception))
+
+    def test_noUsers(self):
+        self.assertEqual(self.successResultOf(ProxyFingerService().getUsers()), ())
+
+
+class Recording(protocol.Protocol):
+    def dataReceived(self, data: bytes) -> None:
+        self.factory.queries.append(data)
+        self.transport.write(b"far answer\r\n")
+        self.transport.loseConnection()
+
+
+class ProxyLoopbackTests(TestCase):
+    """The proxy fingers a real server (in this process) for the rest of the query."""
+
+    def setUp(self):
+        factory = protocol.ServerFactory.forProtocol(Recording)
+        factory.queries = []
+        self.queries = factory.queries
+        port = reactor.listenTCP(0, factory, interface="127.0.0.1")
+        self.addCleanup(port.stopListening)
+        self.port = port.getHost().port
+
+    @defer.inlineCallbacks
+    def test_forwardsTheRest(self):
+        proxy = ProxyFingerService()
+        answer = yield proxy.getUser(f"alice@h1@127.0.0.1:{self.port}")
+        self.assertEqual(answer, "far answer\r\n")
+        self.assertEqual(self.queries, [b"alice@h1\r\n"])
+
+    @defer.inlineCallbacks
+    def test_clientErrorsBecomeErrorLines(self):
+        proxy = ProxyFingerService(maxSize=5)
+        with self.assertRaises(LookupFailed) as caught:
+            yield proxy.getUser(f"alice@127.0.0.1:{self.port}")
+        self.assertEqual(
+            str(caught.exception), f"Error: 127.0.0.1:{self.port} sent more than 5 bytes"
+        )
+
+
+class FrontendTests(SynchronousTestCase):
+    """How the finger frontend answers '@' queries with and without a forwarder."""
+
+    def ask(self, query: str, forwarder=None) -> bytes:
+        factory = FingerFactoryFromService(MemoryFingerService({"alice": "local"}))
+        factory.forwarder = forwarder
+        factory.queryLog = QueryLog(enabled=False)
+        proto = factory.buildProtocol(None)
+        transport = StringTransport()
+        proto.makeConnection(transport)
+        proto.dataReceived(query.encode("utf-8") + b"\r\n")
+        return transport.value()
+
+    def test_refusedWithoutForwarder(self):
+        self.assertEqual(self.ask("alice@far"), FORWARDING_DENIED.encode() + b"\r\n")
+
+    def test_lookupFailedShownAsItsLine(self):
+        """A denial is the client's line, not a generic error with a logged traceback."""
+        proxy = ProxyFingerService(allowed=["only.example"])
+        self.assertEqual(
+            self.ask("alice@far.example", proxy),
+            b"Finger forwarding service denied for far.example:79\r\n",
+        )
+        self.assertEqual(self.flushLoggedErrors(), [])
+
+    def test_plainNamesStayLocal(self):
+        self.assertEqual(self.ask("alice", ProxyFingerService()), b"local\r\n")
+
+
+class OptionsTests(SynchronousTestCase):
+    def parse(self, *argv) -> tap.Options:
+        options = tap.Options()
+        options.parseOptions(list(argv))
+        return options
+
+    def test_forwardingOffByDefault(self):
+        options = self.parse("--memory")
+        self.assertIsNone(forwarderFor(MemoryFingerService(), options))
+
+    def test_forward(self):
+        options = self.parse("--memory", "--forward", "--forward-timeout", "2", "--forward-hops", "5")
+        forwarder = forwarderFor(MemoryFingerService(), options)
+        self.assertIsInstance(forwarder, ProxyFingerService)
+        self.assertEqual((forwarder.timeout, forwarder.maxHops, forwarder.allowed), (2.0, 5, set()))
+
+    def test_forwardAllowImpliesForward(self):
+        options = self.parse("--memory", "--forward-allow", "a.example", "--forward-allow", "[::1]:7979")
+        forwarder = forwarderFor(MemoryFingerService(), options)
+        self.assertEqual(forwarder.allowed, {("a.example", 79), ("::1", 7979)})
+
+    def test_badForwardAllow(self):
+        with self.assertRaises(StartupError) as caught:
+            self.parse("--memory", "--forward-allow", "a b")
+        self.assertIn("--forward-allow: bad host 'a b'", str(caught.exception))
+        with self.assertRaises(StartupError) as caught:
+            self.parse("--memory", "--forward", "--forward-hops", "0")
+        self.assertIn("at least 1", str(caught.exception))
+
+    def test_proxyIsTheBackendAndTheForwarder(self):
+        options = self.parse("--proxy")
+        backend = tap.makeBackend(options)
+        self.assertIsInstance(backend, ProxyFingerService)
+        self.assertIs(forwarderFor(backend, options), backend)
+
+    def test_makeServiceWiresTheForwarder(self):
+        options = self.parse("--memory", "--forward", "--finger", "tcp:0", "--setter", "none")
+        top = tap.makeService(options)
+        listener = [s for s in top if getattr(s, "frontend", None) == "finger"][0]
+        self.assertIsInstance(listener.factory.forwarder, ProxyFingerService)
