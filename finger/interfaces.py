@@ -62,6 +62,35 @@ class IFingerSetterService(Interface):
         """
 
 
+class IFingerVerboseService(Interface):
+    """
+    Optional: a backend with more to say for the verbose query (RFC 1288
+    C{/W name}).  Frontends use it when the backend provides it and fall back
+    to C{IFingerService.getUser} otherwise.
+    """
+
+    def getUserVerbose(name: str):
+        """
+        Like C{IFingerService.getUser}, possibly with more lines; fails with
+        L{UserNotFound} exactly when C{getUser} would.
+        """
+
+
+class IFingerDetails(Interface):
+    """
+    Optional: a backend that knows more about a status than its text, for
+    frontends that want it (C{getUser} stays a plain string).
+    """
+
+    def getUserDetails(name: str):
+        """
+        Return a Deferred that fires with a dict: C{"status"} (the C{str}
+        C{getUser} would give) and C{"setAt"} (when it was set, as Unix time
+        in seconds, a C{float}, or C{None} when unknown); or fails with
+        L{UserNotFound}.
+        """
+
+
 class IFingerFactory(Interface):
     """The RFC 1288 finger frontend: a server factory built from a service."""
 
