@@ -3,6 +3,8 @@ The RFC 1288 finger frontend: an adapter from L{IFingerService} to
 L{IFingerFactory}.
 
 Queries: C{name}, C{/W name}, the empty query (list everyone) and C{/W}.
+C{/W name} asks C{getUserVerbose} when the backend provides
+L{IFingerVerboseService}, C{getUser} otherwise.
 Queries with C{@host} are forwarding requests (RFC 1288 {Q2}); they are
 refused unless the factory has a C{forwarder} service to answer them.
 """
@@ -17,7 +19,13 @@ from zope.interface import implementer
 
 from finger import querylog
 from finger.frontends.linebased import DEFAULT_MAX_LINE, DEFAULT_TIMEOUT, LineQueryProtocol
-from finger.interfaces import IFingerFactory, IFingerService, LookupFailed, UserNotFound
+from finger.interfaces import (
+    IFingerFactory,
+    IFingerService,
+    IFingerVerboseService,
+    LookupFailed,
+    UserNotFound,
+)
 from finger.text import printableLines, stripControls
 
 LIST_DENIED = "Finger online user list denied"
@@ -58,14 +66,17 @@ class FingerProtocol(LineQueryProtocol):
             else:
                 self._answerUser(forwarder, query)
         elif query:
-            self._answerUser(self.factory.service, query)
+            self._answerUser(self.factory.service, query, verbose)
         elif not self.factory.listUsers:
             self.answer([LIST_DENIED], "list denied")
         else:
             self._answerList()
 
-    def _answerUser(self, service: IFingerService, name: str) -> None:
-        d = defer.maybeDeferred(service.getUser, name)
+    def _answerUser(self, service: IFingerService, name: str, verbose: bool = False) -> None:
+        lookup = service.getUser
+        if verbose and IFingerVerboseService.providedBy(service):
+            lookup = service.getUserVerbose
+        d = defer.maybeDeferred(lookup, name)
         d.addCallbacks(
             lambda status: (printableLines(status), "found"),
             self._userFailed,
