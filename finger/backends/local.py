@@ -1,0 +1,148 @@
+"""
+The local backend: ask the system's C{finger} program.
+
+The program runs as C{PROGRAM -m NAME} (an argument vector, never a shell;
+C{-m} matches login names only), only for names made of letters, digits and
+C{._-} (at most 32, not starting with C{-}), with a minimal environment, a
+timeout after which it is killed, an output cap, and at most
+C{MAX_RUNNING} copies at once.  Other names are "no such user" without
+running anything; so is an empty answer (Debian's finger says "no such
+user" on its standard error).
+
+The program answers for one name at a time and cannot list users, so
+C{getUsers} is empty: chain with C{--pwd} to list the system's users.
+"""
+
+from __future__ import annotations
+
+import re
+
+from twisted.application import service
+from twisted.internet import defer, error, protocol
+from twisted.logger import Logger
+from zope.interface import implementer
+
+from finger.interfaces import IFingerService, UserNotFound
+
+DEFAULT_PROGRAM = "/usr/bin/finger"
+DEFAULT_TIMEOUT = 5.0
+MAX_OUTPUT = 64 * 1024
+MAX_ERROR_OUTPUT = 4 * 1024
+MAX_RUNNING = 4
+ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+_SAFE_NAME = re.compile(r"[A-Za-z0-9._][A-Za-z0-9._-]{0,31}")
+
+
+def isSafeName(name: str) -> bool:
+    """Whether C{name} may be passed to the finger program."""
+    return _SAFE_NAME.fullmatch(name) is not None
+
+
+class LocalFingerError(Exception):
+    """The finger program did not give an answer (timeout, crash)."""
+
+
+class _OutputCollector(protocol.ProcessProtocol):
+    """Collects a capped amount of output; kills the program when asked."""
+
+    def __init__(self, maxOutput: int) -> None:
+        self.maxOutput = maxOutput
+        self.output: list[bytes] = []
+        self.outputSize = 0
+        self.errors = b""
+        self.truncated = False
+        self.killed = False
+        self.ended: defer.Deferred = defer.Deferred()
+
+    def connectionMade(self) -> None:
+        self.transport.closeStdin()
+
+    def outReceived(self, data: bytes) -> None:
+        room = self.maxOutput - self.outputSize
+        if len(data) > room:
+            data = data[:room]
+            self.truncated = True
+        self.output.append(data)
+        self.outputSize += len(data)
+        if self.truncated:
+            self.kill()
+
+    def errReceived(self, data: bytes) -> None:
+        self.errors = (self.errors + data)[:MAX_ERROR_OUTPUT]
+
+    def kill(self) -> None:
+        """Stop the program: SIGKILL it and stop reading its output."""
+        self.killed = True
+        try:
+            self.transport.signalProcess("KILL")
+        except error.ProcessExitedAlready:
+            pass
+        self.transport.loseConnection()
+
+    def processEnded(self, reason) -> None:
+        self.ended.callback(reason.value)
+
+
+@implementer(IFingerService)
+class LocalFingerService(service.Service):
+    """Statuses from the system's finger program."""
+
+    log = Logger()
+
+    def __init__(
+        self,
+        program: str = DEFAULT_PROGRAM,
+        timeout: float = DEFAULT_TIMEOUT,
+        maxOutput: int = MAX_OUTPUT,
+        maxRunning: int = MAX_RUNNING,
+        reactor=None,
+    ) -> None:
+        if reactor is None:
+            from twisted.internet import reactor
+        self.program = program
+        self.timeout = timeout
+        self.maxOutput = maxOutput
+        self._reactor = reactor
+        self._running = defer.DeferredSemaphore(maxRunning)
+
+    def getUser(self, name: str) -> defer.Deferred:
+        if not isSafeName(name):
+            return defer.fail(UserNotFound(name))
+        return self._running.run(self._run, name)
+
+    def getUsers(self) -> defer.Deferred:
+        return defer.succeed(())
+
+    def _run(self, name: str) -> defer.Deferred:
+        collector = _OutputCollector(self.maxOutput)
+        self._reactor.spawnProcess(
+            collector, self.program, [self.program, "-m", name], env=dict(ENVIRONMENT)
+        )
+        timer = self._reactor.callLater(self.timeout, collector.kill)
+
+        def ended(status):
+            if timer.active():
+                timer.cancel()
+            return self._answer(name, collector, status)
+
+        return collector.ended.addCallback(ended)
+
+    def _answer(self, name: str, collector: _OutputCollector, status) -> str:
+        output = b"".join(collector.output)
+        if collector.killed and not collector.truncated:
+            raise LocalFingerError(
+                f"{self.program} did not answer for {name!r} within {self.timeout:g} s; killed"
+            )
+        if isinstance(status, error.ProcessTerminated) and not collector.killed:
+            self.log.warn(
+                "{program} -m {name} exited with {status}: {stderr}",
+                program=self.program,
+                name=name,
+                status=status.exitCode if status.exitCode is not None else status.signal,
+                stderr=collector.errors.decode("utf-8", "replace").strip(),
+            )
+        text = output.decode("utf-8", "replace").rstrip()
+        if not text:
+            raise UserNotFound(name)
+        return text
