@@ -1,0 +1,258 @@
+"""
+The SQLite store: a durable, settable backend.
+
+One table, C{statuses(name, status, set_at)}, in a database created on first
+start; the schema version is kept in C{PRAGMA user_version}.  The database is
+checked and, if new, created synchronously at start-up (so that a corrupt or
+unwritable file stops the service with a clear message); once running,
+every query runs in one dedicated thread, off the reactor, on one
+connection, so writes are serialised and never contend with each other.
+
+Durability: WAL mode with C{synchronous=FULL}, so C{setUser} fires (and the
+setter answers C{OK}) only after the WAL is flushed to disk.  With
+C{synchronous=NORMAL} a committed transaction would already survive a
+C{kill -9} of the process (it is in the operating system's cache), but the
+last ones could be lost on power loss; a status write costs one fsync, which
+is cheap at the rate people set statuses, so FULL it is.
+"""
+
+from __future__ import annotations
+
+import bisect
+import sqlite3
+import time
+from collections.abc import Callable
+
+from twisted.application import service
+from twisted.internet import defer, threads
+from twisted.logger import Logger
+from twisted.python.threadpool import ThreadPool
+from zope.interface import implementer
+
+from finger.interfaces import (
+    IFingerDetails,
+    IFingerService,
+    IFingerSetterService,
+    StoreError,
+    UserNotFound,
+)
+from finger.users import userNameProblem
+
+SCHEMA_VERSION = 1
+MAX_STATUS = 64 * 1024
+BUSY_TIMEOUT = 5.0
+
+_SCHEMA = [
+    """
+    CREATE TABLE statuses (
+        name TEXT PRIMARY KEY NOT NULL,
+        status TEXT NOT NULL,
+        set_at REAL NOT NULL
+    )
+    """,
+]
+
+
+class StoreOpenError(Exception):
+    """The database cannot be used; the message says why."""
+
+
+def openDatabase(path: str, busyTimeout: float = BUSY_TIMEOUT) -> sqlite3.Connection:
+    """
+    Open the database at C{path}, creating it if needed, and check that it
+    is a readable, writable status database of a version we know.  Raise
+    L{StoreOpenError} otherwise.
+    """
+    try:
+        connection = sqlite3.connect(
+            path, timeout=busyTimeout, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as e:
+        raise StoreOpenError(f"cannot open {path}: {e}") from None
+    try:
+        _prepare(connection)
+    except sqlite3.Error as e:
+        connection.close()
+        raise StoreOpenError(f"cannot use {path}: {e}") from None
+    except StoreOpenError as e:
+        connection.close()
+        raise StoreOpenError(f"cannot use {path}: {e}") from None
+    return connection
+
+
+def _prepare(connection: sqlite3.Connection) -> None:
+    mode = connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+    if mode.lower() != "wal":
+        raise StoreOpenError(f"cannot switch to WAL mode (journal mode is {mode})")
+    connection.execute("PRAGMA synchronous=FULL")
+    check = connection.execute("PRAGMA quick_check").fetchone()[0]
+    if check != "ok":
+        raise StoreOpenError(f"the database is corrupt ({check})")
+    # A real write, so that an unwritable file fails now and not at the
+    # first status set.
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            tables = [row[0] for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+            )]
+            if tables:
+                raise StoreOpenError(
+                    f"not a finger status database (it has tables {', '.join(tables)})"
+                )
+            for statement in _SCHEMA:
+                connection.execute(statement)
+        elif version > SCHEMA_VERSION:
+            raise StoreOpenError(
+                f"schema version {version} is newer than this program's ({SCHEMA_VERSION})"
+            )
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+
+
+@implementer(IFingerService, IFingerSetterService, IFingerDetails)
+class SQLiteFingerService(service.Service):
+    """Statuses in an SQLite database; every status set is durable."""
+
+    log = Logger()
+
+    def __init__(
+        self, path: str, clock: Callable[[], float] = time.time, reactor=None
+    ) -> None:
+        if reactor is None:
+            from twisted.internet import reactor
+        self.path = path
+        self._clock = clock
+        self._reactor = reactor
+        self._connection: sqlite3.Connection | None = None
+        self._pool: ThreadPool | None = None
+        self._names: list[str] | None = None  # sorted, loaded on first getUsers
+        self._namesTuple: tuple[str, ...] | None = None
+
+    def check(self) -> None:
+        """
+        Open, check (and if new, create) the database, then close it; raise
+        L{StoreOpenError}.  For start-up: the connection itself is opened in
+        C{startService}, after twistd has forked and dropped privileges
+        (an SQLite connection must not cross a C{fork}).
+        """
+        openDatabase(self.path).close()
+
+    def open(self) -> None:
+        """Open the database for this service; raise L{StoreOpenError}."""
+        if self._connection is None:
+            self._connection = openDatabase(self.path)
+
+    def _inThread(self, function, *args) -> defer.Deferred:
+        if self._pool is None:
+            return defer.fail(StoreError("the store is not running"))
+        return threads.deferToThreadPool(self._reactor, self._pool, function, *args)
+
+    # IFingerService, IFingerDetails
+
+    def getUser(self, name: str) -> defer.Deferred:
+        return self.getUserDetails(name).addCallback(lambda details: details["status"])
+
+    def getUserDetails(self, name: str) -> defer.Deferred:
+        d = self._inThread(self._select, name)
+
+        def found(row):
+            if row is None:
+                raise UserNotFound(name)
+            status, setAt = row
+            return {"status": status, "setAt": setAt}
+
+        return d.addCallback(found)
+
+    def getUsers(self) -> defer.Deferred:
+        if self._namesTuple is None and self._names is not None:
+            self._namesTuple = tuple(self._names)
+        if self._namesTuple is not None:
+            return defer.succeed(self._namesTuple)
+        return self._inThread(self._selectNames).addCallback(self._namesLoaded)
+
+    def _namesLoaded(self, names: list[str]) -> tuple[str, ...]:
+        # Queries run in order in one thread and their results arrive in
+        # order, so a name set after this load began is added after this.
+        self._names = names
+        self._namesTuple = tuple(names)
+        return self._namesTuple
+
+    # IFingerSetterService
+
+    def setUser(self, name: str, status: str) -> defer.Deferred:
+        problem = userNameProblem(name)
+        if problem:
+            return defer.fail(StoreError(f"invalid user name: {problem}"))
+        if len(status) > MAX_STATUS:
+            return defer.fail(StoreError(f"status too long (limit {MAX_STATUS} characters)"))
+        d = self._inThread(self._upsert, name, status, self._clock())
+        d.addCallbacks(self._stored, self._storeFailed, callbackArgs=(name,), errbackArgs=(name,))
+        return d
+
+    def _stored(self, result, name: str) -> None:
+        if self._names is not None:
+            where = bisect.bisect_left(self._names, name)
+            if where == len(self._names) or self._names[where] != name:
+                self._names.insert(where, name)
+                self._namesTuple = None
+
+    def _storeFailed(self, failure, name: str) -> None:
+        failure.trap(sqlite3.Error)
+        self.log.error(
+            "Could not store the status of {name!r} in {path}: {error}",
+            name=name,
+            path=self.path,
+            error=failure.getErrorMessage(),
+        )
+        raise StoreError(f"could not store the status: {failure.getErrorMessage()}")
+
+    # In the store's thread
+
+    def _select(self, name: str):
+        return self._connection.execute(
+            "SELECT status, set_at FROM statuses WHERE name = ?", (name,)
+        ).fetchone()
+
+    def _selectNames(self) -> list[str]:
+        return [row[0] for row in self._connection.execute(
+            "SELECT name FROM statuses ORDER BY name"
+        )]
+
+    def _upsert(self, name: str, status: str, setAt: float) -> None:
+        connection = self._connection
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            connection.execute(
+                "INSERT INTO statuses (name, status, set_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET status = excluded.status, "
+                "set_at = excluded.set_at",
+                (name, status, setAt),
+            )
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+
+    # IService
+
+    def startService(self) -> None:
+        self.open()
+        self._pool = ThreadPool(minthreads=1, maxthreads=1, name=f"finger-store {self.path}")
+        self._pool.start()
+        super().startService()
+
+    def stopService(self) -> None:
+        super().stopService()
+        if self._pool is not None:
+            self._pool.stop()  # Waits for queued work to finish.
+            self._pool = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

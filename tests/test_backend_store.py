@@ -1,0 +1,227 @@
+"""The SQLite store backend, on real database files."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.trial import unittest
+
+from finger.backends.store import (
+    MAX_STATUS,
+    SCHEMA_VERSION,
+    SQLiteFingerService,
+    StoreOpenError,
+    openDatabase,
+)
+from finger.interfaces import (
+    IFingerDetails,
+    IFingerService,
+    IFingerSetterService,
+    StoreError,
+    UserNotFound,
+)
+
+
+class StoreTestCase(unittest.TestCase):
+    def setUp(self):
+        self.directory = Path(tempfile.mkdtemp())
+        self.addCleanup(shutil.rmtree, self.directory)
+        self.path = self.directory / "status.db"
+        self.now = 1700000000.0
+
+    def start(self) -> SQLiteFingerService:
+        service = SQLiteFingerService(str(self.path), clock=lambda: self.now)
+        self.events = []
+        service.log = Logger(observer=self.events.append)
+        service.startService()
+        self.addCleanup(lambda: service.running and service.stopService())
+        return service
+
+    def peek(self, sql: str):
+        connection = sqlite3.connect(self.path)
+        try:
+            return connection.execute(sql).fetchall()
+        finally:
+            connection.close()
+
+
+class StoreTests(StoreTestCase):
+    def test_interfaces(self):
+        service = SQLiteFingerService(str(self.path))
+        for interface in (IFingerService, IFingerSetterService, IFingerDetails):
+            self.assertTrue(interface.providedBy(service), interface)
+
+    def test_createdOnFirstStart(self):
+        self.assertFalse(self.path.exists())
+        self.start()
+        self.assertEqual(self.peek("PRAGMA user_version"), [(SCHEMA_VERSION,)])
+        self.assertEqual(self.peek("PRAGMA journal_mode"), [("wal",)])
+        self.assertEqual(self.peek("SELECT * FROM statuses"), [])
+
+    @defer.inlineCallbacks
+    def test_setThenGet(self):
+        service = self.start()
+        yield service.setUser("alice", "Gone fishing")
+        yield service.setUser("bob", "Caf\u00e9 \u2615\nsecond line")
+        self.assertEqual((yield service.getUser("alice")), "Gone fishing")
+        self.assertEqual((yield service.getUser("bob")), "Caf\u00e9 \u2615\nsecond line")
+        with self.assertRaises(UserNotFound):
+            yield service.getUser("carol")
+
+    @defer.inlineCallbacks
+    def test_detailsRecordWhenSet(self):
+        service = self.start()
+        yield service.setUser("alice", "first")
+        self.assertEqual(
+            (yield service.getUserDetails("alice")), {"status": "first", "setAt": self.now}
+        )
+        self.now += 60
+        yield service.setUser("alice", "second")
+        self.assertEqual(
+            (yield service.getUserDetails("alice")), {"status": "second", "setAt": self.now}
+        )
+        with self.assertRaises(UserNotFound):
+            yield service.getUserDetails("bob")
+
+    @defer.inlineCallbacks
+    def test_survivesRestart(self):
+        service = self.start()
+        yield service.setUser("alice", "durable")
+        service.stopService()
+        again = self.start()
+        self.assertEqual((yield again.getUser("alice")), "durable")
+        self.assertEqual((yield again.getUsers()), ("alice",))
+
+    @defer.inlineCallbacks
+    def test_usersSortedAndCached(self):
+        service = self.start()
+        for name in ["carol", "alice", "bob"]:
+            yield service.setUser(name, "here")
+        names = yield service.getUsers()
+        self.assertEqual(names, ("alice", "bob", "carol"))
+        self.assertIs((yield service.getUsers()), names)
+        yield service.setUser("bob", "changed")
+        self.assertIs((yield service.getUsers()), names)  # no new name: same tuple
+        yield service.setUser("aaron", "new")
+        self.assertEqual((yield service.getUsers()), ("aaron", "alice", "bob", "carol"))
+        self.assertEqual(names, ("alice", "bob", "carol"))  # the shared tuple is not mutated
+
+    @defer.inlineCallbacks
+    def test_newNameDuringFirstListing(self):
+        service = self.start()
+        yield service.setUser("bob", "here")
+        listing = service.getUsers()  # Both in flight: the load runs first...
+        setting = service.setUser("alice", "new")
+        self.assertEqual((yield listing), ("bob",))
+        yield setting
+        self.assertEqual((yield service.getUsers()), ("alice", "bob"))  # ...and is updated.
+
+    @defer.inlineCallbacks
+    def test_invalidNameRefused(self):
+        service = self.start()
+        for name in ["", "a b", "a:b", "x" * 65, "a\x00"]:
+            with self.assertRaises(StoreError):
+                yield service.setUser(name, "status")
+        self.assertEqual(self.peek("SELECT count(*) FROM statuses"), [(0,)])
+
+    @defer.inlineCallbacks
+    def test_statusTooLong(self):
+        service = self.start()
+        with self.assertRaises(StoreError) as caught:
+            yield service.setUser("alice", "x" * (MAX_STATUS + 1))
+        self.assertIn("too long", str(caught.exception))
+        yield service.setUser("alice", "x" * MAX_STATUS)
+        self.assertEqual(len((yield service.getUser("alice"))), MAX_STATUS)
+
+    @defer.inlineCallbacks
+    def test_writeFailureIsStoreError(self):
+        service = self.start()
+        yield service.setUser("alice", "before")
+        connection = sqlite3.connect(self.path)
+        connection.execute(
+            "CREATE TRIGGER fail BEFORE UPDATE ON statuses "
+            "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+        )
+        connection.commit()
+        connection.close()
+        with self.assertRaises(StoreError) as caught:
+            yield service.setUser("alice", "after")
+        self.assertIn("disk on fire", str(caught.exception))
+        self.assertEqual((yield service.getUser("alice")), "before")
+        self.assertIn("disk on fire", self.events[-1]["error"])
+        yield service.setUser("bob", "inserts still work")  # the connection is usable
+
+    @defer.inlineCallbacks
+    def test_concurrentSetsEndWithTheLast(self):
+        service = self.start()
+        values = [f"value {i}" for i in range(50)]
+        yield defer.gatherResults([service.setUser("alice", v) for v in values])
+        self.assertEqual((yield service.getUser("alice")), values[-1])
+        self.assertEqual(self.peek("SELECT count(*) FROM statuses"), [(1,)])
+
+    def test_notRunning(self):
+        service = SQLiteFingerService(str(self.path))
+        self.failureResultOf(service.getUser("alice"), StoreError)
+
+
+class OpenTests(StoreTestCase):
+    def assertOpenFails(self, expected: str) -> None:
+        with self.assertRaises(StoreOpenError) as caught:
+            openDatabase(str(self.path))
+        self.assertIn(expected, str(caught.exception))
+        self.assertIn(str(self.path), str(caught.exception))
+
+    def test_garbageFile(self):
+        self.path.write_bytes(b"this is not a database, just text\n" * 200)
+        self.assertOpenFails("file is not a database")
+
+    def test_corruptPages(self):
+        connection = openDatabase(str(self.path))
+        connection.executemany(
+            "INSERT INTO statuses VALUES (?, ?, 0)",
+            [(f"user{i}", "x" * 200) for i in range(500)],
+        )
+        connection.close()
+        data = bytearray(self.path.read_bytes())
+        data[4096 * 2 : 4096 * 4] = b"\xff" * 8192  # smash pages in the middle
+        self.path.write_bytes(bytes(data))
+        with self.assertRaises(StoreOpenError) as caught:
+            openDatabase(str(self.path))
+        self.assertRegex(str(caught.exception), "corrupt|malformed")
+
+    def test_someoneElsesDatabase(self):
+        connection = sqlite3.connect(self.path)
+        connection.execute("CREATE TABLE invoices (n)")
+        connection.close()
+        self.assertOpenFails("not a finger status database (it has tables invoices)")
+
+    def test_newerSchema(self):
+        openDatabase(str(self.path)).close()
+        connection = sqlite3.connect(self.path)
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+        connection.close()
+        self.assertOpenFails("is newer than this program's")
+
+    def test_directoryMissing(self):
+        self.path = self.directory / "missing" / "status.db"
+        self.assertOpenFails("unable to open database file")
+
+    def test_pathIsADirectory(self):
+        self.path.mkdir()
+        self.assertOpenFails("unable to open database file")
+
+    def test_reopenKeepsData(self):
+        connection = openDatabase(str(self.path))
+        connection.execute("INSERT INTO statuses VALUES ('alice', 'kept', 1.5)")
+        connection.close()
+        connection = openDatabase(str(self.path))
+        self.assertEqual(
+            connection.execute("SELECT * FROM statuses").fetchall(), [("alice", "kept", 1.5)]
+        )
+        self.assertEqual(connection.execute("PRAGMA synchronous").fetchone(), (2,))  # FULL
+        connection.close()
