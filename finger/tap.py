@@ -7,12 +7,18 @@ from the backend and listen on Twisted endpoint strings.
 
 from __future__ import annotations
 
+import os
+
 from twisted.application import service
 from twisted.python import usage
 
+from finger.backends.chain import ChainFingerService
 from finger.backends.file import FileFingerService, UsersFileError
+from finger.backends.local import DEFAULT_PROGRAM, LocalFingerService
 from finger.backends.memory import MemoryFingerService
+from finger.backends.passwd import PasswordFingerService
 from finger.backends.proxy import ProxyOptions, forwarderFor, proxyBackend
+from finger.backends.store import SQLiteFingerService, StoreOpenError
 from finger.backends.webstatus import WebStatusOptions, webStatusBackend
 from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
 from finger.querylog import QueryLog
@@ -42,6 +48,8 @@ class Options(ProxyOptions, WebStatusOptions, usage.Options):
     longdesc = (
         "Serve users' statuses over RFC 1288 finger (and the other frontends). "
         "Choose a backend: --file PATH or --memory (seeded with --user). "
+        "System backends: --pwd (users' ~/.plan), --local (the finger program), "
+        "--store PATH (SQLite). Several backends are chained in the order given. "
         "Endpoints are Twisted endpoint strings, e.g. tcp:79 or "
         "tcp:7979:interface=127.0.0.1; 'none' disables a frontend."
     )
@@ -49,16 +57,19 @@ class Options(ProxyOptions, WebStatusOptions, usage.Options):
     optFlags = [
         ["no-list", None, "Refuse the empty query (list of all users)."],
         ["no-log-queries", None, "Do not log each query (who fingered whom)."],
+        ["pwd-verbose", None, "Let /W queries show --pwd users' home directory and shell."],
     ]
     optParameters = [
         ["refresh", None, 30.0, "Seconds between checks of the users file for changes.", positive],
         ["timeout", None, 60.0, "Idle timeout for clients, in seconds.", positive],
+        ["local-program", None, DEFAULT_PROGRAM, "The finger program --local runs."],
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self["backends"]: list[tuple[str, str | None]] = []
         self["users"]: dict[str, str] = {}
+        self["pwd-users"]: list[str] = []
         self["finger"] = []
         self["setter"] = []
 
@@ -82,6 +93,23 @@ class Options(ProxyOptions, WebStatusOptions, usage.Options):
         self["users"][name] = status
         self._addBackend("memory")
 
+    def opt_pwd(self) -> None:
+        """Serve system users (uid 1000-60000) and their ~/.project, ~/.plan."""
+        self._addBackend("pwd")
+
+    def opt_pwd_user(self, name: str) -> None:
+        """Also serve this account with --pwd (repeatable; implies --pwd)."""
+        self["pwd-users"].append(name)
+        self._addBackend("pwd")
+
+    def opt_local(self) -> None:
+        """Ask the system's finger program (see --local-program)."""
+        self._addBackend("local")
+
+    def opt_store(self, path: str) -> None:
+        """Keep settable statuses in an SQLite database (created if missing)."""
+        self._addBackend("store", path)
+
     def opt_finger(self, description: str) -> None:
         """Endpoint for the finger frontend (repeatable; default tcp:79)."""
         self["finger"].append(description)
@@ -103,9 +131,10 @@ class Options(ProxyOptions, WebStatusOptions, usage.Options):
 
     def postOptions(self) -> None:
         if not self["backends"]:
-            raise usage.UsageError("choose a backend: --file PATH or --memory")
-        if len(self["backends"]) > 1:
-            raise usage.UsageError("choose one backend: --file PATH or --memory")
+            raise usage.UsageError(
+                "choose a backend: --file PATH, --memory, --pwd, --local, --store PATH, "
+                "--proxy or --web-status URL"
+            )
         self.queryLog = QueryLog(enabled=not self["no-log-queries"])
 
 
@@ -122,19 +151,54 @@ def memoryBackend(argument: None, options: Options) -> MemoryFingerService:
     return MemoryFingerService(options["users"])
 
 
+def pwdBackend(argument: None, options: Options) -> PasswordFingerService:
+    backend = PasswordFingerService(options["pwd-users"], verbose=options["pwd-verbose"])
+    missing = backend.missingExtraUsers()
+    if missing:
+        raise StartupError(f"--pwd-user: no such account: {', '.join(missing)}")
+    return backend
+
+
+def localBackend(argument: None, options: Options) -> LocalFingerService:
+    program = options["local-program"]
+    if not (os.path.isfile(program) and os.access(program, os.X_OK)):
+        raise StartupError(
+            f"--local-program {program!r} is not an executable file "
+            "(on Debian: apt-get install finger)"
+        )
+    return LocalFingerService(program)
+
+
+def storeBackend(path: str, options: Options) -> SQLiteFingerService:
+    backend = SQLiteFingerService(path)
+    try:
+        backend.check()
+    except StoreOpenError as e:
+        raise StartupError(f"--store: {e}") from None
+    return backend
+
+
 # Backend kind (as recorded by Options) -> builder(argument, options).
 BACKENDS = {
     "file": fileBackend,
     "memory": memoryBackend,
     "proxy": proxyBackend,
     "webstatus": webStatusBackend,
+    "pwd": pwdBackend,
+    "local": localBackend,
+    "store": storeBackend,
 }
 
 
 def makeBackend(options: Options):
-    """Build the backend service the options ask for."""
-    (kind, argument), = options["backends"]
-    return BACKENDS[kind](argument, options)
+    """
+    Build the backend service the options ask for: one backend, or a chain
+    of them in the order given.
+    """
+    backends = [BACKENDS[kind](argument, options) for kind, argument in options["backends"]]
+    if len(backends) == 1:
+        return backends[0]
+    return ChainFingerService(backends)
 
 
 def addFingerListeners(top: service.MultiService, backend, options: Options) -> None:

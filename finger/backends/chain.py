@@ -1,0 +1,119 @@
+"""
+Chaining backends: several backends behind one L{IFingerService}.
+
+Lookups try the backends in order and the first that knows the user
+answers (a backend that fails otherwise than with L{UserNotFound} stops the
+lookup: its error is not hidden).  C{getUsers} is the sorted union without
+duplicates.  C{setUser} goes to the first settable backend; the chain
+provides L{IFingerSetterService} (and the optional L{IFingerVerboseService}
+and L{IFingerDetails}) only when some backend does, so frontends that check
+with C{providedBy} see what the chain can really do.
+
+The chain is a C{MultiService}: starting it starts its backends.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+
+from twisted.application import service
+from twisted.internet import defer
+from zope.interface import alsoProvides, implementer
+
+from finger.interfaces import (
+    IFingerDetails,
+    IFingerService,
+    IFingerSetterService,
+    IFingerVerboseService,
+    UserNotFound,
+)
+
+_OPTIONAL = (IFingerSetterService, IFingerVerboseService, IFingerDetails)
+
+
+@implementer(IFingerService)
+class ChainFingerService(service.MultiService):
+    """Backends tried in order."""
+
+    def __init__(self, backends: Sequence[IFingerService]) -> None:
+        super().__init__()
+        if not backends:
+            raise ValueError("a chain needs at least one backend")
+        self.backends = tuple(backends)
+        for backend in self.backends:
+            if service.IService.providedBy(backend):
+                backend.setServiceParent(self)
+        for interface in _OPTIONAL:
+            if any(interface.providedBy(backend) for backend in self.backends):
+                alsoProvides(self, interface)
+        self._lastLists: tuple | None = None
+        self._lastUnion: tuple[str, ...] = ()
+
+    def _firstThatKnows(self, name: str, ask: Callable) -> defer.Deferred:
+        """Call C{ask(backend, name)} on each backend until one knows C{name}."""
+        remaining = iter(self.backends)
+
+        def tryNext(failure=None):
+            if failure is not None:
+                failure.trap(UserNotFound)
+            backend = next(remaining, None)
+            if backend is None:
+                raise UserNotFound(name)
+            return defer.maybeDeferred(ask, backend, name).addErrback(tryNext)
+
+        return tryNext()
+
+    # IFingerService
+
+    def getUser(self, name: str) -> defer.Deferred:
+        return self._firstThatKnows(name, lambda backend, n: backend.getUser(n))
+
+    def getUsers(self) -> defer.Deferred:
+        lists = [defer.maybeDeferred(backend.getUsers) for backend in self.backends]
+        d = defer.gatherResults(lists, consumeErrors=True)
+        d.addCallback(self._union)
+        d.addErrback(lambda failure: failure.value.subFailure)
+        return d
+
+    def _union(self, lists: list) -> tuple[str, ...]:
+        # Backends that cache return the same object while nothing changed;
+        # then so does the chain, and listing a big store stays cheap.
+        if self._lastLists is not None and all(
+            new is old for new, old in zip(lists, self._lastLists)
+        ):
+            return self._lastUnion
+        # Each list is sorted: sorting their concatenation merges the runs
+        # in linear time, and dict.fromkeys drops duplicates in order.
+        union = tuple(dict.fromkeys(sorted(itertools.chain.from_iterable(lists))))
+        self._lastLists = tuple(lists)
+        self._lastUnion = union
+        return union
+
+    # IFingerVerboseService, IFingerDetails (provided when a backend does)
+
+    def getUserVerbose(self, name: str) -> defer.Deferred:
+        def ask(backend, n):
+            if IFingerVerboseService.providedBy(backend):
+                return backend.getUserVerbose(n)
+            return backend.getUser(n)
+
+        return self._firstThatKnows(name, ask)
+
+    def getUserDetails(self, name: str) -> defer.Deferred:
+        def ask(backend, n):
+            if IFingerDetails.providedBy(backend):
+                return backend.getUserDetails(n)
+            return defer.maybeDeferred(backend.getUser, n).addCallback(
+                lambda status: {"status": status, "setAt": None}
+            )
+
+        return self._firstThatKnows(name, ask)
+
+    # IFingerSetterService (provided when a backend is settable)
+
+    def setUser(self, name: str, status: str) -> defer.Deferred:
+        for backend in self.backends:
+            if IFingerSetterService.providedBy(backend):
+                return defer.maybeDeferred(backend.setUser, name, status)
+        raise NotImplementedError("no backend in this chain is settable")

@@ -1,0 +1,169 @@
+"""Chaining backends: order, union, setter, optional interfaces, services."""
+
+from __future__ import annotations
+
+from twisted.application import service
+from twisted.internet import defer
+from twisted.trial import unittest
+from zope.interface import implementer
+
+from finger.backends.chain import ChainFingerService
+from finger.backends.memory import MemoryFingerService
+from finger.interfaces import (
+    IFingerDetails,
+    IFingerService,
+    IFingerSetterService,
+    IFingerVerboseService,
+    UserNotFound,
+)
+
+
+@implementer(IFingerService)
+class ReadOnly:
+    """A plain, non-settable backend (not a service)."""
+
+    def __init__(self, users: dict[str, str]) -> None:
+        self.users = users
+        self.asked: list[str] = []
+
+    def getUser(self, name):
+        self.asked.append(name)
+        if name in self.users:
+            return defer.succeed(self.users[name])
+        return defer.fail(UserNotFound(name))
+
+    def getUsers(self):
+        return defer.succeed(tuple(sorted(self.users)))
+
+
+@implementer(IFingerVerboseService)
+class Verbose(ReadOnly):
+    def getUserVerbose(self, name):
+        return self.getUser(name).addCallback(lambda status: status + "\nverbose")
+
+
+@implementer(IFingerDetails)
+class Detailed(MemoryFingerService):
+    def getUserDetails(self, name):
+        return self.getUser(name).addCallback(lambda s: {"status": s, "setAt": 42.0})
+
+
+class Broken(ReadOnly):
+    def getUser(self, name):
+        return defer.fail(RuntimeError("backend on fire"))
+
+    def getUsers(self):
+        return defer.fail(RuntimeError("backend on fire"))
+
+
+class ChainTests(unittest.TestCase):
+    def test_firstThatKnowsAnswers(self):
+        first = ReadOnly({"alice": "from first"})
+        second = ReadOnly({"alice": "from second", "bob": "from second"})
+        chain = ChainFingerService([first, second])
+        self.assertEqual(self.successResultOf(chain.getUser("alice")), "from first")
+        self.assertEqual(second.asked, [])
+        self.assertEqual(self.successResultOf(chain.getUser("bob")), "from second")
+        self.failureResultOf(chain.getUser("carol"), UserNotFound)
+        self.assertEqual(first.asked, ["alice", "bob", "carol"])
+        self.assertEqual(second.asked, ["bob", "carol"])
+
+    def test_orderMatters(self):
+        first = ReadOnly({"alice": "from first"})
+        second = ReadOnly({"alice": "from second"})
+        chain = ChainFingerService([second, first])
+        self.assertEqual(self.successResultOf(chain.getUser("alice")), "from second")
+
+    def test_errorsAreNotHidden(self):
+        chain = ChainFingerService([Broken({}), ReadOnly({"alice": "here"})])
+        failure = self.failureResultOf(chain.getUser("alice"), RuntimeError)
+        self.assertEqual(str(failure.value), "backend on fire")
+        self.failureResultOf(chain.getUsers(), RuntimeError)
+
+    def test_usersAreSortedUnionWithoutDuplicates(self):
+        chain = ChainFingerService(
+            [
+                ReadOnly({"carol": "", "alice": ""}),
+                MemoryFingerService({"bob": "", "alice": "", "zed": ""}),
+                ReadOnly({}),
+                ReadOnly({"aaron": "", "zed": ""}),
+            ]
+        )
+        self.assertEqual(
+            self.successResultOf(chain.getUsers()), ("aaron", "alice", "bob", "carol", "zed")
+        )
+
+    def test_unionIsReusedWhileBackendsAreUnchanged(self):
+        memory = MemoryFingerService({"bob": "", "alice": ""})
+        other = MemoryFingerService({"carol": ""})
+        chain = ChainFingerService([memory, other])
+        names = self.successResultOf(chain.getUsers())
+        self.assertIs(self.successResultOf(chain.getUsers()), names)
+        self.successResultOf(memory.setUser("aaron", "new"))
+        self.assertEqual(
+            self.successResultOf(chain.getUsers()), ("aaron", "alice", "bob", "carol")
+        )
+        self.assertEqual(names, ("alice", "bob", "carol"))
+
+    def test_setGoesToFirstSettable(self):
+        readOnly = ReadOnly({"alice": "read only"})
+        first = MemoryFingerService()
+        second = MemoryFingerService()
+        chain = ChainFingerService([readOnly, first, second])
+        self.assertTrue(IFingerSetterService.providedBy(chain))
+        self.successResultOf(chain.setUser("bob", "set"))
+        self.assertEqual(self.successResultOf(first.getUser("bob")), "set")
+        self.failureResultOf(second.getUser("bob"), UserNotFound)
+        self.assertEqual(self.successResultOf(chain.getUser("bob")), "set")
+        # An earlier backend still answers first for a name it knows.
+        self.successResultOf(chain.setUser("alice", "shadowed"))
+        self.assertEqual(self.successResultOf(chain.getUser("alice")), "read only")
+
+    def test_settableOnlyIfABackendIs(self):
+        chain = ChainFingerService([ReadOnly({}), ReadOnly({})])
+        self.assertTrue(IFingerService.providedBy(chain))
+        self.assertFalse(IFingerSetterService.providedBy(chain))
+        self.assertFalse(IFingerVerboseService.providedBy(chain))
+        self.assertFalse(IFingerDetails.providedBy(chain))
+        # The provision is per chain, not per class.
+        settable = ChainFingerService([ReadOnly({}), MemoryFingerService()])
+        self.assertTrue(IFingerSetterService.providedBy(settable))
+        self.assertFalse(IFingerSetterService.providedBy(chain))
+
+    def test_verboseUsesBackendsThatHaveIt(self):
+        chain = ChainFingerService(
+            [ReadOnly({"alice": "plain"}), Verbose({"bob": "bob's"})]
+        )
+        self.assertTrue(IFingerVerboseService.providedBy(chain))
+        self.assertEqual(self.successResultOf(chain.getUserVerbose("alice")), "plain")
+        self.assertEqual(self.successResultOf(chain.getUserVerbose("bob")), "bob's\nverbose")
+        self.assertEqual(self.successResultOf(chain.getUser("bob")), "bob's")
+        self.failureResultOf(chain.getUserVerbose("carol"), UserNotFound)
+
+    def test_detailsFromBackendsThatHaveThem(self):
+        chain = ChainFingerService(
+            [ReadOnly({"alice": "plain"}), Detailed({"bob": "detailed"})]
+        )
+        self.assertTrue(IFingerDetails.providedBy(chain))
+        self.assertEqual(
+            self.successResultOf(chain.getUserDetails("alice")),
+            {"status": "plain", "setAt": None},
+        )
+        self.assertEqual(
+            self.successResultOf(chain.getUserDetails("bob")),
+            {"status": "detailed", "setAt": 42.0},
+        )
+        self.failureResultOf(chain.getUserDetails("carol"), UserNotFound)
+
+    def test_startsAndStopsBackendServices(self):
+        first, second = MemoryFingerService(), MemoryFingerService()
+        chain = ChainFingerService([first, ReadOnly({}), second])
+        self.assertIsInstance(chain, service.MultiService)
+        self.assertEqual(list(chain), [first, second])
+        chain.startService()
+        self.assertTrue(first.running and second.running)
+        chain.stopService()
+        self.assertFalse(first.running or second.running)
+
+    def test_needsABackend(self):
+        self.assertRaises(ValueError, ChainFingerService, [])
