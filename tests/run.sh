@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
     finger
     netcat-openbsd
+    passwd
+    util-linux
 )
 
 missing=()
