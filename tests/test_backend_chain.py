@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
 from twisted.application import service
 from twisted.internet import defer
 from twisted.trial import unittest
 from zope.interface import implementer
 
-from finger.backends.chain import ChainFingerService
+from finger.backends.chain import ChainFingerService, sortedUnion
 from finger.backends.memory import MemoryFingerService
 from finger.interfaces import (
     IFingerDetails,
@@ -167,3 +169,17 @@ class ChainTests(unittest.TestCase):
 
     def test_needsABackend(self):
         self.assertRaises(ValueError, ChainFingerService, [])
+
+
+names = st.text(alphabet="abcdez\u00e9\u4e2d", max_size=4)
+
+
+@given(st.lists(st.lists(names).map(lambda n: tuple(sorted(set(n)))), max_size=5))
+def test_sortedUnionIsTheSortedSetUnion(lists):
+    assert sortedUnion(lists) == tuple(sorted(set().union(*lists)))
+
+
+def test_sortedUnionReusesABigListThatHasEveryName():
+    big = tuple(f"user{i:04d}" for i in range(1000))
+    assert sortedUnion([("user0001", "user0999"), big, ()]) is big
+    assert sortedUnion([("aaron", "user0001"), big])[:3] == ("aaron", "user0000", "user0001")

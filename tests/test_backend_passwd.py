@@ -162,6 +162,9 @@ class PasswordBackendTests(unittest.TestCase):
         self.assertIn(second.name, names)
         self.assertNotIn("root", names)
         self.assertNotIn("nobody", names)
+        self.assertIs((yield self.service.getUsers()), names)  # unchanged: the same tuple
+        third = self.account("New")
+        self.assertIn(third.name, (yield self.service.getUsers()))
 
     @defer.inlineCallbacks
     def test_verboseOnlyWhenAllowed(self):

@@ -14,6 +14,7 @@ The chain is a C{MultiService}: starting it starts its backends.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Callable, Sequence
 
@@ -30,6 +31,38 @@ from finger.interfaces import (
 )
 
 _OPTIONAL = (IFingerSetterService, IFingerVerboseService, IFingerDetails)
+
+
+def _contains(names: Sequence[str], name: str) -> bool:
+    at = bisect.bisect_left(names, name)
+    return at < len(names) and names[at] == name
+
+
+def sortedUnion(lists: Sequence[Sequence[str]]) -> tuple[str, ...]:
+    """
+    The sorted union of sorted name lists, without duplicates.  Made for one
+    big list (a store) and small ones (system users): the names missing from
+    the biggest list are found by bisection and spliced in, so the cost is a
+    copy of the big list, or nothing when it already has every name.
+    """
+    lists = [names for names in lists if names]
+    if not lists:
+        return ()
+    base = max(lists, key=len)
+    extras = sorted(
+        {name for names in lists if names is not base for name in names if not _contains(base, name)}
+    )
+    if not extras:
+        return base if isinstance(base, tuple) else tuple(base)
+    pieces = []
+    start = 0
+    for name in extras:
+        at = bisect.bisect_left(base, name, start)
+        pieces.append(base[start:at])
+        pieces.append((name,))
+        start = at
+    pieces.append(base[start:])
+    return tuple(itertools.chain.from_iterable(pieces))
 
 
 @implementer(IFingerService)
@@ -83,9 +116,7 @@ class ChainFingerService(service.MultiService):
             new is old for new, old in zip(lists, self._lastLists)
         ):
             return self._lastUnion
-        # Each list is sorted: sorting their concatenation merges the runs
-        # in linear time, and dict.fromkeys drops duplicates in order.
-        union = tuple(dict.fromkeys(sorted(itertools.chain.from_iterable(lists))))
+        union = sortedUnion(lists)
         self._lastLists = tuple(lists)
         self._lastUnion = union
         return union

@@ -195,6 +195,7 @@ class PasswordFingerService(service.Service):
         self.uidMin = uidMin
         self.uidMax = uidMax
         self._logged: set[str] = set()
+        self._lastNames: tuple[str, ...] = ()
 
     def inScope(self, account: Account) -> bool:
         """Whether this account is served at all."""
@@ -223,7 +224,13 @@ class PasswordFingerService(service.Service):
         return self._lookup(name, verbose=self.verbose)
 
     def getUsers(self) -> defer.Deferred:
-        return threads.deferToThread(self._listNames)
+        return threads.deferToThread(self._listNames).addCallback(self._sameIfUnchanged)
+
+    def _sameIfUnchanged(self, names: tuple[str, ...]) -> tuple[str, ...]:
+        # The same object while nothing changed lets a chain reuse its union.
+        if names != self._lastNames:
+            self._lastNames = names
+        return self._lastNames
 
     # Work done in a thread
 
