@@ -224,7 +224,8 @@ def test_portInUseIsAClearStartupError(tmp_path, users):
 @pytest.mark.parametrize(
     "args, message",
     [
-        ([], "finger: choose a backend: --file PATH or --memory (see: twistd finger --help)"),
+        ([], "finger: choose a backend: --file PATH, --memory, --pwd, --local, --store PATH, "
+             "--proxy or --web-status URL (see: twistd finger --help)"),
         (["--memory", "--timeout", "-1"], "must be a positive number of seconds, not '-1'"),
         (["--user", "alice"], "--user wants NAME=STATUS, not 'alice'"),
     ],

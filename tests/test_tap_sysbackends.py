@@ -6,7 +6,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from twisted.python import usage
 from twisted.trial import unittest
 
 from finger import tap
@@ -91,10 +90,10 @@ class OptionsTests(unittest.TestCase):
             [type(b) for b in backend.backends], [PasswordFingerService, SQLiteFingerService]
         )
 
-    def test_noBackend(self):
-        with self.assertRaises(usage.UsageError) as caught:
+    def test_noBackendNamesTheSystemBackends(self):
+        with self.assertRaises(StartupError) as caught:
             parse("--finger", LOOPBACK0)
-        self.assertIn("--pwd", str(caught.exception))
+        self.assertIn("--pwd, --local, --store PATH", str(caught.exception))
 
     def listeners(self, *args: str) -> list[str]:
         top = tap.makeService(parse(*args, "--finger", LOOPBACK0))
