@@ -82,6 +82,17 @@ class SetterProtocolTests(unittest.TestCase):
         self.assertEqual(transport.value(), b"OK\r\n")
         self.assertEqual(self.status("alice"), "no newline")
 
+    def test_halfCloseWhileTheStoreIsStillWritingStillGetsTheAnswer(self):
+        pending = defer.Deferred()
+        self.service.setUser = lambda name, status: pending
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"alice\nslow store\n")
+        protocol.readConnectionLost()
+        self.assertFalse(transport.disconnecting)
+        pending.callback(None)
+        self.assertEqual(transport.value(), b"OK\r\n")
+        self.assertTrue(transport.disconnecting)
+
     def test_halfCloseAfterOnlyTheName(self):
         protocol, transport = self.connect()
         protocol.dataReceived(b"alice\n")

@@ -104,6 +104,7 @@ class FileFingerService(service.Service):
             return defer.succeed(None)
         if (st.st_mtime_ns, st.st_size, st.st_ino) == self._signature:
             return defer.succeed(None)
+        self.log.info("{path} changed; reloading it", path=self.path)
         d = threads.deferToThread(readUsersFile, self.path)
         d.addCallback(self._reloaded)
         d.addErrback(self._reloadFailed)

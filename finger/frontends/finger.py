@@ -12,7 +12,7 @@ refused unless the factory has a C{forwarder} service to answer them.
 from __future__ import annotations
 
 from twisted.internet import defer, protocol, task
-from twisted.internet.interfaces import IHalfCloseableProtocol, IPushProducer
+from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.python import components
 from zope.interface import implementer
@@ -48,7 +48,6 @@ def noSuchUser(name: str) -> str:
     return f"No such user: {stripControls(name)}"
 
 
-@implementer(IHalfCloseableProtocol)
 class FingerProtocol(LineQueryProtocol):
     """Answers one finger query and closes."""
 
@@ -72,21 +71,6 @@ class FingerProtocol(LineQueryProtocol):
             self.answer([LIST_DENIED], "list denied")
         else:
             self._answerList()
-
-    # IHalfCloseableProtocol: a client may shut down its sending side after
-    # the query (nc -N does); the answer may still be on its way.
-
-    def readConnectionLost(self) -> None:
-        if self.done:
-            return  # The answer (or a refusal's linger) closes the connection.
-        if self._buffer:
-            self.lineReceived(self._buffer)  # A last line without a line end.
-        else:  # Nothing asked.
-            self.done = True
-            self.transport.loseConnection()
-
-    def writeConnectionLost(self) -> None:
-        pass  # After a refusal: keep draining until the client closes or the linger ends.
 
     def _answerUser(self, service: IFingerService, name: str, verbose: bool = False) -> None:
         lookup = service.getUser

@@ -9,8 +9,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
+from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.protocols.basic import LineOnlyReceiver
 from twisted.protocols.policies import TimeoutMixin
+from zope.interface import implementer
 
 from finger import querylog
 
@@ -21,6 +23,7 @@ DEFAULT_TIMEOUT = 60.0
 LINGER_SECONDS = 2.0
 
 
+@implementer(IHalfCloseableProtocol)
 class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
     """
     A server protocol that reads a few CRLF- or LF-terminated UTF-8 lines,
@@ -30,11 +33,17 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
     C{frontend}.  The factory provides C{timeout}, C{maxLineLength} and
     C{queryLog}.  Each connection is logged once, when it is answered, with
     the C{query} text it asked.
+
+    Clients may half-close after sending (C{nc -N} does, and so do classic
+    setter clients): a last line without a line end still counts, and an
+    answer still on its way (from a thread or a child process) is still sent.
     """
 
     delimiter = b"\n"
     frontend = "line"
     done = False
+    refused = False
+    readClosed = False
     query = ""
 
     def connectionMade(self) -> None:
@@ -95,6 +104,7 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
         connection, and the client could lose our message.
         """
         self.done = True
+        self.refused = True
         self._buffer = b""
         self.record(f"refused: {message}")
         self.transport.write(message.encode("utf-8") + b"\r\n")
@@ -104,6 +114,34 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
             return
         loseWrite()
         self.setTimeout(LINGER_SECONDS)
+
+    def inputEnded(self) -> None:
+        """
+        The client stopped sending before a complete query; subclasses may
+        answer with an error.  By default the connection just closes.
+        """
+        self.done = True
+        self.transport.loseConnection()
+
+    # IHalfCloseableProtocol
+
+    def readConnectionLost(self) -> None:
+        self.readClosed = True
+        if self.refused:
+            self.transport.loseConnection()  # Done draining: the client has read.
+            return
+        if not self.done and self._buffer:
+            line, self._buffer = self._buffer, b""
+            self.lineReceived(line)  # A last line without a line end.
+        if not self.done:
+            self.inputEnded()
+        # Otherwise an answer is on its way, and answer() closes.
+
+    def writeConnectionLost(self) -> None:
+        # After a refusal we stop writing but drain the client's input until it
+        # closes (or the linger timeout), so that it reads our error line.
+        if self.readClosed:
+            self.transport.loseConnection()
 
     def connectionLost(self, reason) -> None:
         self.setTimeout(None)

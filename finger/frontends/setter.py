@@ -10,7 +10,6 @@ A status sent without a final newline is accepted when the client half-closes.
 from __future__ import annotations
 
 from twisted.internet import defer, protocol
-from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.logger import Logger
 from twisted.python import components
 from zope.interface import implementer
@@ -21,7 +20,6 @@ from finger.interfaces import IFingerSetterFactory, IFingerSetterService, StoreE
 from finger.text import stripControls
 
 
-@implementer(IHalfCloseableProtocol)
 class FingerSetterProtocol(LineQueryProtocol):
     """Reads a name and a status, stores them, answers OK or ERROR."""
 
@@ -49,29 +47,11 @@ class FingerSetterProtocol(LineQueryProtocol):
         self.log.failure("Setting the status of {name!r} failed", failure, name=self.name)
         return ["ERROR the status could not be stored"], "error"
 
-    # IHalfCloseableProtocol
-
-    readClosed = False
-
-    def readConnectionLost(self) -> None:
-        """The client finished sending: a last line without newline counts."""
-        self.readClosed = True
-        if self.done:
-            # Answered already, or draining after a refusal: nothing more to read.
-            self.transport.loseConnection()
-            return
-        if self.name is not None and self._buffer:
-            self.lineReceived(self._buffer)
-        elif self.name is None:
+    def inputEnded(self) -> None:
+        if self.name is None:
             self.refuse("ERROR expected a user name line and a status line")
         else:
             self.refuse("ERROR expected a status line after the user name")
-
-    def writeConnectionLost(self) -> None:
-        # After a refusal we stop writing but drain the client's input until it
-        # closes (or the linger timeout), so that it reads our error line.
-        if self.readClosed:
-            self.transport.loseConnection()
 
 
 @implementer(IFingerSetterFactory)
