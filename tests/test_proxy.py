@@ -17,9 +17,23 @@ from finger.querylog import QueryLog
 
 class RouteTests(SynchronousTestCase):
     def test_stripsRightMostHost(self):
-        proxy = ProxyFingerService()
+        proxy = ProxyFingerService(allowed=["h2:7979", "h"])
         self.assertEqual(proxy.route("alice@h1@h2:7979"), ("alice@h1", "h2", 7979))
         self.assertEqual(proxy.route("@h"), ("", "h", 79))
+
+    def test_defaultIsPort79OnAnyHost(self):
+        """Without an allow list only finger servers can be asked, not other services."""
+        proxy = ProxyFingerService()
+        self.assertEqual(proxy.route("a@far.example"), ("a", "far.example", 79))
+        self.assertEqual(proxy.route("a@10.0.0.1:79"), ("a", "10.0.0.1", 79))
+        for target, shown in [
+            ("127.0.0.1:25", "127.0.0.1:25"),
+            ("far.example:7979", "far.example:7979"),
+            ("[::1]:6379", "[::1]:6379"),
+        ]:
+            with self.assertRaises(ForwardingDenied, msg=target) as caught:
+                proxy.route(f"a@{target}")
+            self.assertEqual(str(caught.exception), f"Finger forwarding service denied for {shown}")
 
     def test_hopLimit(self):
         """The number of '@' is the number of hops still ahead."""
@@ -39,6 +53,32 @@ class RouteTests(SynchronousTestCase):
         for denied in ["a@near.example", "a@far.example:80", "a@other.example"]:
             with self.assertRaises(ForwardingDenied, msg=denied):
                 proxy.route(denied)
+
+    def test_wildcards(self):
+        """'*' is any port of a host, or a port on any host; a list replaces the default."""
+        proxy = ProxyFingerService(allowed=["Near.Example:*", "[::1]:*", "*:7979"])
+        self.assertEqual(proxy.route("a@near.example:25"), ("a", "near.example", 25))
+        self.assertEqual(proxy.route("a@NEAR.example."), ("a", "NEAR.example.", 79))
+        self.assertEqual(proxy.route("a@[::1]:8080"), ("a", "::1", 8080))
+        self.assertEqual(proxy.route("a@other.example:7979"), ("a", "other.example", 7979))
+        for denied in ["a@other.example", "a@other.example:25", "a@127.0.0.1:8080"]:
+            with self.assertRaises(ForwardingDenied, msg=denied):
+                proxy.route(denied)
+        anything = ProxyFingerService(allowed=["*:*"])
+        self.assertEqual(anything.route("a@h:25"), ("a", "h", 25))
+
+    def test_emptyAllowListAllowsNothing(self):
+        with self.assertRaises(ForwardingDenied):
+            ProxyFingerService(allowed=[]).route("a@far.example")
+
+    def test_verboseIsSentOn(self):
+        """RFC 1288: /W applies at the far end; hops are counted on the rest."""
+        proxy = ProxyFingerService(maxHops=2)
+        self.assertEqual(proxy.route("/W alice@h1@h2"), ("/W alice@h1", "h2", 79))
+        self.assertEqual(proxy.route("/w   alice@h"), ("/W alice", "h", 79))
+        self.assertEqual(proxy.route("/W @h"), ("/W", "h", 79))
+        with self.assertRaises(ForwardingDenied):
+            proxy.route("/W alice@h1@h2@h3")
 
     def test_badHostAndControls(self):
         proxy = ProxyFingerService()
@@ -76,19 +116,28 @@ class ProxyLoopbackTests(TestCase):
 
     @defer.inlineCallbacks
     def test_forwardsTheRest(self):
-        proxy = ProxyFingerService()
+        proxy = ProxyFingerService(allowed=[f"127.0.0.1:{self.port}"])
         answer = yield proxy.getUser(f"alice@h1@127.0.0.1:{self.port}")
         self.assertEqual(answer, "far answer\r\n")
-        self.assertEqual(self.queries, [b"alice@h1\r\n"])
+        answer = yield proxy.getUser(f"/W alice@127.0.0.1:{self.port}")
+        self.assertEqual(answer, "far answer\r\n")
+        self.assertEqual(self.queries, [b"alice@h1\r\n", b"/W alice\r\n"])
 
     @defer.inlineCallbacks
     def test_clientErrorsBecomeErrorLines(self):
-        proxy = ProxyFingerService(maxSize=5)
+        proxy = ProxyFingerService(allowed=["127.0.0.1:*"], maxSize=5)
         with self.assertRaises(LookupFailed) as caught:
             yield proxy.getUser(f"alice@127.0.0.1:{self.port}")
         self.assertEqual(
             str(caught.exception), f"Error: 127.0.0.1:{self.port} sent more than 5 bytes"
         )
+
+
+class RecordingForwarder(MemoryFingerService):
+    """A forwarder that answers with the query it was given."""
+
+    def getUser(self, name: str) -> defer.Deferred:
+        return defer.succeed(f"asked for {name!r}")
 
 
 class FrontendTests(SynchronousTestCase):
@@ -116,6 +165,12 @@ class FrontendTests(SynchronousTestCase):
         )
         self.assertEqual(self.flushLoggedErrors(), [])
 
+    def test_verboseIsPassedToTheForwarder(self):
+        forwarder = RecordingForwarder()
+        self.assertEqual(self.ask("/W alice@far", forwarder), b"asked for '/W alice@far'\r\n")
+        self.assertEqual(self.ask("/w  @far", forwarder), b"asked for '/W @far'\r\n")
+        self.assertEqual(self.ask("alice@far", forwarder), b"asked for 'alice@far'\r\n")
+
     def test_plainNamesStayLocal(self):
         self.assertEqual(self.ask("alice", ProxyFingerService()), b"local\r\n")
 
@@ -134,17 +189,30 @@ class OptionsTests(SynchronousTestCase):
         options = self.parse("--memory", "--forward", "--forward-timeout", "2", "--forward-hops", "5")
         forwarder = forwarderFor(MemoryFingerService(), options)
         self.assertIsInstance(forwarder, ProxyFingerService)
-        self.assertEqual((forwarder.timeout, forwarder.maxHops, forwarder.allowed), (2.0, 5, set()))
+        self.assertEqual(
+            (forwarder.timeout, forwarder.maxHops, forwarder.allowed), (2.0, 5, {("*", 79)})
+        )
 
     def test_forwardAllowImpliesForward(self):
-        options = self.parse("--memory", "--forward-allow", "a.example", "--forward-allow", "[::1]:7979")
+        options = self.parse(
+            "--memory", "--forward-allow", "a.example", "--forward-allow", "[::1]:7979",
+            "--forward-allow", "127.0.0.1:*", "--forward-allow", "*:7979",
+        )
         forwarder = forwarderFor(MemoryFingerService(), options)
-        self.assertEqual(forwarder.allowed, {("a.example", 79), ("::1", 7979)})
+        self.assertEqual(
+            forwarder.allowed,
+            {("a.example", 79), ("::1", 7979), ("127.0.0.1", "*"), ("*", 7979)},
+        )
 
     def test_badForwardAllow(self):
         with self.assertRaises(StartupError) as caught:
             self.parse("--memory", "--forward-allow", "a b")
         self.assertIn("--forward-allow: bad host 'a b'", str(caught.exception))
+        for bad, message in [("*:x", "bad port in '*:x'"), ("h:**", "bad port in 'h:**'"),
+                             ("*h", "bad host '*h'"), ("*:0", "bad port in '*:0'")]:
+            with self.assertRaises(StartupError) as caught:
+                self.parse("--memory", "--forward-allow", bad)
+            self.assertIn(f"--forward-allow: {message}", str(caught.exception))
         with self.assertRaises(StartupError) as caught:
             self.parse("--memory", "--forward", "--forward-hops", "0")
         self.assertIn("at least 1", str(caught.exception))

@@ -18,6 +18,16 @@ any chain, including one bouncing between two forwarding servers
 bounds that number before the first connection is made.  (Without it a
 1 KiB query could bounce some 250 times, holding a connection open on
 every server along the way.)
+
+Targets.  A forwarding server connects wherever its clients ask, so by
+default it only connects to the finger port (79), on any host: it cannot be
+used to poke at other TCP services (mail, databases, admin ports) and read
+their answers back.  An allow list (C{--forward-allow HOST[:PORT]}) replaces
+that default; C{*} as the host or the port matches any (C{127.0.0.1:*},
+C{*:7979}; the default is C{*:79}).
+
+Verbose queries.  RFC 1288 applies C{/W} at the far end, so a query
+C{/W user@host} is sent on as C{/W user}.
 """
 
 from __future__ import annotations
@@ -35,16 +45,43 @@ from finger.text import stripControls
 
 DEFAULT_HOPS = 3
 DENIED = "Finger forwarding service denied"
+ANY = "*"
+DEFAULT_ALLOWED = ("*:79",)
 
 
 class ForwardingDenied(LookupFailed):
     """The query may not be forwarded (hop limit, host not allowed, bad host)."""
 
 
-def allowedTarget(text: str) -> tuple[str, int]:
-    """Parse C{HOST[:PORT]} (port 79 if omitted) into a normalised key."""
-    host, port = client.parseHostPort(text)
-    return host.lower().rstrip("."), port
+def allowedTarget(text: str) -> tuple[str, int | str]:
+    """
+    Parse an allow-list entry C{HOST[:PORT]} (port 79 if omitted) into a
+    normalised C{(host, port)}; C{*} as the host or the port matches any.
+    """
+    anyPort = text.endswith(":" + ANY)
+    hostPort = text[: -len(ANY) - 1] if anyPort else text
+    anyHost = hostPort == ANY or hostPort.startswith(ANY + ":")
+    if anyHost:
+        try:  # "*" is no host name: parse a stand-in to check the port.
+            _, port = client.parseHostPort("any" + hostPort[len(ANY):])
+        except ValueError:
+            raise ValueError(f"bad port in {text!r}") from None
+        host = ANY
+    else:
+        host, port = client.parseHostPort(hostPort)
+        host = _normalHost(host)
+    return host, ANY if anyPort else port
+
+
+def _normalHost(host: str) -> str:
+    return host.lower().rstrip(".")
+
+
+def splitVerbose(query: str) -> tuple[bool, str]:
+    """Split off RFC 1288's C{/W} (any case, then any spaces): (verbose, rest)."""
+    if query[:2].upper() == "/W":
+        return True, query[2:].lstrip()
+    return False, query
 
 
 @implementer(IFingerService)
@@ -53,7 +90,7 @@ class ProxyFingerService(service.Service):
 
     def __init__(
         self,
-        allowed: Iterable[str] = (),
+        allowed: Iterable[str] = DEFAULT_ALLOWED,
         timeout: float = client.DEFAULT_TIMEOUT,
         maxSize: int = client.DEFAULT_MAX_SIZE,
         maxHops: int = DEFAULT_HOPS,
@@ -61,7 +98,8 @@ class ProxyFingerService(service.Service):
     ) -> None:
         """
         @param allowed: C{HOST[:PORT]} targets that may be asked (port 79 if
-            omitted); empty means any host.
+            omitted; C{*} for any host or port); the default, C{*:79}, is the
+            finger port on any host.  Empty allows nothing.
         """
         self.allowed = {allowedTarget(a) for a in allowed}
         self.timeout = timeout
@@ -69,11 +107,18 @@ class ProxyFingerService(service.Service):
         self.maxHops = maxHops
         self.reactor = reactor
 
+    def allows(self, host: str, port: int) -> bool:
+        """May C{host:port} be asked?"""
+        host = _normalHost(host)
+        return any(h in (ANY, host) and p in (ANY, port) for h, p in self.allowed)
+
     def route(self, query: str) -> tuple[str, str, int]:
         """
-        Split C{query} into (what to send, host, port), or raise
-        L{ForwardingDenied} / L{LookupFailed} saying why it is not forwarded.
+        Split C{query} (C{[/W ]user@host[:port]}) into (what to send, host,
+        port), or raise L{ForwardingDenied} / L{LookupFailed} saying why it
+        is not forwarded.  A C{/W} is kept in what is sent.
         """
+        verbose, query = splitVerbose(query)
         hops = query.count("@")
         if hops == 0:
             raise LookupFailed("This is a finger proxy: ask for user@host")
@@ -88,13 +133,16 @@ class ProxyFingerService(service.Service):
             host, port = client.parseHostPort(target)
         except ValueError as e:
             raise ForwardingDenied(f"{DENIED}: {stripControls(str(e))}") from None
-        if self.allowed and (host.lower().rstrip("."), port) not in self.allowed:
+        if not self.allows(host, port):
             raise ForwardingDenied(f"{DENIED} for {client.formatAddress(host, port)}")
+        if verbose:
+            rest = f"/W {rest}".rstrip()
         return rest, host, port
 
     # IFingerService
 
     def getUser(self, name: str) -> defer.Deferred:
+        """Finger C{user} at C{host} for C{name} = C{[/W ]user@host[:port]}."""
         try:
             query, host, port = self.route(name)
         except LookupFailed as e:
@@ -138,7 +186,8 @@ class ProxyOptions:
     """Forwarding and proxy options for C{twistd finger}."""
 
     optFlags = [
-        ["forward", None, "Forward user@host queries to host (RFC 1288 forwarding)."],
+        ["forward", None, "Forward user@host queries to host (RFC 1288 forwarding), "
+         "to port 79 only unless --forward-allow says otherwise."],
     ]
     optParameters = [
         ["forward-timeout", None, client.DEFAULT_TIMEOUT,
@@ -148,7 +197,7 @@ class ProxyOptions:
     ]
 
     def opt_forward_allow(self, target: str) -> None:
-        """Forward only to HOST[:PORT] (port 79 if omitted; repeatable; implies --forward)."""
+        """Forward only to HOST[:PORT] (port 79 if omitted; '*' for any host or port; repeatable; implies --forward)."""
         try:
             allowedTarget(target)
         except ValueError as e:
@@ -164,7 +213,7 @@ class ProxyOptions:
 
 def _proxyFromOptions(options) -> ProxyFingerService:
     return ProxyFingerService(
-        allowed=options.get("forward-allow", []),
+        allowed=options.get("forward-allow") or DEFAULT_ALLOWED,
         timeout=options["forward-timeout"],
         maxHops=options["forward-hops"],
     )
