@@ -5,12 +5,13 @@ from __future__ import annotations
 from twisted.internet import defer, protocol, reactor
 from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import SynchronousTestCase, TestCase
+from zope.interface import implementer
 
 from finger import tap
 from finger.backends.memory import MemoryFingerService
 from finger.backends.proxy import ForwardingDenied, ProxyFingerService, forwarderFor
 from finger.frontends.finger import FORWARDING_DENIED, FingerFactoryFromService
-from finger.interfaces import LookupFailed
+from finger.interfaces import IFingerService, IFingerVerboseService, LookupFailed
 from finger.listen import StartupError
 from finger.querylog import QueryLog
 
@@ -71,15 +72,6 @@ class RouteTests(SynchronousTestCase):
         with self.assertRaises(ForwardingDenied):
             ProxyFingerService(allowed=[]).route("a@far.example")
 
-    def test_verboseIsSentOn(self):
-        """RFC 1288: /W applies at the far end; hops are counted on the rest."""
-        proxy = ProxyFingerService(maxHops=2)
-        self.assertEqual(proxy.route("/W alice@h1@h2"), ("/W alice@h1", "h2", 79))
-        self.assertEqual(proxy.route("/w   alice@h"), ("/W alice", "h", 79))
-        self.assertEqual(proxy.route("/W @h"), ("/W", "h", 79))
-        with self.assertRaises(ForwardingDenied):
-            proxy.route("/W alice@h1@h2@h3")
-
     def test_badHostAndControls(self):
         proxy = ProxyFingerService()
         with self.assertRaises(ForwardingDenied):
@@ -119,9 +111,17 @@ class ProxyLoopbackTests(TestCase):
         proxy = ProxyFingerService(allowed=[f"127.0.0.1:{self.port}"])
         answer = yield proxy.getUser(f"alice@h1@127.0.0.1:{self.port}")
         self.assertEqual(answer, "far answer\r\n")
-        answer = yield proxy.getUser(f"/W alice@127.0.0.1:{self.port}")
+        self.assertEqual(self.queries, [b"alice@h1\r\n"])
+
+    @defer.inlineCallbacks
+    def test_verboseIsSentOn(self):
+        """RFC 1288: /W applies at the far end."""
+        proxy = ProxyFingerService(allowed=[f"127.0.0.1:{self.port}"])
+        self.assertTrue(IFingerVerboseService.providedBy(proxy))
+        answer = yield proxy.getUserVerbose(f"alice@h1@127.0.0.1:{self.port}")
         self.assertEqual(answer, "far answer\r\n")
-        self.assertEqual(self.queries, [b"alice@h1\r\n", b"/W alice\r\n"])
+        yield proxy.getUserVerbose(f"@127.0.0.1:{self.port}")
+        self.assertEqual(self.queries, [b"/W alice@h1\r\n", b"/W\r\n"])
 
     @defer.inlineCallbacks
     def test_clientErrorsBecomeErrorLines(self):
@@ -133,11 +133,18 @@ class ProxyLoopbackTests(TestCase):
         )
 
 
-class RecordingForwarder(MemoryFingerService):
-    """A forwarder that answers with the query it was given."""
+@implementer(IFingerService, IFingerVerboseService)
+class RecordingForwarder:
+    """A forwarder that answers with the lookup it was asked for."""
 
     def getUser(self, name: str) -> defer.Deferred:
-        return defer.succeed(f"asked for {name!r}")
+        return defer.succeed(f"getUser {name!r}")
+
+    def getUserVerbose(self, name: str) -> defer.Deferred:
+        return defer.succeed(f"getUserVerbose {name!r}")
+
+    def getUsers(self) -> defer.Deferred:
+        return defer.succeed(())
 
 
 class FrontendTests(SynchronousTestCase):
@@ -167,9 +174,9 @@ class FrontendTests(SynchronousTestCase):
 
     def test_verboseIsPassedToTheForwarder(self):
         forwarder = RecordingForwarder()
-        self.assertEqual(self.ask("/W alice@far", forwarder), b"asked for '/W alice@far'\r\n")
-        self.assertEqual(self.ask("/w  @far", forwarder), b"asked for '/W @far'\r\n")
-        self.assertEqual(self.ask("alice@far", forwarder), b"asked for 'alice@far'\r\n")
+        self.assertEqual(self.ask("/W alice@far", forwarder), b"getUserVerbose 'alice@far'\r\n")
+        self.assertEqual(self.ask("/w  @far", forwarder), b"getUserVerbose '@far'\r\n")
+        self.assertEqual(self.ask("alice@far", forwarder), b"getUser 'alice@far'\r\n")
 
     def test_plainNamesStayLocal(self):
         self.assertEqual(self.ask("alice", ProxyFingerService()), b"local\r\n")

@@ -26,8 +26,9 @@ their answers back.  An allow list (C{--forward-allow HOST[:PORT]}) replaces
 that default; C{*} as the host or the port matches any (C{127.0.0.1:*},
 C{*:7979}; the default is C{*:79}).
 
-Verbose queries.  RFC 1288 applies C{/W} at the far end, so a query
-C{/W user@host} is sent on as C{/W user}.
+Verbose queries.  RFC 1288 applies C{/W} at the far end, so the proxy
+provides L{IFingerVerboseService}: C{getUserVerbose("user@host")} (what the
+finger frontend asks for C{/W user@host}) sends C{/W user} to C{host}.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from twisted.python import usage
 from zope.interface import implementer
 
 from finger import client
-from finger.interfaces import IFingerService, LookupFailed
+from finger.interfaces import IFingerService, IFingerVerboseService, LookupFailed
 from finger.text import stripControls
 
 DEFAULT_HOPS = 3
@@ -77,14 +78,7 @@ def _normalHost(host: str) -> str:
     return host.lower().rstrip(".")
 
 
-def splitVerbose(query: str) -> tuple[bool, str]:
-    """Split off RFC 1288's C{/W} (any case, then any spaces): (verbose, rest)."""
-    if query[:2].upper() == "/W":
-        return True, query[2:].lstrip()
-    return False, query
-
-
-@implementer(IFingerService)
+@implementer(IFingerService, IFingerVerboseService)
 class ProxyFingerService(service.Service):
     """Answers C{user@host[:port]} by asking C{host} for C{user}."""
 
@@ -114,11 +108,9 @@ class ProxyFingerService(service.Service):
 
     def route(self, query: str) -> tuple[str, str, int]:
         """
-        Split C{query} (C{[/W ]user@host[:port]}) into (what to send, host,
-        port), or raise L{ForwardingDenied} / L{LookupFailed} saying why it
-        is not forwarded.  A C{/W} is kept in what is sent.
+        Split C{query} into (what to send, host, port), or raise
+        L{ForwardingDenied} / L{LookupFailed} saying why it is not forwarded.
         """
-        verbose, query = splitVerbose(query)
         hops = query.count("@")
         if hops == 0:
             raise LookupFailed("This is a finger proxy: ask for user@host")
@@ -135,18 +127,25 @@ class ProxyFingerService(service.Service):
             raise ForwardingDenied(f"{DENIED}: {stripControls(str(e))}") from None
         if not self.allows(host, port):
             raise ForwardingDenied(f"{DENIED} for {client.formatAddress(host, port)}")
-        if verbose:
-            rest = f"/W {rest}".rstrip()
         return rest, host, port
 
-    # IFingerService
+    # IFingerService, IFingerVerboseService
 
     def getUser(self, name: str) -> defer.Deferred:
-        """Finger C{user} at C{host} for C{name} = C{[/W ]user@host[:port]}."""
+        """Answer C{user@host[:port]} by fingering C{user} at C{host}."""
+        return self._forward(name, verbose=False)
+
+    def getUserVerbose(self, name: str) -> defer.Deferred:
+        """Like L{getUser}, sending C{/W user} (RFC 1288: /W applies at the far end)."""
+        return self._forward(name, verbose=True)
+
+    def _forward(self, name: str, verbose: bool) -> defer.Deferred:
         try:
             query, host, port = self.route(name)
         except LookupFailed as e:
             return defer.fail(e)
+        if verbose:
+            query = f"/W {query}".rstrip()
         d = client.finger(query, host, port, self.timeout, self.maxSize, self.reactor)
         d.addErrback(_clientFailed)
         return d

@@ -6,8 +6,8 @@ Queries: C{name}, C{/W name}, the empty query (list everyone) and C{/W}.
 C{/W name} asks C{getUserVerbose} when the backend provides
 L{IFingerVerboseService}, C{getUser} otherwise.
 Queries with C{@host} are forwarding requests (RFC 1288 {Q2}); they are
-refused unless the factory has a C{forwarder} service to answer them, which
-gets the query with its C{/W} (RFC 1288 applies C{/W} at the far end).
+refused unless the factory has a C{forwarder} service to answer them (its
+C{getUserVerbose} for C{/W}, which RFC 1288 applies at the far end).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class FingerProtocol(LineQueryProtocol):
             if forwarder is None:
                 self.answer([FORWARDING_DENIED], "forwarding denied")
             else:
-                self._answerUser(forwarder, f"/W {query}" if verbose else query)
+                self._answerUser(forwarder, query, verbose)
         elif query:
             self._answerUser(self.factory.service, query, verbose)
         elif not self.factory.listUsers:
