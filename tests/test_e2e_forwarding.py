@@ -67,7 +67,7 @@ def test_forwardingProxyAndClientCommand(startFinger):
         )
         # --proxy: the whole service is a finger proxy.
         assert finger(proxy.port(), f"alice@{farAddress}") == "Far and away\r\n"
-        assert finger(proxy.port(), "alice") == "This is a finger proxy: ask for user@host\r\n"
+        assert finger(proxy.port(), "alice") == "No such user: alice\r\n"
         assert finger(proxy.port(), "") == "No one is here.\r\n"
 
         # The client command: user@host:port, -l, @host, chains, errors.

@@ -8,10 +8,11 @@ from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer
 
 from finger import tap
+from finger.backends.chain import ChainFingerService
 from finger.backends.memory import MemoryFingerService
 from finger.backends.proxy import ForwardingDenied, ProxyFingerService, forwarderFor
 from finger.frontends.finger import FORWARDING_DENIED, FingerFactoryFromService
-from finger.interfaces import IFingerService, IFingerVerboseService, LookupFailed
+from finger.interfaces import IFingerService, IFingerVerboseService, LookupFailed, UserNotFound
 from finger.listen import StartupError
 from finger.querylog import QueryLog
 
@@ -80,9 +81,9 @@ class RouteTests(SynchronousTestCase):
             proxy.route("a\rb@h")
 
     def test_plainNameIsNotForProxy(self):
-        with self.assertRaises(LookupFailed) as caught:
+        # Not a lookup failure: a chain goes on to its next backend.
+        with self.assertRaises(UserNotFound):
             ProxyFingerService().route("alice")
-        self.assertIn("finger proxy", str(caught.exception))
 
     def test_noUsers(self):
         self.assertEqual(self.successResultOf(ProxyFingerService().getUsers()), ())
@@ -235,3 +236,12 @@ class OptionsTests(SynchronousTestCase):
         top = tap.makeService(options)
         listener = [s for s in top if getattr(s, "frontend", None) == "finger"][0]
         self.assertIsInstance(listener.factory.forwarder, ProxyFingerService)
+
+
+class ProxyInAChainTests(SynchronousTestCase):
+    """A proxy first in a chain passes plain names on to the next backend."""
+
+    def test_plainNamesGoToTheNextBackend(self):
+        chain = ChainFingerService([ProxyFingerService(), MemoryFingerService({"alice": "local"})])
+        self.assertEqual(self.successResultOf(chain.getUser("alice")), "local")
+        self.failureResultOf(chain.getUser("zed"), UserNotFound)

@@ -41,7 +41,7 @@ from twisted.python import usage
 from zope.interface import implementer
 
 from finger import client
-from finger.interfaces import IFingerService, IFingerVerboseService, LookupFailed
+from finger.interfaces import IFingerService, IFingerVerboseService, LookupFailed, UserNotFound
 from finger.text import stripControls
 
 DEFAULT_HOPS = 3
@@ -110,10 +110,12 @@ class ProxyFingerService(service.Service):
         """
         Split C{query} into (what to send, host, port), or raise
         L{ForwardingDenied} / L{LookupFailed} saying why it is not forwarded.
+        A plain name is L{UserNotFound}: a proxy knows no users of its own,
+        so that in a chain the next backend is asked.
         """
         hops = query.count("@")
         if hops == 0:
-            raise LookupFailed("This is a finger proxy: ask for user@host")
+            raise UserNotFound(query)
         if hops > self.maxHops:
             raise ForwardingDenied(
                 f"{DENIED}: too many hops ({hops} '@' in the query, the limit is {self.maxHops})"
