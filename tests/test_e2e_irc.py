@@ -153,6 +153,6 @@ def test_tlsVerifiesTheCertificateAndHostname(startFinger, tmp_path, clients):
 def test_badIRCOptionsStopStartUpWithAClearMessage(tmp_path, args, message):
     done = runTwistd(["--memory", "--finger", "none", "--setter", "none", *args], tmp_path)
     output = (done.stdout + done.stderr).decode()
-    # (twistd 22.4 exits 0 after printing a usage error; newer twistd exits 1.)
+    assert done.returncode == 1
     assert message in output, output
     assert "Traceback" not in output
