@@ -20,6 +20,8 @@ from finger.backends.passwd import PasswordFingerService
 from finger.backends.proxy import ProxyOptions, forwarderFor, proxyBackend
 from finger.backends.store import SQLiteFingerService, StoreOpenError
 from finger.backends.webstatus import WebStatusOptions, webStatusBackend
+from finger.frontends.irc import IRCOptions, addIRCBot
+from finger.frontends.pb import PBOptions, addPBListeners
 from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
 from finger.querylog import QueryLog
 from finger.listen import StartupError, endpointDescriptions, listen
@@ -43,7 +45,7 @@ def positive(value: str) -> float:
 positive.coerceDoc = "Seconds, above zero."
 
 
-class Options(ProxyOptions, WebStatusOptions, usage.Options):
+class Options(ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, usage.Options):
     synopsis = "[options]"
     longdesc = (
         "Serve users' statuses over RFC 1288 finger (and the other frontends). "
@@ -235,4 +237,6 @@ def makeService(options: Options) -> service.MultiService:
     backend.setServiceParent(top)
     addFingerListeners(top, backend, options)
     addSetterListeners(top, backend, options)
+    addPBListeners(top, backend, options)
+    addIRCBot(top, backend, options)
     return top

@@ -11,6 +11,7 @@ APT_PACKAGES=(
     netcat-openbsd
     passwd
     util-linux
+    ngircd
 )
 
 missing=()

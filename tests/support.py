@@ -25,6 +25,18 @@ REPO = Path(__file__).resolve().parent.parent
 TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
 LISTENING = re.compile(r"\] (\S+) listening on (\S+):(\d+) ")
 LOOPBACK0 = "tcp:0:interface=127.0.0.1"
+# Frontends that listen on a fixed port by default: a test that does not
+# choose an endpoint for one gets it disabled, so parallel tests never collide.
+OFF_UNLESS_GIVEN = {"--pb": "none"}
+
+
+def withDefaultsOff(args: Sequence[str]) -> list[str]:
+    """C{args} plus C{--pb none} (etc.) for the options it does not mention."""
+    args = list(args)
+    for option, value in OFF_UNLESS_GIVEN.items():
+        if not any(a == option or a.startswith(option + "=") for a in args):
+            args += [option, value]
+    return args
 
 
 def serviceEnvironment(**extra: str) -> dict[str, str]:
@@ -50,7 +62,7 @@ class FingerProcess:
         command: Sequence[str] | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        self.args = list(args)
+        self.args = withDefaultsOff(args)
         self.command = list(command) if command else [*TWISTD, "-n", "--pidfile=", "finger"]
         self.lines: list[str] = []
         self.ports: dict[str, list[int]] = {}
@@ -139,7 +151,7 @@ class FingerProcess:
 def runTwistd(args: Sequence[str], cwd: Path, timeout: float = 60.0) -> subprocess.CompletedProcess:
     """Run C{twistd -n finger ARGS} to completion (for start-up errors)."""
     return subprocess.run(
-        [*TWISTD, "-n", "--pidfile=", "finger", *args],
+        [*TWISTD, "-n", "--pidfile=", "finger", *withDefaultsOff(args)],
         cwd=cwd,
         env=serviceEnvironment(),
         stdin=subprocess.DEVNULL,

@@ -1,0 +1,281 @@
+"""
+The Perspective Broker frontend: an adapter from L{IFingerService} to
+L{IFingerPBFactory}.
+
+The root object answers C{getUser(name)} (the status, a C{str}) and
+C{getUsers()} (the sorted names, a C{list}).  Errors reach the caller as
+remote errors named by class: C{finger.frontends.pb.NoSuchUser} for an
+unknown user, C{finger.frontends.pb.BadCall} for an unknown method, wrong
+arguments or an oversized message.  A bad call never harms the server; a
+message too large to decode is answered with C{BadCall} and the connection
+is closed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python import components
+from twisted.spread import banana, pb
+from zope.interface import Attribute, Interface, implementer
+
+from finger import querylog
+from finger.interfaces import IFingerService, UserNotFound
+from finger.listen import endpointDescriptions, listen
+from finger.text import printableLines, stripControls
+from finger.users import MAX_NAME_LENGTH
+
+DEFAULT_ENDPOINTS = ["tcp:8889"]
+# Bytes of one incoming message we are willing to buffer.  A call is a few
+# hundred bytes; Banana alone would accept a list of 640k strings of 640 KB.
+MAX_MESSAGE_BYTES = 64 * 1024
+# After refusing a message, how long we drain the rest before closing, so
+# the caller reads our error before the kernel resets the connection.
+LINGER_SECONDS = 2.0
+
+
+class IFingerPBFactory(Interface):
+    """The PB frontend: a server factory built from a service."""
+
+    queryLog = Attribute("The L{finger.querylog.QueryLog} for each call.")
+
+    def buildProtocol(addr):
+        """Return a broker for a new connection."""
+
+
+class FingerPBError(pb.Error):
+    """Base of the errors a PB caller receives (by class name)."""
+
+
+class NoSuchUser(FingerPBError):
+    """C{getUser} was asked for a user the service does not know."""
+
+
+class BadCall(FingerPBError):
+    """An unknown method, wrong arguments, or a message too large."""
+
+
+def _userName(name) -> str:
+    if isinstance(name, bytes):
+        try:
+            name = name.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadCall("getUser wants a user name as text; these bytes are not UTF-8")
+    if not isinstance(name, str):
+        raise BadCall(f"getUser wants a user name (a string), not {type(name).__name__}")
+    if len(name) > MAX_NAME_LENGTH:
+        raise BadCall(f"user name too long (limit {MAX_NAME_LENGTH} characters)")
+    return name
+
+
+def _sendable(text: str) -> str:
+    if len(text.encode("utf-8")) > banana.SIZE_LIMIT:
+        raise FingerPBError("the status is too large to send over PB")
+    return text
+
+
+class FingerPBRoot(pb.Root):
+    """The root object a PB client gets from C{getRootObject()}."""
+
+    log = Logger()
+
+    def __init__(self, service: IFingerService, factory: FingerPBFactory) -> None:
+        self.service = service
+        self.factory = factory
+
+    def remote_getUser(self, name: str) -> defer.Deferred:
+        """The status of C{name}; fails with L{NoSuchUser}."""
+        name = _userName(name)
+        d = defer.maybeDeferred(self.service.getUser, name)
+        d.addCallback(lambda status: _sendable("\n".join(printableLines(status))))
+        d.addErrback(self._userFailed, name)
+        return d
+
+    def _userFailed(self, failure, name: str):
+        if failure.check(UserNotFound):
+            raise NoSuchUser(f"no such user: {stripControls(name)}")
+        if failure.check(FingerPBError):
+            return failure
+        self.log.failure("PB getUser {name!r} failed", failure, name=name)
+        raise FingerPBError(f"could not look up {stripControls(name)}")
+
+    def remote_getUsers(self) -> defer.Deferred:
+        """The user names, sorted."""
+        d = defer.maybeDeferred(self.service.getUsers)
+        d.addCallbacks(self._listed, self._listFailed)
+        return d
+
+    def _listed(self, names) -> list[str]:
+        if len(names) > banana.SIZE_LIMIT:
+            raise FingerPBError(f"too many users to list over PB ({len(names)})")
+        return list(names)
+
+    def _listFailed(self, failure):
+        self.log.failure("PB getUsers failed", failure)
+        raise FingerPBError("could not list users")
+
+    _methods = {"getUser": remote_getUser, "getUsers": remote_getUsers}
+
+    def remoteMessageReceived(self, broker, message, args, kw):
+        """
+        Dispatch a call to one of L{_methods}, refusing anything else with
+        L{BadCall} (a clean remote error, no traceback in the log), and log
+        the call through the factory's query log.
+        """
+        started = time.monotonic()
+        peer = querylog.peerName(broker.transport)
+        if isinstance(message, bytes):
+            message = message.decode("utf-8", "replace")
+        try:
+            method = self._methods.get(message)
+            if method is None:
+                raise BadCall(f"no such method: {stripControls(message)[:100]}")
+            try:
+                args = broker.unserialize(args)
+                kw = broker.unserialize(kw)
+                kw = {k.decode("utf-8") if isinstance(k, bytes) else k: v for k, v in kw.items()}
+                inspect.signature(method).bind(self, *args, **kw)
+            except Exception as e:
+                raise BadCall(f"bad arguments for {message}: {_describe(e)}")
+            query = _queryText(args, kw)
+            d = defer.maybeDeferred(method, self, *args, **kw)
+        except BadCall as e:
+            self.factory.queryLog.record("pb", peer, message, f"refused: {e}", started)
+            raise
+        d.addBoth(self._record, peer, query, started)
+        return broker.serialize(d, self.perspective)
+
+    def _record(self, result, peer: str, query: str, started: float):
+        if isinstance(result, list):
+            outcome = f"listed {len(result)} users"
+        elif isinstance(result, str):
+            outcome = "found"
+        elif result.check(NoSuchUser):
+            outcome = "no such user"
+        elif result.check(BadCall):
+            outcome = f"refused: {result.getErrorMessage()}"
+        else:
+            outcome = f"error: {result.getErrorMessage()}"
+        self.factory.queryLog.record("pb", peer, query, outcome, started)
+        return result
+
+
+def _queryText(args, kw) -> str:
+    """The logged query: the name asked for, or empty for the list."""
+    name = args[0] if args else kw.get("name", "")
+    return name if isinstance(name, str) else repr(name)
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, TypeError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"[:200]
+
+
+class FingerBroker(pb.Broker):
+    """
+    A broker that bounds what a client can make it buffer.  A message that
+    Banana refuses (a string over 640 KB, a huge list, an oversized
+    integer) or that exceeds L{MAX_MESSAGE_BYTES} gets a L{BadCall} answer
+    when its request can be identified, and the connection is closed; any
+    other protocol violation closes the connection with one log line.
+    """
+
+    log = Logger()
+    _refused = False
+    _pendingBytes = 0
+    _lingering = None
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._refused:
+            return  # Draining after a refusal: read and forget.
+        self._pendingBytes += len(data)
+        try:
+            super().dataReceived(data)
+            if self._pendingBytes > MAX_MESSAGE_BYTES:
+                raise banana.BananaError(
+                    f"message too large (limit {MAX_MESSAGE_BYTES} bytes)"
+                )
+        except banana.BananaError as e:
+            self._refuse(str(e))
+        except Exception as e:
+            self.log.warn(
+                "PB: closing the connection from {peer}: protocol error: {error}",
+                peer=querylog.peerName(self.transport),
+                error=_describe(e),
+            )
+            self._refused = True
+            self.transport.abortConnection()
+
+    def callExpressionReceived(self, obj) -> None:
+        self._pendingBytes = 0  # A whole message arrived.
+        super().callExpressionReceived(obj)
+
+    def _pendingRequestID(self) -> int | None:
+        """The request ID of the call being decoded, if it is a call."""
+        if not self.listStack:
+            return None
+        items = self.listStack[0][1]
+        if len(items) >= 5 and items[0] in (b"message", b"cachemessage") and items[4]:
+            requestID = items[1]
+            return requestID if isinstance(requestID, int) else None
+        return None
+
+    def _refuse(self, reason: str) -> None:
+        requestID = self._pendingRequestID()
+        self._refused = True
+        self.listStack = []
+        self.buffer = b""
+        peer = querylog.peerName(self.transport)
+        self.log.warn("PB: refused a call from {peer}: {reason}", peer=peer, reason=reason)
+        self.factory.queryLog.record("pb", peer, "", f"refused: {reason}", time.monotonic())
+        if requestID is not None:
+            error = BadCall(f"refused: {reason.rstrip('.')}; the connection is closed")
+            self._sendError(pb.CopyableFailure(error), requestID)
+        loseWrite = getattr(self.transport, "loseWriteConnection", None)
+        if loseWrite is None:
+            self.transport.loseConnection()
+            return
+        loseWrite()
+        from twisted.internet import reactor
+
+        self._lingering = reactor.callLater(LINGER_SECONDS, self.transport.abortConnection)
+
+    def connectionLost(self, reason) -> None:
+        if self._lingering is not None and self._lingering.active():
+            self._lingering.cancel()
+        super().connectionLost(reason)
+
+
+@implementer(IFingerPBFactory)
+class FingerPBFactory(pb.PBServerFactory):
+    """A PB server for any L{IFingerService}; tracebacks never leave it."""
+
+    protocol = FingerBroker
+    queryLog = querylog.ENABLED
+
+    def __init__(self, service: IFingerService) -> None:
+        super().__init__(FingerPBRoot(service, self), unsafeTracebacks=False)
+        self.service = service
+
+
+components.registerAdapter(FingerPBFactory, IFingerService, IFingerPBFactory)
+
+
+class PBOptions:
+    """The Perspective Broker option of C{twistd finger} (a mixin)."""
+
+    def opt_pb(self, description: str) -> None:
+        """Endpoint for the Perspective Broker frontend (repeatable; default tcp:8889)."""
+        self.setdefault("pb", []).append(description)
+
+
+def addPBListeners(top, backend: IFingerService, options) -> None:
+    """Add the PB listeners the options ask for (default tcp:8889) to C{top}."""
+    for description in endpointDescriptions(options.get("pb", []), DEFAULT_ENDPOINTS):
+        factory = IFingerPBFactory(backend)
+        factory.queryLog = options.queryLog
+        listen(top, "pb", description, factory)

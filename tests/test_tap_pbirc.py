@@ -1,0 +1,77 @@
+"""The --pb and --irc-* options and how makeService composes them."""
+
+import pytest
+from twisted.application.internet import ClientService
+
+from finger import tap
+from finger.frontends.irc import FingerBotFactory
+from finger.frontends.pb import FingerPBFactory
+from finger.listen import ListeningService, StartupError
+
+
+def parse(*args: str) -> tap.Options:
+    options = tap.Options()
+    options.parseOptions(["--memory", "--finger", "none", "--setter", "none", *args])
+    return options
+
+
+def test_pbIsRepeatableAndHasTheQueryLog():
+    options = parse("--pb", "tcp:8890", "--pb", "tcp:8891:interface=127.0.0.1", "--no-log-queries")
+    top = tap.makeService(options)
+    pb = [s for s in top if isinstance(s, ListeningService)]
+    assert [(s.frontend, s.description) for s in pb] == [
+        ("pb", "tcp:8890"),
+        ("pb", "tcp:8891:interface=127.0.0.1"),
+    ]
+    assert all(isinstance(s.factory, FingerPBFactory) for s in pb)
+    assert pb[0].factory.queryLog.enabled is False
+
+
+def test_ircIsOffByDefault():
+    top = tap.makeService(parse("--pb", "none"))
+    assert [s for s in top if isinstance(s, ClientService)] == []
+
+
+def test_ircOptionsReachTheBot():
+    top = tap.makeService(
+        parse(
+            "--pb", "none",
+            "--irc-server", "tcp:irc.example.org:6667",
+            "--irc-nick", "statusbot",
+            "--irc-channel", "#finger",
+            "--irc-channel", "&local",
+            "--irc-password", "sesame",
+        )
+    )
+    [bot] = [s for s in top if isinstance(s, ClientService)]
+    factory = bot.botFactory
+    assert isinstance(factory, FingerBotFactory)
+    assert (factory.nickname, factory.channels, factory.password) == (
+        "statusbot",
+        ("#finger", "&local"),
+        "sesame",
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--irc-server", "tcp:h:1", "--irc-channel", "finger"], "a channel name starts with"),
+        (["--irc-server", "tcp:h:1", "--irc-channel", "#a,#b"], "no spaces, commas"),
+        (["--irc-server", "tcp:h:1", "--irc-nick", "finger bot"], "a nickname starts with"),
+        (["--irc-max-retry-delay", "0"], "positive"),
+    ],
+)
+def test_badIRCOptions(args, message):
+    with pytest.raises(StartupError, match=message):
+        parse(*args)
+
+
+def test_badIRCEndpointIsAStartupError():
+    with pytest.raises(StartupError, match="bad IRC server endpoint 'tcp:nowhere'"):
+        tap.makeService(parse("--pb", "none", "--irc-server", "tcp:nowhere"))
+
+
+def test_channelWithoutServerIsAStartupError():
+    with pytest.raises(StartupError, match="--irc-channel needs --irc-server"):
+        tap.makeService(parse("--pb", "none", "--irc-channel", "#finger"))
