@@ -11,6 +11,10 @@ APT_PACKAGES=(
     netcat-openbsd
     passwd
     util-linux
+    curl
+    openssl
+    chromium
+    chromium-driver
 )
 
 missing=()

@@ -27,6 +27,17 @@ LISTENING = re.compile(r"\] (\S+) listening on (\S+):(\d+) ")
 LOOPBACK0 = "tcp:0:interface=127.0.0.1"
 
 
+def defaultListenersOff(args: Sequence[str]) -> list[str]:
+    """
+    Tests never bind fixed default ports: unless the test chose web
+    endpoints itself, add C{--web none} (the web frontend defaults to tcp:8000).
+    """
+    args = list(args)
+    if not any(a == "--web" or a.startswith("--web=") for a in args):
+        args += ["--web", "none"]
+    return args
+
+
 def serviceEnvironment(**extra: str) -> dict[str, str]:
     """The environment for a service process: this checkout first on the path."""
     env = dict(os.environ)
@@ -50,7 +61,7 @@ class FingerProcess:
         command: Sequence[str] | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        self.args = list(args)
+        self.args = defaultListenersOff(args)
         self.command = list(command) if command else [*TWISTD, "-n", "--pidfile=", "finger"]
         self.lines: list[str] = []
         self.ports: dict[str, list[int]] = {}
@@ -139,7 +150,7 @@ class FingerProcess:
 def runTwistd(args: Sequence[str], cwd: Path, timeout: float = 60.0) -> subprocess.CompletedProcess:
     """Run C{twistd -n finger ARGS} to completion (for start-up errors)."""
     return subprocess.run(
-        [*TWISTD, "-n", "--pidfile=", "finger", *args],
+        [*TWISTD, "-n", "--pidfile=", "finger", *defaultListenersOff(args)],
         cwd=cwd,
         env=serviceEnvironment(),
         stdin=subprocess.DEVNULL,
