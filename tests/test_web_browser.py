@@ -55,11 +55,20 @@ def browser(tmp_path):
 def site(startFinger):
     service = startFinger(
         "--memory",
-        "--user", "alice=Happy and well",
-        "--user", f"mallory={ATTACK}",
-        "--user", "bob=Out to lunch",
-        "--user", "walter=" + "unbroken" * 20,
-        "--finger", "none", "--setter", "none", "--web", LOOPBACK0,
+        "--user",
+        "alice=Happy and well",
+        "--user",
+        f"mallory={ATTACK}",
+        "--user",
+        "bob=Out to lunch",
+        "--user",
+        "walter=" + "unbroken" * 20,
+        "--finger",
+        "none",
+        "--setter",
+        "none",
+        "--web",
+        LOOPBACK0,
         expect=("web",),
     )
     return f"http://127.0.0.1:{service.port('web')}"

@@ -21,7 +21,14 @@ import pytest
 from support import LOOPBACK0, runTwistd
 from tlsfiles import makeCertificates
 
-USERS = ["--user", "alice=Happy and well", "--user", "bob=Out to lunch", "--user", "mallory=<b>bold</b>"]
+USERS = [
+    "--user",
+    "alice=Happy and well",
+    "--user",
+    "bob=Out to lunch",
+    "--user",
+    "mallory=<b>bold</b>",
+]
 WEB = ["--finger", "none", "--setter", "none", "--web", LOOPBACK0]
 TIMEOUT = 30
 
@@ -61,15 +68,28 @@ def test_xmlrpcClassicClient(web):
     with pytest.raises(xmlrpc.client.Fault) as fault:
         proxy.getUsers(0, 5000)
     assert fault.value.faultString == "getUsers: limit must be an integer from 1 to 1000, not 5000"
-    web.waitForLog(r"xmlrpc query \"getUser\('zed'\)\" from 127\.0\.0\.1:\d+: 200 fault 1: no such user: zed")
+    web.waitForLog(
+        r"xmlrpc query \"getUser\('zed'\)\" from 127\.0\.0\.1:\d+: 200 fault 1: no such user: zed"
+    )
 
 
 def test_jsonWithUrllib(web):
     code, headers, document = fetchJSON(f"{web.base}/api/users?limit=2")
     assert (code, headers["Content-Type"]) == (200, "application/json")
-    assert document == {"users": ["alice", "bob"], "total": 3, "next": "/api/users?offset=2&limit=2"}
-    assert fetchJSON(web.base + document["next"])[2] == {"users": ["mallory"], "total": 3, "next": None}
-    assert fetchJSON(f"{web.base}/api/users/mallory")[2] == {"name": "mallory", "status": "<b>bold</b>"}
+    assert document == {
+        "users": ["alice", "bob"],
+        "total": 3,
+        "next": "/api/users?offset=2&limit=2",
+    }
+    assert fetchJSON(web.base + document["next"])[2] == {
+        "users": ["mallory"],
+        "total": 3,
+        "next": None,
+    }
+    assert fetchJSON(f"{web.base}/api/users/mallory")[2] == {
+        "name": "mallory",
+        "status": "<b>bold</b>",
+    }
     assert fetchJSON(f"{web.base}/api/users/zed")[:3:2] == (404, {"error": "no such user: zed"})
     assert fetchJSON(f"{web.base}/api/nothing")[0] == 404
     for query in ["offset=-1", "offset=a", "limit=0", "limit=1001", "limit=", "offset=1&offset=2"]:
@@ -79,16 +99,30 @@ def test_jsonWithUrllib(web):
 
 def test_jsonWithCurl(web):
     result = subprocess.run(
-        ["curl", "--silent", "--show-error", "--max-time", str(TIMEOUT),
-         "--write-out", "\n%{http_code} %{content_type}", f"{web.base}/api/users/bob"],
-        capture_output=True, text=True, timeout=TIMEOUT + 5, check=True,
+        [
+            "curl",
+            "--silent",
+            "--show-error",
+            "--max-time",
+            str(TIMEOUT),
+            "--write-out",
+            "\n%{http_code} %{content_type}",
+            f"{web.base}/api/users/bob",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT + 5,
+        check=True,
     )
     body, status = result.stdout.rsplit("\n", 1)
     assert status == "200 application/json"
     assert json.loads(body) == {"name": "bob", "status": "Out to lunch"}
     result = subprocess.run(
         ["curl", "--silent", "--write-out", "\n%{http_code}", f"{web.base}/api/users?limit=x"],
-        capture_output=True, text=True, timeout=TIMEOUT + 5, check=True,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT + 5,
+        check=True,
     )
     body, status = result.stdout.rsplit("\n", 1)
     assert status == "400"
@@ -158,7 +192,9 @@ def test_idleConnectionsTimeOut(startFinger):
 
 
 def test_webNoneDisablesTheWebFrontend(startFinger):
-    service = startFinger("--memory", *USERS, "--finger", LOOPBACK0, "--setter", "none", "--web", "none")
+    service = startFinger(
+        "--memory", *USERS, "--finger", LOOPBACK0, "--setter", "none", "--web", "none"
+    )
     assert "web" not in service.ports
 
 
@@ -198,7 +234,9 @@ def certificates(tmp_path):
 @pytest.fixture
 def https(startFinger, certificates):
     """A service with web and HTTPS listeners, and a client context trusting its CA."""
-    endpoint = f"ssl:0:interface=127.0.0.1:privateKey={certificates.key}:certKey={certificates.cert}"
+    endpoint = (
+        f"ssl:0:interface=127.0.0.1:privateKey={certificates.key}:certKey={certificates.cert}"
+    )
     service = startFinger("--memory", *USERS, *WEB, "--https", endpoint, expect=("web", "https"))
     service.base = f"https://127.0.0.1:{service.port('https')}"
     service.context = ssl.create_default_context(cafile=certificates.ca)
@@ -270,11 +308,15 @@ def test_webfinger(https):
         "subject": "acct:alice@127.0.0.1",
         "aliases": [page],
         "properties": {"urn:twisted-finger:status": "Happy and well"},
-        "links": [{"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": page}],
+        "links": [
+            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": page}
+        ],
     }
     # The profile page link works, with the same verification.
     assert b"Happy and well" in fetch(page, https.context)[2]
-    code, _, document = fetchJSON(url + "&rel=http%3A%2F%2Fwebfinger.net%2Frel%2Favatar", https.context)
+    code, _, document = fetchJSON(
+        url + "&rel=http%3A%2F%2Fwebfinger.net%2Frel%2Favatar", https.context
+    )
     assert code == 200 and document["links"] == []
     https.waitForLog(r"webfinger query 'acct:alice@127\.0\.0\.1' from 127\.0\.0\.1:\d+: 200 found")
 
@@ -311,16 +353,36 @@ def test_webfingerIsNotOnPlainHTTP(https):
 @pytest.mark.parametrize(
     "endpoint, message",
     [
-        ("ssl:0:privateKey={dir}/missing.pem:certKey={cert}", "cannot read the HTTPS private key {dir}/missing.pem: No such file or directory"),
-        ("ssl:0:privateKey={key}:certKey={dir}/missing.pem", "cannot read the HTTPS certificate {dir}/missing.pem: No such file or directory"),
-        ("ssl:0:privateKey={other}:certKey={cert}", "the HTTPS private key {other} does not match the certificate {cert}"),
-        ("ssl:0:privateKey={cert}:certKey={cert}", "the HTTPS private key {cert} is not a PEM private key"),
+        (
+            "ssl:0:privateKey={dir}/missing.pem:certKey={cert}",
+            "cannot read the HTTPS private key {dir}/missing.pem: No such file or directory",
+        ),
+        (
+            "ssl:0:privateKey={key}:certKey={dir}/missing.pem",
+            "cannot read the HTTPS certificate {dir}/missing.pem: No such file or directory",
+        ),
+        (
+            "ssl:0:privateKey={other}:certKey={cert}",
+            "the HTTPS private key {other} does not match the certificate {cert}",
+        ),
+        (
+            "ssl:0:privateKey={cert}:certKey={cert}",
+            "the HTTPS private key {cert} is not a PEM private key",
+        ),
         ("tcp:0", "--https wants an ssl: endpoint"),
-        ("ssl:0:privateKey={key}:certKey={cert}:sslmethod=TLSv1_METHOD", "--https: leave out sslmethod"),
+        (
+            "ssl:0:privateKey={key}:certKey={cert}:sslmethod=TLSv1_METHOD",
+            "--https: leave out sslmethod",
+        ),
     ],
 )
 def test_httpsStartupErrors(tmp_path, certificates, endpoint, message):
-    names = dict(dir=certificates.dir, key=certificates.key, cert=certificates.cert, other=certificates.otherKey)
+    names = dict(
+        dir=certificates.dir,
+        key=certificates.key,
+        cert=certificates.cert,
+        other=certificates.otherKey,
+    )
     result = runTwistd(["--memory", *WEB, "--https", endpoint.format(**names)], tmp_path)
     output = (result.stdout + result.stderr).decode()
     assert result.returncode == 1, output

@@ -105,15 +105,27 @@ class HeaderTests(TestCase):
         self.assertNotIn("script-src", policy)  # so scripts fall back to 'none'
 
     def test_everyKindOfResponseCarriesSecurityHeaders(self):
-        for path in ["/", "/alice", "/nobody", "/api/users", "/api/nope", "/static/finger.css", "/RPC2"]:
+        for path in [
+            "/",
+            "/alice",
+            "/nobody",
+            "/api/users",
+            "/api/nope",
+            "/static/finger.css",
+            "/RPC2",
+        ]:
             response = self.client.get(path)
             self.assertSecurityHeaders(response)
             self.assertIsNone(response.header("Strict-Transport-Security"), path)
 
     def test_htmlHasCharset(self):
         for path in ["/", "/alice", "/nobody"]:
-            self.assertEqual(self.client.get(path).header("Content-Type"), "text/html; charset=utf-8")
-        self.assertEqual(self.client.get("/static/finger.css").header("Content-Type"), "text/css; charset=utf-8")
+            self.assertEqual(
+                self.client.get(path).header("Content-Type"), "text/html; charset=utf-8"
+            )
+        self.assertEqual(
+            self.client.get("/static/finger.css").header("Content-Type"), "text/css; charset=utf-8"
+        )
 
     def test_htstsOnSecureRequestsOnly(self):
         response = self.client.get("/alice", secure=True)
@@ -141,7 +153,9 @@ class PageTests(TestCase):
         self.assertEqual(hrefs.get("Next →"), "/?page=2")
         self.assertNotIn("← Previous", hrefs)
         third = client.get("/?page=3")
-        self.assertEqual([name for _, name in userLinks(third.text)], [f"u{i:03d}" for i in range(100, 120)])
+        self.assertEqual(
+            [name for _, name in userLinks(third.text)], [f"u{i:03d}" for i in range(100, 120)]
+        )
         hrefs = dict((text, href) for href, text in Links(third.text).anchors)
         self.assertEqual(hrefs.get("← Previous"), "/?page=2")
         self.assertNotIn("Next →", hrefs)
@@ -149,7 +163,15 @@ class PageTests(TestCase):
 
     def test_badPageNumbersAre400(self):
         client = SiteClient({"alice": "x"})
-        for query in ["page=x", "page=0", "page=-1", "page=1.5", "page=", "page=1&page=2", "page=99999999999"]:
+        for query in [
+            "page=x",
+            "page=0",
+            "page=-1",
+            "page=1.5",
+            "page=",
+            "page=1&page=2",
+            "page=99999999999",
+        ]:
             response = client.get(f"/?{query}")
             self.assertEqual(response.code, 400, query)
             self.assertIn("Bad request", response.text)
@@ -189,7 +211,15 @@ class PageTests(TestCase):
 
     def test_pathsBelowAUserAre404(self):
         client = SiteClient({"alice": "x"})
-        for path in ["/alice/", "/alice/more", "//alice", "/static/", "/static", "/static/nope.css", "/.well-known/"]:
+        for path in [
+            "/alice/",
+            "/alice/more",
+            "//alice",
+            "/static/",
+            "/static",
+            "/static/nope.css",
+            "/.well-known/",
+        ]:
             self.assertEqual(client.get(path).code, 404, path)
 
     def test_statusIsEscaped(self):
@@ -213,14 +243,21 @@ class PageTests(TestCase):
         self.assertEqual(client.get("/%ff").code, 404)
 
     def test_reservedPathsTakePrecedence(self):
-        client = SiteClient({name: f"status of {name}" for name in ["RPC2", "api", "static", ".well-known", "alice"]})
+        client = SiteClient(
+            {
+                name: f"status of {name}"
+                for name in ["RPC2", "api", "static", ".well-known", "alice"]
+            }
+        )
         self.assertEqual(client.get("/RPC2").code, 405)  # the XML-RPC resource: POST only
         self.assertEqual(client.get("/api").header("Content-Type"), "application/json")
         self.assertEqual(client.get("/static").code, 404)
         self.assertEqual(client.get("/.well-known").code, 404)
         listing = client.get("/").text
         links = dict((name, href) for href, name in userLinks(listing))
-        self.assertEqual(links, {"RPC2": "", "api": "", "static": "", ".well-known": "", "alice": "/alice"})
+        self.assertEqual(
+            links, {"RPC2": "", "api": "", "static": "", ".well-known": "", "alice": "/alice"}
+        )
         self.assertIn("status of api", listing)
 
     def test_headAnswersWithoutBody(self):
@@ -286,7 +323,9 @@ class APITests(TestCase):
             {"users": ["mallory", "u0", "u1", "u2", "u3", "u4"], "total": 6, "next": None},
         )
         page = self.json("/api/users?offset=1&limit=2")
-        self.assertEqual(page, {"users": ["u0", "u1"], "total": 6, "next": "/api/users?offset=3&limit=2"})
+        self.assertEqual(
+            page, {"users": ["u0", "u1"], "total": 6, "next": "/api/users?offset=3&limit=2"}
+        )
         self.assertEqual(self.json(page["next"])["users"], ["u2", "u3"])
         self.assertEqual(self.json("/api/users?offset=100")["users"], [])
         self.assertEqual(self.json("/api/users/")["total"], 6)
@@ -295,14 +334,28 @@ class APITests(TestCase):
         self.assertEqual(self.json("/api/users/mallory"), {"name": "mallory", "status": SCRIPT})
 
     def test_notFound(self):
-        for path in ["/api/users/nobody", "/api", "/api/", "/api/other", "/api/users/u1/more", "/api/users/%ff"]:
+        for path in [
+            "/api/users/nobody",
+            "/api",
+            "/api/",
+            "/api/other",
+            "/api/users/u1/more",
+            "/api/users/%ff",
+        ]:
             self.assertIn("error", self.json(path, 404), path)
         self.assertEqual(self.json("/api/users/nobody", 404), {"error": "no such user: nobody"})
 
     def test_badParameters(self):
         for query in [
-            "offset=-1", "offset=x", "offset=", "offset=1.0", "limit=0", "limit=1001",
-            "limit=ten", "limit=1&limit=2", "offset=%EF%BC%91",
+            "offset=-1",
+            "offset=x",
+            "offset=",
+            "offset=1.0",
+            "limit=0",
+            "limit=1001",
+            "limit=ten",
+            "limit=1&limit=2",
+            "offset=%EF%BC%91",
         ]:
             error = self.json(f"/api/users?{query}", 400)["error"]
             self.assertRegex(error, r"^(offset|limit) ", query)
@@ -317,7 +370,9 @@ class XMLRPCTests(TestCase):
 
     def test_unknownUserIsAFault(self):
         fault = self.assertRaises(xmlrpc.client.Fault, self.client.call, "getUser", "zed")
-        self.assertEqual((fault.faultCode, fault.faultString), (FAULT_NO_SUCH_USER, "no such user: zed"))
+        self.assertEqual(
+            (fault.faultCode, fault.faultString), (FAULT_NO_SUCH_USER, "no such user: zed")
+        )
 
     def test_getUsers(self):
         self.assertEqual(self.client.call("getUsers"), ["alice", "bob", "carol"])
@@ -373,7 +428,9 @@ class BodyLimitTests(TestCase):
 
     def test_chunkedBodyOverTheLimitIsRefusedAsItGrows(self):
         channel, transport = self.client.connect()
-        channel.dataReceived(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        channel.dataReceived(
+            b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
         chunk = b"%x\r\n%s\r\n" % (65536, b"y" * 65536)
         for _ in range(MAX_BODY // 65536):
             channel.dataReceived(chunk)
@@ -440,13 +497,19 @@ class WebFingerTests(TestCase):
                 "aliases": ["https://example.org/alice"],
                 "properties": {webfinger.STATUS_PROPERTY: "Happy and well"},
                 "links": [
-                    {"rel": webfinger.PROFILE_PAGE, "type": "text/html", "href": "https://example.org/alice"}
+                    {
+                        "rel": webfinger.PROFILE_PAGE,
+                        "type": "text/html",
+                        "href": "https://example.org/alice",
+                    }
                 ],
             },
         )
 
     def test_hostWithPortAndPercentEncodedUser(self):
-        _, document = self.finger("resource=acct%3Aal%2569ce%40Example.ORG", host="example.org:8443")
+        _, document = self.finger(
+            "resource=acct%3Aal%2569ce%40Example.ORG", host="example.org:8443"
+        )
         self.assertEqual(document["aliases"], ["https://example.org:8443/alice"])
         _, document = self.finger("resource=acct:alice@example.org:8443", host="example.org:8443")
         self.assertEqual(document["subject"], "acct:alice@example.org:8443")
@@ -467,9 +530,16 @@ class WebFingerTests(TestCase):
 
     def test_badRequests(self):
         for query in [
-            "", "resource=", "resource=alice", "resource=acct:alice", "resource=acct:@example.org",
-            "resource=acct:alice@", "resource=acct:alice@bad/host", "resource=:x",
-            "resource=acct:a@example.org&resource=acct:b@example.org", "resource=%ff",
+            "",
+            "resource=",
+            "resource=alice",
+            "resource=acct:alice",
+            "resource=acct:@example.org",
+            "resource=acct:alice@",
+            "resource=acct:alice@bad/host",
+            "resource=:x",
+            "resource=acct:a@example.org&resource=acct:b@example.org",
+            "resource=%ff",
             "resource=acct:%ff@example.org",
         ]:
             _, document = self.finger(query, 400)
@@ -533,11 +603,28 @@ class TLSTests(TestCase):
 
     def test_badFilesAreStartupErrorsNamingTheFile(self):
         cases = [
-            ((self.files.dir + "/missing.pem", self.files.cert), "cannot read the HTTPS private key " + self.files.dir + "/missing.pem: No such file or directory"),
-            ((self.files.key, self.files.dir + "/missing.pem"), "cannot read the HTTPS certificate " + self.files.dir + "/missing.pem"),
-            ((self.files.otherKey, self.files.cert), f"the HTTPS private key {self.files.otherKey} does not match the certificate {self.files.cert}"),
-            ((self.files.cert, self.files.cert), f"the HTTPS private key {self.files.cert} is not a PEM private key"),
-            ((self.files.key, self.files.key), f"the HTTPS certificate {self.files.key} is not a PEM certificate"),
+            (
+                (self.files.dir + "/missing.pem", self.files.cert),
+                "cannot read the HTTPS private key "
+                + self.files.dir
+                + "/missing.pem: No such file or directory",
+            ),
+            (
+                (self.files.key, self.files.dir + "/missing.pem"),
+                "cannot read the HTTPS certificate " + self.files.dir + "/missing.pem",
+            ),
+            (
+                (self.files.otherKey, self.files.cert),
+                f"the HTTPS private key {self.files.otherKey} does not match the certificate {self.files.cert}",
+            ),
+            (
+                (self.files.cert, self.files.cert),
+                f"the HTTPS private key {self.files.cert} is not a PEM private key",
+            ),
+            (
+                (self.files.key, self.files.key),
+                f"the HTTPS certificate {self.files.key} is not a PEM certificate",
+            ),
         ]
         for args, message in cases:
             error = self.assertRaises(StartupError, tls.certificateOptions, *args)
@@ -552,6 +639,15 @@ class TLSTests(TestCase):
 
     def test_parserRefusesSSLMethodAndUnknownOptions(self):
         parser = tls.HTTPSServerParser()
-        self.assertRaises(StartupError, parser.parseStreamServer, None, "0", self.files.key, sslmethod="TLSv1_METHOD")
-        error = self.assertRaises(StartupError, parser.parseStreamServer, None, "0", self.files.key, keyfile="x")
+        self.assertRaises(
+            StartupError,
+            parser.parseStreamServer,
+            None,
+            "0",
+            self.files.key,
+            sslmethod="TLSv1_METHOD",
+        )
+        error = self.assertRaises(
+            StartupError, parser.parseStreamServer, None, "0", self.files.key, keyfile="x"
+        )
         self.assertIn("keyfile", str(error))

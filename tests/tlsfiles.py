@@ -54,9 +54,15 @@ def makeCertificates(directory: str) -> CertificateFiles:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -77,14 +83,20 @@ def makeCertificates(directory: str) -> CertificateFiles:
             ),
             critical=False,
         )
-        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
         .sign(caKey, hashes.SHA256())
     )
     otherKey = ec.generate_private_key(ec.SECP256R1())
     return CertificateFiles(
         dir=directory,
-        ca=_write(os.path.join(directory, "ca.pem"), caCert.public_bytes(serialization.Encoding.PEM)),
+        ca=_write(
+            os.path.join(directory, "ca.pem"), caCert.public_bytes(serialization.Encoding.PEM)
+        ),
         key=_write(os.path.join(directory, "key.pem"), _keyPEM(serverKey)),
-        cert=_write(os.path.join(directory, "cert.pem"), serverCert.public_bytes(serialization.Encoding.PEM)),
+        cert=_write(
+            os.path.join(directory, "cert.pem"), serverCert.public_bytes(serialization.Encoding.PEM)
+        ),
         otherKey=_write(os.path.join(directory, "other-key.pem"), _keyPEM(otherKey)),
     )

@@ -79,7 +79,9 @@ class RecordingQueryLog(QueryLog):
 class SiteClient:
     """A real L{FingerSite} over a memory backend, spoken to in raw HTTP."""
 
-    def __init__(self, users=None, service=None, templates: Templates | None = None, timeout: float = 60) -> None:
+    def __init__(
+        self, users=None, service=None, templates: Templates | None = None, timeout: float = 60
+    ) -> None:
         self.service = service if service is not None else MemoryFingerService(users or {})
         self.root = FingerWebRoot(self.service, templates)
         self.clock = MemoryReactorClock()
@@ -99,7 +101,9 @@ class SiteClient:
         channel.dataReceived(data)
         return parseResponses(transport.value())
 
-    def get(self, path: str, secure: bool = False, host: str = "127.0.0.1:8000", method: str = "GET") -> Response:
+    def get(
+        self, path: str, secure: bool = False, host: str = "127.0.0.1:8000", method: str = "GET"
+    ) -> Response:
         request = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
         responses = self.exchange(request.encode("utf-8"), secure)
         assert len(responses) == 1, responses

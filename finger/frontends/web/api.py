@@ -109,7 +109,9 @@ class UsersCollection(APIResource):
         document = {
             "users": window,
             "total": len(names),
-            "next": f"/api/users?offset={following}&limit={limit}" if following < len(names) else None,
+            "next": (
+                f"/api/users?offset={following}&limit={limit}" if following < len(names) else None
+            ),
         }
         sendJSON(request, 200, document, outcome=f"{len(window)} users")
 
@@ -134,4 +136,6 @@ class UserDocument(APIResource):
         except UserNotFound:
             apiError(request, 404, f"no such user: {self.name}", "no such user")
             return
-        sendJSON(request, 200, {"name": self.name, "status": displayStatus(status)}, outcome="found")
+        sendJSON(
+            request, 200, {"name": self.name, "status": displayStatus(status)}, outcome="found"
+        )

@@ -53,7 +53,9 @@ class LayoutElement(Element):
 class UsersElement(Element):
     """One page of the user list (C{users.html})."""
 
-    def __init__(self, templates: Templates, entries: list[Entry], page: int, pages: int, total: int) -> None:
+    def __init__(
+        self, templates: Templates, entries: list[Entry], page: int, pages: int, total: int
+    ) -> None:
         super().__init__(templates.loader("users.html"))
         self.entries = entries
         self.page = page
@@ -134,7 +136,12 @@ class ErrorElement(Element):
 
 
 async def renderPage(
-    request, templates: Templates, code: int, title: str, content: Element, outcome: str | None = None
+    request,
+    templates: Templates,
+    code: int,
+    title: str,
+    content: Element,
+    outcome: str | None = None,
 ) -> None:
     """Render C{content} inside the layout and send it as one response."""
     body = await flattenString(request, LayoutElement(templates, title, content))
@@ -143,7 +150,13 @@ async def renderPage(
 
 def serverError(request) -> None:
     """The last resort when a page could not be rendered."""
-    send(request, 500, b"text/plain; charset=utf-8", b"Internal error; it has been logged.\n", "error")
+    send(
+        request,
+        500,
+        b"text/plain; charset=utf-8",
+        b"Internal error; it has been logged.\n",
+        "error",
+    )
 
 
 def _goneIsNone(failure) -> None:
@@ -163,23 +176,21 @@ class HTMLPage(resource.Resource):
         self.service = service
         self.templates = templates
 
-    def notFound(self, request, message: str, outcome: str = "not found"):
+    async def renderError(
+        self, request, code: int, heading: str, message: str, outcome: str
+    ) -> None:
+        """Render an error page (C{error.html}) in the layout."""
+        content = ErrorElement(self.templates, heading, message)
+        await renderPage(request, self.templates, code, heading, content, outcome)
+
+    def errorPage(self, request, code: int, heading: str, message: str, outcome: str):
+        """Answer with an error page; returns C{NOT_DONE_YET} for C{render}."""
         return runAsync(
-            request,
-            renderPage(
-                request, self.templates, 404, "Not found", ErrorElement(self.templates, "Not found", message), outcome
-            ),
-            serverError,
+            request, self.renderError(request, code, heading, message, outcome), serverError
         )
 
-    def badRequest(self, request, message: str):
-        return runAsync(
-            request,
-            renderPage(
-                request, self.templates, 400, "Bad request", ErrorElement(self.templates, "Bad request", message), "bad request"
-            ),
-            serverError,
-        )
+    def notFound(self, request, message: str = "There is no such page here."):
+        return self.errorPage(request, 404, "Not found", message, "not found")
 
 
 class NotFoundPage(HTMLPage):
@@ -198,10 +209,11 @@ class UsersPage(HTMLPage):
 
     def render_GET(self, request):
         if request.postpath:
-            return self.notFound(request, "There is no such page here.")
+            return self.notFound(request)
         given = request.args.get(b"page", [b"1"])
         if len(given) != 1 or not given[0].isdigit() or len(given[0]) > 9 or int(given[0]) < 1:
-            return self.badRequest(request, "The page number must be a whole number from 1 up.")
+            message = "The page number must be a whole number from 1 up."
+            return self.errorPage(request, 400, "Bad request", message, "bad request")
         return runAsync(request, self._render(request, int(given[0])), serverError)
 
     async def _render(self, request, page: int) -> None:
@@ -209,19 +221,16 @@ class UsersPage(HTMLPage):
         total = len(names)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         if page > pages:
-            await renderPage(
-                request,
-                self.templates,
-                404,
-                "Not found",
-                ErrorElement(self.templates, "Not found", f"There is no page {page}; the last page is {pages}."),
-                "no such page",
-            )
+            message = f"There is no page {page}; the last page is {pages}."
+            await self.renderError(request, 404, "Not found", message, "no such page")
             return
         # The backend's sorted sequence is shared: slice it, never copy it.
         window = names[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         statuses = await defer.gatherResults(
-            [defer.maybeDeferred(self.service.getUser, name).addErrback(_goneIsNone) for name in window],
+            [
+                defer.maybeDeferred(self.service.getUser, name).addErrback(_goneIsNone)
+                for name in window
+            ],
             consumeErrors=True,
         )
         entries = [
@@ -243,21 +252,15 @@ class UserPage(HTMLPage):
 
     def render_GET(self, request):
         if request.postpath:
-            return self.notFound(request, "There is no such page here.")
+            return self.notFound(request)
         return runAsync(request, self._render(request), serverError)
 
     async def _render(self, request) -> None:
         try:
             status = await defer.maybeDeferred(self.service.getUser, self.name)
         except UserNotFound:
-            await renderPage(
-                request,
-                self.templates,
-                404,
-                "No such user",
-                ErrorElement(self.templates, "No such user", f"There is no user called {stripControls(self.name)}."),
-                "no such user",
-            )
+            message = f"There is no user called {stripControls(self.name)}."
+            await self.renderError(request, 404, "No such user", message, "no such user")
             return
         name = stripControls(self.name)
         content = UserElement(self.templates, name, displayStatus(status))

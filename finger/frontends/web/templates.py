@@ -76,7 +76,9 @@ class Templates:
         try:
             return XMLString(data)
         except UnicodeDecodeError as e:
-            raise StartupError(f"template {where}: not valid UTF-8 (byte offset {e.start})") from None
+            raise StartupError(
+                f"template {where}: not valid UTF-8 (byte offset {e.start})"
+            ) from None
         except SAXParseException as e:
             raise StartupError(
                 f"template {where}: not well-formed XML at line {e.getLineNumber()}, "
@@ -98,7 +100,9 @@ class Templates:
                 try:
                     data = entry.read_bytes()
                 except OSError as e:
-                    raise StartupError(f"cannot read static file {entry}: {e.strerror or e}") from None
+                    raise StartupError(
+                        f"cannot read static file {entry}: {e.strerror or e}"
+                    ) from None
                 if len(data) > MAX_STATIC_FILE:
                     raise StartupError(
                         f"static file {entry} is larger than {MAX_STATIC_FILE // 1024} KiB"

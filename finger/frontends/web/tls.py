@@ -27,7 +27,9 @@ from finger.listen import StartupError
 
 PREFIX = "finger-https"
 MINIMUM_TLS = ssl.TLSVersion.TLSv1_2
-_CERTIFICATE_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
+_CERTIFICATE_BLOCK = re.compile(
+    rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL
+)
 
 
 def httpsDescription(description: str) -> str:
@@ -97,13 +99,17 @@ def certificateOptions(
         privateKey=key.original,
         certificate=certificate.original,
         extraCertChain=_loadChain(extraCertChain) if extraCertChain else None,
-        dhParameters=ssl.DiffieHellmanParameters.fromFile(FilePath(dhParameters)) if dhParameters else None,
+        dhParameters=(
+            ssl.DiffieHellmanParameters.fromFile(FilePath(dhParameters)) if dhParameters else None
+        ),
         raiseMinimumTo=MINIMUM_TLS,
     )
     try:
         options.getContext()  # Check it all now, not at the first client.
     except SSL.Error as e:
-        raise StartupError(f"cannot use the HTTPS key {privateKey} and certificate {certKey}: {e}") from None
+        raise StartupError(
+            f"cannot use the HTTPS key {privateKey} and certificate {certKey}: {e}"
+        ) from None
     return options
 
 
@@ -129,8 +135,14 @@ class HTTPSServerParser:
         **unknown: str,
     ) -> SSL4ServerEndpoint:
         if "sslmethod" in unknown:
-            raise StartupError("--https: leave out sslmethod; HTTPS always allows TLS 1.2 and newer only")
+            raise StartupError(
+                "--https: leave out sslmethod; HTTPS always allows TLS 1.2 and newer only"
+            )
         if unknown:
-            raise StartupError(f"--https: unknown ssl: endpoint option(s): {', '.join(sorted(unknown))}")
+            raise StartupError(
+                f"--https: unknown ssl: endpoint option(s): {', '.join(sorted(unknown))}"
+            )
         options = certificateOptions(privateKey, certKey, extraCertChain, dhParameters)
-        return SSL4ServerEndpoint(reactor, int(port), options, backlog=int(backlog), interface=interface)
+        return SSL4ServerEndpoint(
+            reactor, int(port), options, backlog=int(backlog), interface=interface
+        )

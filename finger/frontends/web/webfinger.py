@@ -80,13 +80,19 @@ class WebFinger(resource.Resource):
     def render_GET(self, request):
         request.setHeader(b"Access-Control-Allow-Origin", b"*")
         given = request.args.get(b"resource", [])
-        request.query = ", ".join(value.decode("utf-8", "replace") for value in given) or "(no resource)"
+        request.query = (
+            ", ".join(value.decode("utf-8", "replace") for value in given) or "(no resource)"
+        )
         requestHost = (request.getHeader(b"host") or b"").decode("ascii", "replace")
         try:
             if request.postpath:
-                raise UnknownResource("no such resource; use /.well-known/webfinger?resource=acct:NAME@HOST")
+                raise UnknownResource(
+                    "no such resource; use /.well-known/webfinger?resource=acct:NAME@HOST"
+                )
             if len(given) != 1:
-                raise BadResource("give exactly one resource parameter, e.g. resource=acct:alice@host")
+                raise BadResource(
+                    "give exactly one resource parameter, e.g. resource=acct:alice@host"
+                )
             try:
                 text = given[0].decode("utf-8")
             except UnicodeDecodeError:
@@ -105,7 +111,9 @@ class WebFinger(resource.Resource):
         rels = {value.decode("utf-8", "replace") for value in request.args.get(b"rel", [])}
         return runAsync(request, self._answer(request, text, name, requestHost, rels), _serverError)
 
-    async def _answer(self, request, subject: str, name: str, requestHost: str, rels: set[str]) -> None:
+    async def _answer(
+        self, request, subject: str, name: str, requestHost: str, rels: set[str]
+    ) -> None:
         try:
             status = await defer.maybeDeferred(self.service.getUser, name)
         except UserNotFound:

@@ -53,7 +53,9 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
                 d = defer.fail(xmlrpc.Fault(FAULT_BAD_ARGUMENTS, f"{procedurePath}: {e}"))
             else:
                 d = defer.maybeDeferred(method, *args)
-            d.addCallbacks(self._succeeded, self._failed, callbackArgs=(request,), errbackArgs=(request,))
+            d.addCallbacks(
+                self._succeeded, self._failed, callbackArgs=(request,), errbackArgs=(request,)
+            )
             return d
 
         call.withRequest = True
@@ -87,10 +89,14 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
     def xmlrpc_getUsers(self, offset=0, limit=MAX_LIMIT):
         """Return up to C{limit} user names from C{offset}, sorted."""
         if not _isInteger(offset) or offset < 0:
-            raise xmlrpc.Fault(FAULT_BAD_ARGUMENTS, f"getUsers: offset must be an integer from 0 up, not {offset!r}")
+            raise xmlrpc.Fault(
+                FAULT_BAD_ARGUMENTS,
+                f"getUsers: offset must be an integer from 0 up, not {offset!r}",
+            )
         if not _isInteger(limit) or not 1 <= limit <= MAX_LIMIT:
             raise xmlrpc.Fault(
-                FAULT_BAD_ARGUMENTS, f"getUsers: limit must be an integer from 1 to {MAX_LIMIT}, not {limit!r}"
+                FAULT_BAD_ARGUMENTS,
+                f"getUsers: limit must be an integer from 1 to {MAX_LIMIT}, not {limit!r}",
             )
         d = defer.maybeDeferred(self.service.getUsers)
         d.addCallback(lambda names: list(names[offset : offset + limit]))
