@@ -55,18 +55,23 @@ def test_defaultsFileBackend(tmp_path):
     assert isinstance(backend, FileFingerService)
     # Read once at start-up; a file backend cannot be written: no setter.
     assert backend.getUser("alice").result == "hi"
-    assert listeners(top) == [("finger", "tcp:79")]
+    assert listeners(top) == [("finger", "tcp:79"), ("web", "tcp:8000")]
 
 
 def test_memoryBackendGetsTheDefaultSetter():
     top = tap.makeService(parse("--memory"))
     assert isinstance(list(top)[0], MemoryFingerService)
-    assert listeners(top) == [("finger", "tcp:79"), ("setter", "tcp:1079:interface=127.0.0.1")]
+    assert listeners(top) == [
+        ("finger", "tcp:79"),
+        ("setter", "tcp:1079:interface=127.0.0.1"),
+        ("web", "tcp:8000"),
+    ]
 
 
 def test_repeatableEndpointsAndNone():
     top = tap.makeService(
-        parse("--memory", "--finger", "tcp:7979", "--finger", "tcp:7980", "--setter", "none")
+        parse("--memory", "--finger", "tcp:7979", "--finger", "tcp:7980", "--setter", "none",
+              "--web", "none")
     )
     assert listeners(top) == [("finger", "tcp:7979"), ("finger", "tcp:7980")]
 

@@ -7,9 +7,12 @@ The browser test is in test_web_browser.py.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
@@ -18,8 +21,8 @@ import xmlrpc.client
 
 import pytest
 
-from support import LOOPBACK0, runTwistd
-from tlsfiles import makeCertificates
+from support import LOOPBACK0, REPO, TWISTD, FingerProcess, runTwistd
+from tlsfiles import HOSTNAME, makeCertificates
 
 USERS = [
     "--user",
@@ -223,6 +226,57 @@ def test_brokenTemplatesStopStartup(tmp_path):
     assert "Traceback" not in output
 
 
+def test_installedPackageServesItsShippedTemplates(tmp_path):
+    """Installed, not run from a checkout: the templates are found inside the package."""
+    source = tmp_path / "source"
+    shutil.copytree(
+        REPO,
+        source,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "*.egg-info", "__pycache__", "tests"
+        ),
+    )
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(source),
+        ],
+        check=True,
+        timeout=300,
+    )
+    shipped = target / "finger" / "templates"
+    assert (shipped / "layout.html").is_file() and (shipped / "static" / "finger.css").is_file()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(PYTHONPATH=str(target), PYTHONUNBUFFERED="1")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    service = FingerProcess(
+        ["--memory", *USERS, *WEB],
+        cwd=elsewhere,
+        env=env,
+        command=[*TWISTD, "-n", "--pidfile=", "finger"],
+        expect=("web",),
+    )
+    try:
+        base = f"http://127.0.0.1:{service.port('web')}"
+        code, _, body = fetch(f"{base}/alice")
+        assert code == 200 and b'<header class="site">' in body and b"Happy and well" in body
+        assert (
+            fetch(f"{base}/static/finger.css")[2]
+            == (REPO / "templates/static/finger.css").read_bytes()
+        )
+    finally:
+        service.stop()
+
+
 # HTTPS
 
 
@@ -238,7 +292,7 @@ def https(startFinger, certificates):
         f"ssl:0:interface=127.0.0.1:privateKey={certificates.key}:certKey={certificates.cert}"
     )
     service = startFinger("--memory", *USERS, *WEB, "--https", endpoint, expect=("web", "https"))
-    service.base = f"https://127.0.0.1:{service.port('https')}"
+    service.base = f"https://{HOSTNAME}:{service.port('https')}"
     service.context = ssl.create_default_context(cafile=certificates.ca)
     return service
 
@@ -263,7 +317,7 @@ def tlsHandshake(port: int, version: ssl.TLSVersion, cafile: str) -> str:
     context.minimum_version = context.maximum_version = version
     context.set_ciphers("DEFAULT:@SECLEVEL=0")
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as raw:
-        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        with context.wrap_socket(raw, server_hostname=HOSTNAME) as tls:
             return tls.version()
 
 
@@ -298,14 +352,14 @@ def test_onlyTLS12AndNewer(https, certificates):
 
 
 def test_webfinger(https):
-    url = f"{https.base}/.well-known/webfinger?resource=acct:alice@127.0.0.1"
+    url = f"{https.base}/.well-known/webfinger?resource=acct:alice@{HOSTNAME}"
     code, headers, body = fetch(url, https.context)
     assert code == 200
     assert headers["Content-Type"] == "application/jrd+json"
     assert headers["Access-Control-Allow-Origin"] == "*"
     page = f"{https.base}/alice"
     assert json.loads(body) == {
-        "subject": "acct:alice@127.0.0.1",
+        "subject": f"acct:alice@{HOSTNAME}",
         "aliases": [page],
         "properties": {"urn:twisted-finger:status": "Happy and well"},
         "links": [
@@ -318,7 +372,7 @@ def test_webfinger(https):
         url + "&rel=http%3A%2F%2Fwebfinger.net%2Frel%2Favatar", https.context
     )
     assert code == 200 and document["links"] == []
-    https.waitForLog(r"webfinger query 'acct:alice@127\.0\.0\.1' from 127\.0\.0\.1:\d+: 200 found")
+    https.waitForLog(rf"webfinger query 'acct:alice@{HOSTNAME}' from 127\.0\.0\.1:\d+: 200 found")
 
 
 @pytest.mark.parametrize(
@@ -328,12 +382,12 @@ def test_webfinger(https):
         ("resource=", 400),
         ("resource=alice", 400),
         ("resource=acct:alice", 400),
-        ("resource=acct:@127.0.0.1", 400),
+        (f"resource=acct:@{HOSTNAME}", 400),
         ("resource=acct:alice@bad%20host", 400),
-        ("resource=acct:a@127.0.0.1&resource=acct:b@127.0.0.1", 400),
-        ("resource=acct:zed@127.0.0.1", 404),
+        (f"resource=acct:a@{HOSTNAME}&resource=acct:b@{HOSTNAME}", 400),
+        (f"resource=acct:zed@{HOSTNAME}", 404),
         ("resource=acct:alice@elsewhere.example", 404),
-        ("resource=mailto:alice@127.0.0.1", 404),
+        (f"resource=mailto:alice@{HOSTNAME}", 404),
     ],
 )
 def test_webfingerErrors(https, query, code):
@@ -345,7 +399,7 @@ def test_webfingerErrors(https, query, code):
 
 def test_webfingerIsNotOnPlainHTTP(https):
     code, _, body = fetch(
-        f"http://127.0.0.1:{https.port('web')}/.well-known/webfinger?resource=acct:alice@127.0.0.1"
+        f"http://127.0.0.1:{https.port('web')}/.well-known/webfinger?resource=acct:alice@{HOSTNAME}"
     )
     assert code == 404 and b"Not found" in body
 
