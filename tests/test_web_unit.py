@@ -510,6 +510,7 @@ class WebFingerTests(TestCase):
         _, document = self.finger(
             "resource=acct%3Aal%2569ce%40Example.ORG", host="example.org:8443"
         )
+        self.assertEqual(document["subject"], "acct:alice@example.org")  # canonical
         self.assertEqual(document["aliases"], ["https://example.org:8443/alice"])
         _, document = self.finger("resource=acct:alice@example.org:8443", host="example.org:8443")
         self.assertEqual(document["subject"], "acct:alice@example.org:8443")

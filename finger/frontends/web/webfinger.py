@@ -12,7 +12,7 @@ not an C{acct:} URI.  Every answer allows any origin (CORS).
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from twisted.internet import defer
 from twisted.web import resource
@@ -27,6 +27,8 @@ PROFILE_PAGE = "http://webfinger.net/rel/profile-page"
 STATUS_PROPERTY = "urn:twisted-finger:status"
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+# What an acct: URI's user part may hold unencoded (RFC 7565: unreserved, sub-delims).
+_USER_SAFE = "-._~!$&'()*+,;="
 _HOST = re.compile(r"(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
@@ -80,36 +82,38 @@ class WebFinger(resource.Resource):
     def render_GET(self, request):
         request.setHeader(b"Access-Control-Allow-Origin", b"*")
         given = request.args.get(b"resource", [])
-        request.query = (
-            ", ".join(value.decode("utf-8", "replace") for value in given) or "(no resource)"
-        )
+        request.query = b", ".join(given).decode("utf-8", "replace") or "(no resource)"
         requestHost = (request.getHeader(b"host") or b"").decode("ascii", "replace")
         try:
             if request.postpath:
-                raise UnknownResource(
-                    "no such resource; use /.well-known/webfinger?resource=acct:NAME@HOST"
-                )
-            if len(given) != 1:
-                raise BadResource(
-                    "give exactly one resource parameter, e.g. resource=acct:alice@host"
-                )
-            try:
-                text = given[0].decode("utf-8")
-            except UnicodeDecodeError:
-                raise BadResource("the resource parameter is not UTF-8") from None
-            name, host = parseAccount(text)
-            if not _HOST.fullmatch(requestHost):
-                raise BadResource("the request has no usable Host header")
-            if not sameHost(host, requestHost):
-                raise UnknownResource(f"{text} is not an account on this server ({requestHost})")
+                raise UnknownResource("no such resource; ask /.well-known/webfinger?resource=...")
+            name, host = self._account(given, requestHost)
         except BadResource as e:
             sendJSON(request, 400, {"error": str(e)}, outcome="bad resource")
             return NOT_DONE_YET
         except UnknownResource as e:
             sendJSON(request, 404, {"error": str(e)}, outcome="unknown resource")
             return NOT_DONE_YET
+        subject = f"acct:{quote(name, safe=_USER_SAFE)}@{host}"
         rels = {value.decode("utf-8", "replace") for value in request.args.get(b"rel", [])}
-        return runAsync(request, self._answer(request, text, name, requestHost, rels), _serverError)
+        work = self._answer(request, subject, name, requestHost, rels)
+        return runAsync(request, work, _serverError)
+
+    @staticmethod
+    def _account(given: list[bytes], requestHost: str) -> tuple[str, str]:
+        """The (user name, host) asked for, if it is an account here."""
+        if len(given) != 1:
+            raise BadResource("give exactly one resource parameter, e.g. resource=acct:alice@host")
+        try:
+            text = given[0].decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadResource("the resource parameter is not UTF-8") from None
+        name, host = parseAccount(text)
+        if not _HOST.fullmatch(requestHost):
+            raise BadResource("the request has no usable Host header")
+        if not sameHost(host, requestHost):
+            raise UnknownResource(f"{text} is not an account on this server ({requestHost})")
+        return name, host
 
     async def _answer(
         self, request, subject: str, name: str, requestHost: str, rels: set[str]
