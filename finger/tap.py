@@ -29,9 +29,15 @@ from finger.listen import StartupError, endpointDescriptions, listen
 # Importing a frontend registers its adapter.
 import finger.frontends.finger  # noqa: F401, E402
 import finger.frontends.setter  # noqa: F401, E402
+import finger.frontends.web.root  # noqa: F401, E402
+from finger.frontends.web.site import FingerSite
+from finger.frontends.web.templates import Templates
+from finger.frontends.web.tls import httpsDescription
+from twisted.web.resource import IResource
 
 DEFAULT_FINGER = ["tcp:79"]
 DEFAULT_SETTER = ["tcp:1079:interface=127.0.0.1"]
+DEFAULT_WEB = ["tcp:8000"]
 
 
 def positive(value: str) -> float:
@@ -65,6 +71,7 @@ class Options(ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, usage.Optio
         ["refresh", None, 30.0, "Seconds between checks of the users file for changes.", positive],
         ["timeout", None, 60.0, "Idle timeout for clients, in seconds.", positive],
         ["local-program", None, DEFAULT_PROGRAM, "The finger program --local runs."],
+        ["templates", None, None, "Directory of customised web templates (each looked up there first)."],
     ]
 
     def __init__(self) -> None:
@@ -74,6 +81,8 @@ class Options(ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, usage.Optio
         self["pwd-users"]: list[str] = []
         self["finger"] = []
         self["setter"] = []
+        self["web"] = []
+        self["https"] = []
 
     def _addBackend(self, kind: str, argument: str | None = None) -> None:
         if (kind, argument) not in self["backends"]:
@@ -130,6 +139,15 @@ class Options(ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, usage.Optio
             super().parseOptions(options)
         except usage.UsageError as e:
             raise StartupError(f"{e} (see: twistd finger --help)") from None
+
+    def opt_web(self, description: str) -> None:
+        """Endpoint for the web frontend (repeatable; default tcp:8000)."""
+        self["web"].append(description)
+
+    def opt_https(self, description: str) -> None:
+        """HTTPS endpoint, e.g. ssl:8443:privateKey=key.pem:certKey=cert.pem
+        (repeatable; off by default; TLS 1.2 or newer)."""
+        self["https"].append(description)
 
     def postOptions(self) -> None:
         if not self["backends"]:
@@ -230,6 +248,23 @@ def addSetterListeners(top: service.MultiService, backend, options: Options) -> 
         listen(top, "setter", description, factory)
 
 
+def addWebListeners(top: service.MultiService, backend, options: Options) -> None:
+    """One site serves every web (HTTP) and HTTPS listener."""
+    web = endpointDescriptions(options["web"], DEFAULT_WEB)
+    https = endpointDescriptions(options["https"], [])
+    if not web and not https:
+        return
+    root = IResource(backend)
+    if options["templates"]:
+        root.templates = Templates(options["templates"])
+    site = FingerSite(root, timeout=options["timeout"])
+    site.queryLog = options.queryLog
+    for description in web:
+        listen(top, "web", description, site)
+    for description in https:
+        listen(top, "https", httpsDescription(description), site)
+
+
 def makeService(options: Options) -> service.MultiService:
     """Compose the backend and the frontends into one service."""
     top = service.MultiService()
@@ -237,6 +272,7 @@ def makeService(options: Options) -> service.MultiService:
     backend.setServiceParent(top)
     addFingerListeners(top, backend, options)
     addSetterListeners(top, backend, options)
+    addWebListeners(top, backend, options)
     addPBListeners(top, backend, options)
     addIRCBot(top, backend, options)
     return top

@@ -12,6 +12,10 @@ APT_PACKAGES=(
     passwd
     util-linux
     ngircd
+    curl
+    openssl
+    chromium
+    chromium-driver
 )
 
 missing=()

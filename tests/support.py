@@ -27,11 +27,11 @@ LISTENING = re.compile(r"\] (\S+) listening on (\S+):(\d+) ")
 LOOPBACK0 = "tcp:0:interface=127.0.0.1"
 # Frontends that listen on a fixed port by default: a test that does not
 # choose an endpoint for one gets it disabled, so parallel tests never collide.
-OFF_UNLESS_GIVEN = {"--pb": "none"}
+OFF_UNLESS_GIVEN = {"--pb": "none", "--web": "none"}
 
 
 def withDefaultsOff(args: Sequence[str]) -> list[str]:
-    """C{args} plus C{--pb none} (etc.) for the options it does not mention."""
+    """C{args} plus C{--pb none}, C{--web none} for the options it does not mention."""
     args = list(args)
     for option, value in OFF_UNLESS_GIVEN.items():
         if not any(a == option or a.startswith(option + "=") for a in args):

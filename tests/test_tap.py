@@ -55,7 +55,7 @@ def test_defaultsFileBackend(tmp_path):
     assert isinstance(backend, FileFingerService)
     # Read once at start-up; a file backend cannot be written: no setter.
     assert backend.getUser("alice").result == "hi"
-    assert listeners(top) == [("finger", "tcp:79"), ("pb", "tcp:8889")]
+    assert listeners(top) == [("finger", "tcp:79"), ("web", "tcp:8000"), ("pb", "tcp:8889")]
 
 
 def test_memoryBackendGetsTheDefaultSetter():
@@ -64,6 +64,7 @@ def test_memoryBackendGetsTheDefaultSetter():
     assert listeners(top) == [
         ("finger", "tcp:79"),
         ("setter", "tcp:1079:interface=127.0.0.1"),
+        ("web", "tcp:8000"),
         ("pb", "tcp:8889"),
     ]
 
@@ -72,7 +73,7 @@ def test_repeatableEndpointsAndNone():
     top = tap.makeService(
         parse(
             "--memory", "--finger", "tcp:7979", "--finger", "tcp:7980", "--setter", "none",
-            "--pb", "none",
+            "--pb", "none", "--web", "none",
         )
     )
     assert listeners(top) == [("finger", "tcp:7979"), ("finger", "tcp:7980")]
@@ -132,7 +133,10 @@ def test_portInUseNamesTheEndpointAndTheFix():
     busy.listen()
     port = busy.getsockname()[1]
     try:
-        top = tap.makeService(parse("--memory", "--setter", "none", "--finger", f"tcp:{port}:interface=127.0.0.1"))
+        top = tap.makeService(parse(
+                "--memory", "--setter", "none", "--web", "none", "--pb", "none",
+                "--finger", f"tcp:{port}:interface=127.0.0.1",
+            ))
         with pytest.raises(StartupError) as caught:
             top.privilegedStartService()
         message = str(caught.value)

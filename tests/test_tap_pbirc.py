@@ -18,7 +18,7 @@ def parse(*args: str) -> tap.Options:
 def test_pbIsRepeatableAndHasTheQueryLog():
     options = parse("--pb", "tcp:8890", "--pb", "tcp:8891:interface=127.0.0.1", "--no-log-queries")
     top = tap.makeService(options)
-    pb = [s for s in top if isinstance(s, ListeningService)]
+    pb = [s for s in top if isinstance(s, ListeningService) and s.frontend == "pb"]
     assert [(s.frontend, s.description) for s in pb] == [
         ("pb", "tcp:8890"),
         ("pb", "tcp:8891:interface=127.0.0.1"),

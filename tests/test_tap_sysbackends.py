@@ -96,7 +96,7 @@ class OptionsTests(unittest.TestCase):
         self.assertIn("--pwd, --local, --store PATH", str(caught.exception))
 
     def listeners(self, *args: str) -> list[str]:
-        top = tap.makeService(parse(*args, "--finger", LOOPBACK0, "--pb", "none"))
+        top = tap.makeService(parse(*args, "--finger", LOOPBACK0, "--pb", "none", "--web", "none"))
         return [s.frontend for s in top if isinstance(s, ListeningService)]
 
     def test_setterOnlyWithASettableBackend(self):

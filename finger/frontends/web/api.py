@@ -1,0 +1,141 @@
+"""
+The JSON API under C{/api/}:
+
+  - C{GET /api/users?offset=0&limit=100} gives
+    C{{"users": [names], "total": N, "next": path of the next page or null}};
+  - C{GET /api/users/NAME} gives C{{"name": NAME, "status": STATUS}}.
+
+Errors are JSON too: C{{"error": "..."}} with 404 for an unknown user or
+path and 400 for bad parameters.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import defer
+from twisted.web import resource
+from twisted.web.server import NOT_DONE_YET
+
+from finger.frontends.web.respond import displayStatus, runAsync, sendJSON
+from finger.interfaces import IFingerService, UserNotFound
+
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+class BadParameter(ValueError):
+    """A query parameter breaks its rules; the message says which and why."""
+
+
+def wholeNumber(request, name: str, default: int, lowest: int, highest: int | None = None) -> int:
+    """Read query parameter C{name} as an integer within bounds."""
+    given = request.args.get(name.encode("ascii"))
+    if given is None:
+        return default
+    if len(given) != 1:
+        raise BadParameter(f"{name} is given {len(given)} times; give it once")
+    raw = given[0].decode("utf-8", "replace")
+    rule = f"from {lowest} to {highest}" if highest is not None else f"from {lowest} up"
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        raise BadParameter(f"{name} must be a whole number {rule}, not {raw!r}")
+    value = int(raw)
+    if value < lowest or (highest is not None and value > highest):
+        raise BadParameter(f"{name} must be a whole number {rule}, not {value}")
+    return value
+
+
+def apiError(request, code: int, message: str, outcome: str) -> object:
+    """Answer with a JSON error; returns C{NOT_DONE_YET} for C{render}."""
+    sendJSON(request, code, {"error": message}, outcome=outcome)
+    return NOT_DONE_YET
+
+
+def apiServerError(request) -> None:
+    apiError(request, 500, "internal error; it has been logged", "error")
+
+
+class APIResource(resource.Resource):
+    frontend = "api"
+
+    def __init__(self, service: IFingerService) -> None:
+        super().__init__()
+        self.service = service
+
+
+class APINotFound(APIResource):
+    """A JSON 404 for any path under C{/api/} that names nothing."""
+
+    isLeaf = True
+
+    def render(self, request):
+        return apiError(request, 404, "no such resource; see /api/users", "not found")
+
+
+class APIRoot(APIResource):
+    """C{/api/}: only C{users} lives here."""
+
+    def getChild(self, path: bytes, request) -> resource.Resource:
+        if path == b"users":
+            return UsersCollection(self.service)
+        return APINotFound(self.service)
+
+    def render(self, request):
+        return APINotFound(self.service).render(request)
+
+
+class UsersCollection(APIResource):
+    """C{/api/users}: the names, C{limit} at a time from C{offset}."""
+
+    def getChild(self, path: bytes, request) -> resource.Resource:
+        if path == b"":
+            return self  # /api/users/ is the collection too
+        try:
+            name = path.decode("utf-8")
+        except UnicodeDecodeError:
+            return APINotFound(self.service)
+        return UserDocument(self.service, name)
+
+    def render_GET(self, request):
+        try:
+            offset = wholeNumber(request, "offset", 0, 0)
+            limit = wholeNumber(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
+        except BadParameter as e:
+            return apiError(request, 400, str(e), "bad request")
+        return runAsync(request, self._render(request, offset, limit), apiServerError)
+
+    async def _render(self, request, offset: int, limit: int) -> None:
+        names = await defer.maybeDeferred(self.service.getUsers)
+        window = list(names[offset : offset + limit])
+        following = offset + limit
+        document = {
+            "users": window,
+            "total": len(names),
+            "next": (
+                f"/api/users?offset={following}&limit={limit}" if following < len(names) else None
+            ),
+        }
+        sendJSON(request, 200, document, outcome=f"{len(window)} users")
+
+
+class UserDocument(APIResource):
+    """C{/api/users/NAME}: one user's status."""
+
+    isLeaf = True
+
+    def __init__(self, service: IFingerService, name: str) -> None:
+        super().__init__(service)
+        self.name = name
+
+    def render_GET(self, request):
+        if request.postpath:
+            return APINotFound(self.service).render(request)
+        return runAsync(request, self._render(request), apiServerError)
+
+    async def _render(self, request) -> None:
+        try:
+            status = await defer.maybeDeferred(self.service.getUser, self.name)
+        except UserNotFound:
+            apiError(request, 404, f"no such user: {self.name}", "no such user")
+            return
+        sendJSON(
+            request, 200, {"name": self.name, "status": displayStatus(status)}, outcome="found"
+        )

@@ -1,0 +1,267 @@
+"""
+The HTML pages: the user list (C{/}, a page at a time), one user
+(C{/NAME}) and the error pages, rendered from the templates with
+C{twisted.web.template}, which escapes every value it is given.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from twisted.internet import defer
+from twisted.web import resource
+from twisted.web.template import Element, TagLoader, flattenString, renderer
+
+from finger.frontends.web.respond import displayStatus, runAsync, send
+from finger.frontends.web.templates import Templates
+from finger.frontends.web.urls import listPath, userPath
+from finger.interfaces import IFingerService, UserNotFound
+from finger.text import stripControls
+
+PAGE_SIZE = 50
+HTML = b"text/html; charset=utf-8"
+DOCTYPE = b"<!DOCTYPE html>\n"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One user as listed: name, printable status, and page path (or None)."""
+
+    name: str
+    status: str
+    path: str | None
+
+
+class LayoutElement(Element):
+    """The shared page layout (C{layout.html}) around one page's content."""
+
+    def __init__(self, templates: Templates, title: str, content: Element) -> None:
+        super().__init__(templates.loader("layout.html"))
+        self.title = title
+        self.body = content
+
+    @renderer
+    def page(self, request, tag):
+        return tag.fillSlots(title=self.title)
+
+    @renderer
+    def content(self, request, tag):
+        return tag(self.body)
+
+
+class UsersElement(Element):
+    """One page of the user list (C{users.html})."""
+
+    def __init__(
+        self, templates: Templates, entries: list[Entry], page: int, pages: int, total: int
+    ) -> None:
+        super().__init__(templates.loader("users.html"))
+        self.entries = entries
+        self.page = page
+        self.pages = pages
+        self.total = total
+
+    @renderer
+    def users(self, request, tag):
+        if self.total == 0:
+            summary = "No one is here yet."
+        elif self.total == 1:
+            summary = "1 user."
+        else:
+            summary = f"{self.total:,} users, by name."
+        return tag.fillSlots(summary=summary)
+
+    @renderer
+    def list(self, request, tag):
+        return tag if self.entries else ""
+
+    @renderer
+    def user(self, request, tag):
+        for entry in self.entries:
+            filled = tag.clone().fillSlots(name=entry.name, status=entry.status)
+            yield UserEntryElement(TagLoader(filled), entry.path)
+
+    @renderer
+    def pager(self, request, tag):
+        if self.pages <= 1:
+            return ""
+        return tag.fillSlots(page=f"{self.page:,}", pages=f"{self.pages:,}")
+
+    @renderer
+    def previous(self, request, tag):
+        return tag(href=listPath(self.page - 1)) if self.page > 1 else ""
+
+    @renderer
+    def next(self, request, tag):
+        return tag(href=listPath(self.page + 1)) if self.page < self.pages else ""
+
+
+class UserEntryElement(Element):
+    """One user in the list; the name links to their page when they have one."""
+
+    def __init__(self, loader: TagLoader, path: str | None) -> None:
+        super().__init__(loader)
+        self.path = path
+
+    @renderer
+    def link(self, request, tag):
+        return tag(href=self.path) if self.path else tag
+
+
+class UserElement(Element):
+    """One user's page (C{user.html})."""
+
+    def __init__(self, templates: Templates, name: str, status: str) -> None:
+        super().__init__(templates.loader("user.html"))
+        self.name = name
+        self.status = status
+
+    @renderer
+    def user(self, request, tag):
+        return tag.fillSlots(name=self.name, status=self.status)
+
+
+class ErrorElement(Element):
+    """An error page's content (C{error.html})."""
+
+    def __init__(self, templates: Templates, heading: str, message: str) -> None:
+        super().__init__(templates.loader("error.html"))
+        self.heading = heading
+        self.message = message
+
+    @renderer
+    def error(self, request, tag):
+        return tag.fillSlots(heading=self.heading, message=self.message)
+
+
+async def renderPage(
+    request,
+    templates: Templates,
+    code: int,
+    title: str,
+    content: Element,
+    outcome: str | None = None,
+) -> None:
+    """Render C{content} inside the layout and send it as one response."""
+    body = await flattenString(request, LayoutElement(templates, title, content))
+    send(request, code, HTML, DOCTYPE + body, outcome)
+
+
+def serverError(request) -> None:
+    """The last resort when a page could not be rendered."""
+    send(
+        request,
+        500,
+        b"text/plain; charset=utf-8",
+        b"Internal error; it has been logged.\n",
+        "error",
+    )
+
+
+def _goneIsNone(failure) -> None:
+    """A user removed between C{getUsers} and C{getUser} is left out."""
+    failure.trap(UserNotFound)
+    return None
+
+
+class HTMLPage(resource.Resource):
+    """Base for the pages: they are leaves, served from the site's templates."""
+
+    isLeaf = True
+    frontend = "web"
+
+    def __init__(self, service: IFingerService, templates: Templates) -> None:
+        super().__init__()
+        self.service = service
+        self.templates = templates
+
+    async def renderError(
+        self, request, code: int, heading: str, message: str, outcome: str
+    ) -> None:
+        """Render an error page (C{error.html}) in the layout."""
+        content = ErrorElement(self.templates, heading, message)
+        await renderPage(request, self.templates, code, heading, content, outcome)
+
+    def errorPage(self, request, code: int, heading: str, message: str, outcome: str):
+        """Answer with an error page; returns C{NOT_DONE_YET} for C{render}."""
+        return runAsync(
+            request, self.renderError(request, code, heading, message, outcome), serverError
+        )
+
+    def notFound(self, request, message: str = "There is no such page here."):
+        return self.errorPage(request, 404, "Not found", message, "not found")
+
+
+class NotFoundPage(HTMLPage):
+    """A 404 page for any path that names nothing, whatever the method."""
+
+    def __init__(self, service, templates, message: str = "There is no such page here.") -> None:
+        super().__init__(service, templates)
+        self.message = message
+
+    def render(self, request):
+        return self.notFound(request, self.message)
+
+
+class UsersPage(HTMLPage):
+    """C{/}: the users and their statuses, C{PAGE_SIZE} at a time, by name."""
+
+    def render_GET(self, request):
+        if request.postpath:
+            return self.notFound(request)
+        given = request.args.get(b"page", [b"1"])
+        if len(given) != 1 or not given[0].isdigit() or len(given[0]) > 9 or int(given[0]) < 1:
+            message = "The page number must be a whole number from 1 up."
+            return self.errorPage(request, 400, "Bad request", message, "bad request")
+        return runAsync(request, self._render(request, int(given[0])), serverError)
+
+    async def _render(self, request, page: int) -> None:
+        names = await defer.maybeDeferred(self.service.getUsers)
+        total = len(names)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        if page > pages:
+            message = f"There is no page {page}; the last page is {pages}."
+            await self.renderError(request, 404, "Not found", message, "no such page")
+            return
+        # The backend's sorted sequence is shared: slice it, never copy it.
+        window = names[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        statuses = await defer.gatherResults(
+            [
+                defer.maybeDeferred(self.service.getUser, name).addErrback(_goneIsNone)
+                for name in window
+            ],
+            consumeErrors=True,
+        )
+        entries = [
+            Entry(stripControls(name), displayStatus(status), userPath(name))
+            for name, status in zip(window, statuses)
+            if status is not None
+        ]
+        title = "Everyone" if page == 1 else f"Everyone, page {page}"
+        content = UsersElement(self.templates, entries, page, pages, total)
+        await renderPage(request, self.templates, 200, title, content, f"page {page} of {pages}")
+
+
+class UserPage(HTMLPage):
+    """C{/NAME}: one user's status."""
+
+    def __init__(self, service, templates, name: str) -> None:
+        super().__init__(service, templates)
+        self.name = name
+
+    def render_GET(self, request):
+        if request.postpath:
+            return self.notFound(request)
+        return runAsync(request, self._render(request), serverError)
+
+    async def _render(self, request) -> None:
+        try:
+            status = await defer.maybeDeferred(self.service.getUser, self.name)
+        except UserNotFound:
+            message = f"There is no user called {stripControls(self.name)}."
+            await self.renderError(request, 404, "No such user", message, "no such user")
+            return
+        name = stripControls(self.name)
+        content = UserElement(self.templates, name, displayStatus(status))
+        await renderPage(request, self.templates, 200, name, content, "found")

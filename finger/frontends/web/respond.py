@@ -1,0 +1,62 @@
+"""Writing complete responses, and running a resource's asynchronous work."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.server import NOT_DONE_YET
+
+from finger.text import printableLines
+
+JSON = b"application/json"
+log = Logger()
+
+
+def displayStatus(status: str) -> str:
+    """A status fit for any client: control characters dropped, lines ended by LF."""
+    return "\n".join(printableLines(status))
+
+
+def send(request, code: int, contentType: bytes, body: bytes, outcome: str | None = None) -> None:
+    """Answer C{request} with one complete body (unless the client has gone)."""
+    if outcome is not None:
+        request.outcome = outcome
+    if getattr(request, "gone", False):
+        return
+    request.setResponseCode(code)
+    request.setHeader(b"Content-Type", contentType)
+    request.setHeader(b"Content-Length", b"%d" % (len(body),))
+    request.write(body)
+    request.finish()
+
+
+def sendJSON(
+    request, code: int, document: Any, contentType: bytes = JSON, outcome: str | None = None
+) -> None:
+    """Answer with C{document} as UTF-8 JSON."""
+    body = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+    send(request, code, contentType, body, outcome)
+
+
+def runAsync(
+    request,
+    work: Coroutine,
+    failed: Callable[[Any], None],
+) -> object:
+    """
+    Run a resource's coroutine; an unexpected failure is logged and
+    C{failed(request)} answers the client.  Returns C{NOT_DONE_YET}.
+    """
+
+    def unexpected(failure: Failure) -> None:
+        log.failure("Error answering {uri}", failure, uri=request.uri)
+        if not getattr(request, "gone", False) and not request.finished:
+            failed(request)
+
+    defer.ensureDeferred(work).addErrback(unexpected)
+    return NOT_DONE_YET

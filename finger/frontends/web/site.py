@@ -1,0 +1,170 @@
+"""
+The HTTP plumbing shared by every web resource: a L{FingerSite} whose
+requests carry the security headers, are logged once each through the
+query log, and whose request bodies are bounded.
+
+Twisted buffers a request's whole body before the resource sees it, so the
+body limit is enforced while it arrives: a C{Content-Length} over the limit
+is refused as soon as the headers are in, a chunked body as soon as it
+grows past the limit.  The refusal is a C{413} and the connection closes.
+"""
+
+from __future__ import annotations
+
+import time
+
+from twisted.python.failure import Failure
+from twisted.web import http, server
+
+from finger import querylog
+
+MAX_BODY = 1024 * 1024
+# After refusing a body, how long we keep reading (and discarding) what the
+# client still sends, so that closing does not reset the connection before
+# the client read the 413.
+LINGER_SECONDS = 2.0
+
+CONTENT_SECURITY_POLICY = (
+    b"default-src 'none'; style-src 'self'; img-src 'self'; "
+    b"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    b"X-Content-Type-Options": b"nosniff",
+    b"Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    b"Referrer-Policy": b"same-origin",
+}
+STRICT_TRANSPORT_SECURITY = b"max-age=31536000"
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "replace")
+
+
+class FingerRequest(server.Request):
+    """
+    A request that sets the security headers and is logged once, when it
+    ends, as C{frontend} (taken from the resource that renders it) with
+    C{query} and C{outcome} (which resources may set; by default the method
+    and URI, and the status code).
+    """
+
+    defaultContentType = b"text/html; charset=utf-8"
+    frontend = "web"
+    query: str | None = None
+    outcome: str | None = None
+    gone = False
+
+    def process(self) -> None:
+        self.started = time.monotonic()
+        self.peer = querylog.peerName(self.transport)
+        for name, value in SECURITY_HEADERS.items():
+            self.setHeader(name, value)
+        if self.isSecure():
+            self.setHeader(b"Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
+        self.notifyFinish().addBoth(self._logQuery)
+        super().process()
+
+    def render(self, resrc) -> None:
+        self.frontend = getattr(resrc, "frontend", "web")
+        super().render(resrc)
+
+    def connectionLost(self, reason) -> None:
+        self.gone = True
+        super().connectionLost(reason)
+
+    def _logQuery(self, result) -> None:
+        query = self.query or f"{_text(self.method)} {_text(self.uri)}"
+        if isinstance(result, Failure):
+            outcome = f"connection lost before the answer ({self.outcome or self.code})"
+        else:
+            outcome = f"{self.code} {self.outcome}" if self.outcome else str(self.code)
+        queryLog = getattr(self.site, "queryLog", querylog.ENABLED)
+        queryLog.record(self.frontend, self.peer, query, outcome, self.started)
+
+    # Bounding the body (see the module docstring).
+
+    _bodyLength = 0
+
+    def handleContentChunk(self, data: bytes) -> None:
+        channel = self.channel
+        if channel is None or channel.refusedBody:
+            return
+        self._bodyLength += len(data)
+        if self._bodyLength > channel.maxBody:
+            channel.refuseBody()
+            return
+        super().handleContentChunk(data)
+
+
+class BoundedHTTPChannel(http.HTTPChannel):
+    """An HTTP/1.1 channel that refuses request bodies over C{site.maxBody}."""
+
+    refusedBody = False
+
+    @property
+    def maxBody(self) -> int:
+        return getattr(self.site, "maxBody", MAX_BODY)
+
+    def allHeadersReceived(self) -> None:
+        if self.length is not None and self.length > self.maxBody:
+            self.refuseBody()
+            return
+        super().allHeadersReceived()
+
+    def allContentReceived(self) -> None:
+        if not self.refusedBody:
+            super().allContentReceived()
+
+    def refuseBody(self) -> None:
+        """Answer 413, discard the rest of the input, and close."""
+        if self.refusedBody:
+            return
+        self.refusedBody = True
+        started = time.monotonic()
+        message = f"Request body too large (limit {self.maxBody} bytes)\n".encode("utf-8")
+        headers = [
+            b"HTTP/1.1 413 " + http.RESPONSES[413],
+            b"Content-Type: text/plain; charset=utf-8",
+            b"Content-Length: %d" % (len(message),),
+            b"Connection: close",
+            *(name + b": " + value for name, value in SECURITY_HEADERS.items()),
+        ]
+        self.transport.write(b"\r\n".join(headers) + b"\r\n\r\n" + message)
+        queryLog = getattr(self.site, "queryLog", querylog.ENABLED)
+        query = f"{_text(getattr(self, '_command', b'?'))} {_text(getattr(self, '_path', b'?'))}"
+        queryLog.record(
+            "web", querylog.peerName(self.transport), query, "413 body too large", started
+        )
+        # Stop parsing: everything the client still sends is dropped unread.
+        self.dataReceived = self.rawDataReceived = self.lineReceived = _discard
+        self.setTimeout(LINGER_SECONDS)
+        loseWrite = getattr(self.transport, "loseWriteConnection", None)
+        if loseWrite is not None:
+            loseWrite()
+
+    def timeoutConnection(self) -> None:
+        if self.refusedBody:
+            self.transport.abortConnection()
+        else:
+            super().timeoutConnection()
+
+
+def _discard(data: bytes) -> None:
+    pass
+
+
+class FingerSite(server.Site):
+    """
+    The one site behind every web and HTTPS listener.  C{queryLog} records
+    each request (Twisted's own access log is off, so C{--no-log-queries}
+    really means no record of who asked for what).
+    """
+
+    protocol = BoundedHTTPChannel
+    requestFactory = FingerRequest
+    displayTracebacks = False
+    maxBody = MAX_BODY
+    queryLog = querylog.ENABLED
+
+    def log(self, request) -> None:
+        """Requests are logged by L{FingerRequest} through C{queryLog}."""

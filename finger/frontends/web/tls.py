@@ -1,0 +1,148 @@
+"""
+HTTPS listeners: Twisted's C{ssl:} endpoint syntax, TLS 1.2 or newer only.
+
+C{--https ssl:8443:privateKey=key.pem:certKey=cert.pem} takes the same
+arguments as Twisted's C{ssl:} endpoints, but Twisted's own parser would
+still accept TLS 1.0 and 1.1 on Twisted 22.4 and cannot be told otherwise.
+So L{httpsDescription} renames the endpoint type to C{finger-https}, whose
+parser (L{HTTPSServerParser}, a plugin in C{twisted/plugins/finger_https.py})
+builds the same listener with a TLS 1.2 minimum, and turns a missing,
+unreadable, malformed or mismatched key or certificate into a one-line
+start-up error naming the file.
+"""
+
+from __future__ import annotations
+
+import re
+
+from OpenSSL import SSL, crypto
+from twisted.internet import ssl
+from twisted.internet.endpoints import SSL4ServerEndpoint
+from twisted.internet.interfaces import IStreamServerEndpointStringParser
+from twisted.plugin import IPlugin
+from twisted.python.filepath import FilePath
+from zope.interface import implementer
+
+from finger.listen import StartupError
+
+PREFIX = "finger-https"
+MINIMUM_TLS = ssl.TLSVersion.TLSv1_2
+_CERTIFICATE_BLOCK = re.compile(
+    rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL
+)
+
+
+def httpsDescription(description: str) -> str:
+    """Turn the C{ssl:} endpoint string given to C{--https} into a C{finger-https:} one."""
+    kind, colon, rest = description.partition(":")
+    if kind.strip().lower() != "ssl" or not colon:
+        raise StartupError(
+            "--https wants an ssl: endpoint, e.g. "
+            f"ssl:8443:privateKey=key.pem:certKey=cert.pem, not {description!r}"
+        )
+    return f"{PREFIX}:{rest}"
+
+
+def _read(path: str, what: str) -> bytes:
+    try:
+        return FilePath(path).getContent()
+    except OSError as e:
+        raise StartupError(f"cannot read the HTTPS {what} {path}: {e.strerror or e}") from None
+
+
+def _loadKey(path: str) -> ssl.KeyPair:
+    try:
+        return ssl.KeyPair.load(_read(path, "private key"), crypto.FILETYPE_PEM)
+    except Exception:
+        raise StartupError(f"the HTTPS private key {path} is not a PEM private key") from None
+
+
+def _loadCertificate(path: str) -> ssl.Certificate:
+    try:
+        return ssl.Certificate.loadPEM(_read(path, "certificate"))
+    except Exception:
+        raise StartupError(f"the HTTPS certificate {path} is not a PEM certificate") from None
+
+
+def _loadChain(path: str) -> list:
+    blocks = _CERTIFICATE_BLOCK.findall(_read(path, "certificate chain"))
+    try:
+        chain = [ssl.Certificate.loadPEM(block).original for block in blocks]
+    except Exception:
+        chain = []
+    if not chain or len(chain) != len(blocks):
+        raise StartupError(f"the HTTPS certificate chain {path} holds no valid PEM certificates")
+    return chain
+
+
+def certificateOptions(
+    privateKey: str = "server.pem",
+    certKey: str | None = None,
+    extraCertChain: str | None = None,
+    dhParameters: str | None = None,
+) -> ssl.CertificateOptions:
+    """
+    The TLS server settings for a key and certificate file (PEM): TLS 1.2
+    or newer, Twisted's default ciphers.  Raises L{StartupError} naming
+    the file at fault.
+    """
+    certKey = certKey or privateKey
+    key = _loadKey(privateKey)
+    certificate = _loadCertificate(certKey)
+    try:
+        ssl.PrivateCertificate.fromCertificateAndKeyPair(certificate, key)
+    except Exception:  # twisted.internet._sslverify.VerifyError
+        raise StartupError(
+            f"the HTTPS private key {privateKey} does not match the certificate {certKey}"
+        ) from None
+    options = ssl.CertificateOptions(
+        privateKey=key.original,
+        certificate=certificate.original,
+        extraCertChain=_loadChain(extraCertChain) if extraCertChain else None,
+        dhParameters=(
+            ssl.DiffieHellmanParameters.fromFile(FilePath(dhParameters)) if dhParameters else None
+        ),
+        raiseMinimumTo=MINIMUM_TLS,
+    )
+    try:
+        options.getContext()  # Check it all now, not at the first client.
+    except SSL.Error as e:
+        raise StartupError(
+            f"cannot use the HTTPS key {privateKey} and certificate {certKey}: {e}"
+        ) from None
+    return options
+
+
+@implementer(IPlugin, IStreamServerEndpointStringParser)
+class HTTPSServerParser:
+    """
+    C{finger-https:PORT:privateKey=...:certKey=...}: Twisted's C{ssl:}
+    endpoint (same arguments, except C{sslmethod}) with a TLS 1.2 minimum.
+    """
+
+    prefix = PREFIX
+
+    def parseStreamServer(
+        self,
+        reactor,
+        port: str,
+        privateKey: str = "server.pem",
+        certKey: str | None = None,
+        interface: str = "",
+        backlog: str = "50",
+        extraCertChain: str | None = None,
+        dhParameters: str | None = None,
+        **unknown: str,
+    ) -> SSL4ServerEndpoint:
+        if "sslmethod" in unknown:
+            raise StartupError(
+                "--https: leave out sslmethod; HTTPS always allows TLS 1.2 and newer only"
+            )
+        if unknown:
+            raise StartupError(
+                f"--https: unknown ssl: endpoint option(s): {', '.join(sorted(unknown))}"
+            )
+        options = certificateOptions(privateKey, certKey, extraCertChain, dhParameters)
+        return SSL4ServerEndpoint(
+            reactor, int(port), options, backlog=int(backlog), interface=interface
+        )

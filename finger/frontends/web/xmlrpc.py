@@ -1,0 +1,103 @@
+"""
+XML-RPC at C{/RPC2} (Twisted's L{twisted.web.xmlrpc}):
+
+  - C{getUser(name)} returns the status, or fails with fault
+    L{FAULT_NO_SUCH_USER} ("no such user: NAME");
+  - C{getUsers(offset=0, limit=1000)} returns up to C{limit} names, sorted.
+
+Wrong arguments are fault L{FAULT_BAD_ARGUMENTS} with a message saying
+what was expected.  The body of a call is bounded by the site (413).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+from twisted.internet import defer
+from twisted.web import xmlrpc
+
+from finger.frontends.web.api import MAX_LIMIT
+from finger.frontends.web.respond import displayStatus
+from finger.interfaces import IFingerService, UserNotFound
+
+FAULT_NO_SUCH_USER = 1
+FAULT_BAD_ARGUMENTS = 2
+
+
+def _isInteger(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+class FingerXMLRPC(xmlrpc.XMLRPC):
+    """The XML-RPC face of an L{IFingerService}."""
+
+    frontend = "xmlrpc"
+
+    def __init__(self, service: IFingerService) -> None:
+        super().__init__(allowNone=False, useDateTime=False)
+        self.service = service
+
+    def lookupProcedure(self, procedurePath: str):
+        """
+        Find the procedure, and wrap it so that wrong arguments are a clear
+        fault and every call is described in the query log.
+        """
+        method = super().lookupProcedure(procedurePath)
+        signature = inspect.signature(method)
+
+        def call(request, *args):
+            request.query = f"{procedurePath}({', '.join(map(repr, args))})"
+            try:
+                signature.bind(*args)
+            except TypeError as e:
+                d = defer.fail(xmlrpc.Fault(FAULT_BAD_ARGUMENTS, f"{procedurePath}: {e}"))
+            else:
+                d = defer.maybeDeferred(method, *args)
+            d.addCallbacks(
+                self._succeeded, self._failed, callbackArgs=(request,), errbackArgs=(request,)
+            )
+            return d
+
+        call.withRequest = True
+        return call
+
+    @staticmethod
+    def _succeeded(result, request):
+        request.outcome = "answered"
+        return result
+
+    @staticmethod
+    def _failed(failure, request):
+        fault = failure.value if failure.check(xmlrpc.Fault) else None
+        request.outcome = f"fault {fault.faultCode}: {fault.faultString}" if fault else "error"
+        return failure
+
+    def xmlrpc_getUser(self, name):
+        """Return the status of the user called C{name}."""
+        if not isinstance(name, str):
+            raise xmlrpc.Fault(FAULT_BAD_ARGUMENTS, "getUser: the name must be a string")
+        d = defer.maybeDeferred(self.service.getUser, name)
+        d.addCallback(displayStatus)
+        d.addErrback(self._noSuchUser, name)
+        return d
+
+    @staticmethod
+    def _noSuchUser(failure, name: str):
+        failure.trap(UserNotFound)
+        raise xmlrpc.Fault(FAULT_NO_SUCH_USER, f"no such user: {name}")
+
+    def xmlrpc_getUsers(self, offset=0, limit=MAX_LIMIT):
+        """Return up to C{limit} user names from C{offset}, sorted."""
+        if not _isInteger(offset) or offset < 0:
+            raise xmlrpc.Fault(
+                FAULT_BAD_ARGUMENTS,
+                f"getUsers: offset must be an integer from 0 up, not {offset!r}",
+            )
+        if not _isInteger(limit) or not 1 <= limit <= MAX_LIMIT:
+            raise xmlrpc.Fault(
+                FAULT_BAD_ARGUMENTS,
+                f"getUsers: limit must be an integer from 1 to {MAX_LIMIT}, not {limit!r}",
+            )
+        d = defer.maybeDeferred(self.service.getUsers)
+        d.addCallback(lambda names: list(names[offset : offset + limit]))
+        return d
