@@ -106,7 +106,7 @@ def addChangelogEntry(source: Path, version: str) -> None:
     entry = (
         f"{PACKAGE} ({version}) unstable; urgency=medium\n\n"
         "  * Test upgrade.\n\n"
-        " -- finger developers <finger@localhost>  Sun, 22 Nov 2026 12:00:00 +0000\n\n"
+        " -- The finger developers <finger@example.org>  Sun, 22 Nov 2026 12:00:00 +0000\n\n"
     )
     changelog.write_text(entry + changelog.read_text())
 
@@ -121,6 +121,13 @@ def installedStatus() -> str:
 def purge() -> None:
     if installedStatus() not in ("", "unknown ok not-installed"):
         run([*APT_GET, "purge", PACKAGE])
+
+
+def rebuildPluginCache() -> None:
+    """Rebuild Twisted's plugin cache as python3-twisted's trigger does."""
+    (PLUGINS / "dropin.cache").unlink(missing_ok=True)
+    command = "from twisted.plugin import IPlugin, getPlugins; list(getPlugins(IPlugin))"
+    run(["python3", "-c", command], cwd=Path("/"))
 
 
 def pluginCacheMentionsFinger() -> bool:
@@ -141,8 +148,12 @@ def debs(tmp_path):
 
 @pytest.fixture
 def cleanSystem():
-    """The package is not installed before the test, and purged after it."""
+    """
+    The package is not installed before the test (and Twisted's plugin cache
+    is fresh), and it is purged after the test.
+    """
     purge()
+    rebuildPluginCache()
     yield
     purge()
 
@@ -203,6 +214,10 @@ def test_debianPackageLifecycle(debs, cleanSystem):
     stateDirectory = os.stat("/var/lib/finger")
     assert (stateDirectory.st_uid, stateDirectory.st_mode & 0o777) == (serviceUser.pw_uid, 0o750)
     assert "--file" in run(["/usr/bin/twistd3", "finger", "--help"], cwd=Path("/"))
+    for unit in ("finger.socket", "finger.service"):
+        for link in parseUnit(UNITS / unit)["Unit"]["Documentation"]:
+            assert Path(link.removeprefix("file://")).is_file(), (unit, link)
+    assert Path("/usr/share/doc/twisted-finger/examples/finger.tac").is_file()
     result = subprocess.run(
         ["systemd-analyze", "verify", str(UNITS / "finger.socket"), str(UNITS / "finger.service")],
         capture_output=True,
