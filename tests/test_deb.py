@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from support import REPO, FingerProcess, port79Lock
+from support import REPO, FingerProcess, port79Lock, setStatus
 from systemdunits import (
     asServiceUser,
     one,
@@ -48,6 +48,10 @@ DIST_PACKAGES = Path("/usr/lib/python3/dist-packages")
 PLUGINS = DIST_PACKAGES / "twisted" / "plugins"
 UNITS = Path("/lib/systemd/system")
 ADMIN_LINE = "dave: Edited by the admin"
+ADMIN_OPTIONS = (
+    'FINGER_OPTS="--store=/var/lib/finger/statuses.db --file=/etc/finger/users '
+    '--setter=tcp:0:interface=127.0.0.1"'
+)
 
 # Everything the package puts on the system (conffiles included), and what
 # its maintainer scripts create besides.
@@ -158,10 +162,12 @@ def cleanSystem():
     purge()
 
 
-def runInstalledService(name: str) -> str:
+def runInstalledService() -> dict[str, str]:
     """
-    Start the installed service as finger.socket + finger.service would,
-    ask it for C{name} with Debian's finger client, return the answer.
+    Start the installed service as finger.socket + finger.service would;
+    with Debian's finger client ask it for dave (from the users file), set
+    erin's status through the setter (stored in the state directory), ask
+    for erin.  Return the answers.
     """
     service = parseUnit(UNITS / "finger.service")
     socketUnit = parseUnit(UNITS / "finger.socket")
@@ -170,6 +176,7 @@ def runInstalledService(name: str) -> str:
     port = one(socketUnit, "Socket", "ListenStream")
     assert port == "79"
     serviceUser = pwd.getpwnam(one(service, "Service", "User"))
+    answers = {}
 
     with port79Lock():
         process = FingerProcess(
@@ -178,8 +185,8 @@ def runInstalledService(name: str) -> str:
         try:
             process.waitForLog(r"^Listening on 127\.0\.0\.1:79 as 3\.$")
             # The first connection starts the service, which answers it.
-            answer = run(["finger", f"{name}@127.0.0.1"], timeout=60)
-            process.waitForLog(rf"finger query '{name}' from 127\.0\.0\.1:\d+: found")
+            answers["dave"] = run(["finger", "dave@127.0.0.1"], timeout=60)
+            process.waitForLog(r"finger query 'dave' from 127\.0\.0\.1:\d+: found")
             # Debian's twistd and Python ran the code: the environment (and
             # so this checkout's PYTHONPATH) does not reach the service.
             assert "twistd 22.4" in process.log and "(/usr/bin/python3 3." in process.log
@@ -189,9 +196,13 @@ def runInstalledService(name: str) -> str:
             assert status["Gid"] == [str(serviceUser.pw_gid)] * 4
             assert status["NoNewPrivs"] == ["1"]
             assert status["CapEff"] == ["0000000000000000"]
+
+            process.waitFor(lambda: "setter" in process.ports, what="the setter")
+            answers["set erin"] = setStatus(process.port("setter"), "erin", "Stored by _finger")
+            answers["erin"] = run(["finger", "erin@127.0.0.1"], timeout=60)
         finally:
             process.stop()
-    return answer
+    return answers
 
 
 def test_debianPackageLifecycle(debs, cleanSystem):
@@ -224,20 +235,32 @@ def test_debianPackageLifecycle(debs, cleanSystem):
     )
     assert (result.returncode, result.stdout + result.stderr) == (0, b"")
 
-    # The admin edits a conffile; an upgrade keeps the edit.
+    # The admin edits the conffiles: a user, and a SQLite store in the state
+    # directory before the users file (the setter on a free port, for the
+    # test).  An upgrade keeps the edits.
     users = Path("/etc/finger/users")
     users.write_text(users.read_text() + ADMIN_LINE + "\n")
+    defaults = Path("/etc/default/finger")
+    defaults.write_text(defaults.read_text() + ADMIN_OPTIONS + "\n")
     run([*APT_GET, "install", str(second)])
     assert installedStatus() == "install ok installed"
     assert "0.1.0+upgrade1" in run(["dpkg-query", "-W", "-f=${Version}", PACKAGE])
     assert ADMIN_LINE in users.read_text()
+    assert ADMIN_OPTIONS in defaults.read_text()
 
-    # The installed service answers on port 79, running as _finger.
-    assert runInstalledService("dave") == "Edited by the admin\n"
+    # The installed service answers on port 79, running as _finger, and
+    # keeps what is set in its state directory.
+    assert runInstalledService() == {
+        "dave": "Edited by the admin\n",
+        "set erin": "OK\r\n",
+        "erin": "Stored by _finger\n",
+    }
+    database = os.stat("/var/lib/finger/statuses.db")
+    assert database.st_uid == serviceUser.pw_uid
 
     # Removing keeps the configuration; the plugin and its cache entry go.
     run([*APT_GET, "remove", PACKAGE])
-    assert users.exists() and Path("/etc/default/finger").exists()
+    assert users.exists() and defaults.exists()
     assert not (PLUGINS / "finger_plugin.py").exists()
     assert not (DIST_PACKAGES / "finger").exists()
     assert not pluginCacheMentionsFinger()
