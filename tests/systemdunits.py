@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import socket as _socket
 from pathlib import Path
 
 from support import REPO
@@ -82,22 +83,59 @@ def serviceCommand(service: Unit, environment: dict[str, str]) -> list[str]:
     return expandCommandLine(one(service, "Service", "ExecStart"), environment)
 
 
+def freePort(family: int = _socket.AF_INET, host: str = "127.0.0.1") -> int:
+    """A port free on C{host} now (systemd-socket-activate cannot listen on port 0)."""
+    with _socket.socket(family, _socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def listenStreams(socket: Unit) -> list[str]:
+    """The socket unit's C{ListenStream} values, in the order the service gets them."""
+    return socket["Socket"]["ListenStream"]
+
+
 def socketActivate(
-    socket: Unit, address: str, command: list[str], passEnvironment: dict[str, str] | None = None
+    socket: Unit,
+    addresses: list[str],
+    command: list[str],
+    passEnvironment: dict[str, str] | None = None,
 ) -> list[str]:
     """
-    The command line that listens on C{address} (C{host:port}; the socket
-    unit's own C{ListenStream} names the port systemd would bind) and runs
-    C{command} with the socket, named as the unit names it.
+    The command line that listens on C{addresses} (C{host:port}, one for
+    each of the socket unit's C{ListenStream} lines, in order) and runs
+    C{command} with the sockets, named as the unit names them.
     """
+    assert len(addresses) == len(listenStreams(socket))
+    name = one(socket, "Socket", "FileDescriptorName")
     passed = [f"--setenv={k}={v}" for k, v in (passEnvironment or {}).items()]
     return [
         "systemd-socket-activate",
-        f"--fdname={one(socket, 'Socket', 'FileDescriptorName')}",
-        f"--listen={address}",
+        f"--fdname={':'.join([name] * len(addresses))}",
+        *(f"--listen={address}" for address in addresses),
         *passed,
         *command,
     ]
+
+
+# Frontends that listen on a default port on every interface unless told
+# otherwise (when the service has them: they may land after this test).
+DEFAULT_LISTENERS = ("web", "pb")
+
+
+def withoutDefaultListeners(command: list[str], helpText: str) -> list[str]:
+    """
+    Tests listen on loopback only: C{command} plus C{--NAME=none} for each
+    frontend in the service's C{--help} that would listen on a default port
+    and that C{command} does not configure.
+    """
+    extra = []
+    for name in DEFAULT_LISTENERS:
+        option = f"--{name}"
+        configured = any(arg == option or arg.startswith(option + "=") for arg in command)
+        if f"{option}=" in helpText and not configured:
+            extra.append(f"{option}=none")
+    return command + extra
 
 
 def asServiceUser(service: Unit, command: list[str]) -> list[str]:

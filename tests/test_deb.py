@@ -21,12 +21,15 @@ import pytest
 from support import REPO, FingerProcess, port79Lock, setStatus
 from systemdunits import (
     asServiceUser,
+    freePort,
+    listenStreams,
     one,
     parseEnvironmentFile,
     parseUnit,
     procStatus,
     serviceCommand,
     socketActivate,
+    withoutDefaultListeners,
 )
 
 pytestmark = [
@@ -162,7 +165,7 @@ def cleanSystem():
     purge()
 
 
-def runInstalledService() -> dict[str, str]:
+def runInstalledService(helpText: str) -> dict[str, str]:
     """
     Start the installed service as finger.socket + finger.service would;
     with Debian's finger client ask it for dave (from the users file), set
@@ -172,15 +175,18 @@ def runInstalledService() -> dict[str, str]:
     service = parseUnit(UNITS / "finger.service")
     socketUnit = parseUnit(UNITS / "finger.socket")
     environmentFile = Path(one(service, "Service", "EnvironmentFile").lstrip("-"))
-    command = asServiceUser(service, serviceCommand(service, parseEnvironmentFile(environmentFile)))
-    port = one(socketUnit, "Socket", "ListenStream")
+    command = serviceCommand(service, parseEnvironmentFile(environmentFile))
+    command = asServiceUser(service, withoutDefaultListeners(command, helpText))
+    # finger on its real port (the client knows no other), the rest anywhere.
+    port, *others = listenStreams(socketUnit)
     assert port == "79"
+    addresses = [f"127.0.0.1:{port}", *(f"127.0.0.1:{freePort()}" for _ in others)]
     serviceUser = pwd.getpwnam(one(service, "Service", "User"))
     answers = {}
 
     with port79Lock():
         process = FingerProcess(
-            [], cwd=Path("/"), expect=(), command=socketActivate(socketUnit, f"127.0.0.1:{port}", command)
+            [], cwd=Path("/"), expect=(), command=socketActivate(socketUnit, addresses, command)
         )
         try:
             process.waitForLog(r"^Listening on 127\.0\.0\.1:79 as 3\.$")
@@ -224,7 +230,8 @@ def test_debianPackageLifecycle(debs, cleanSystem):
     serviceUser = pwd.getpwnam("_finger")
     stateDirectory = os.stat("/var/lib/finger")
     assert (stateDirectory.st_uid, stateDirectory.st_mode & 0o777) == (serviceUser.pw_uid, 0o750)
-    assert "--file" in run(["/usr/bin/twistd3", "finger", "--help"], cwd=Path("/"))
+    helpText = run(["/usr/bin/twistd3", "finger", "--help"], cwd=Path("/"))
+    assert "--file=" in helpText
     for unit in ("finger.socket", "finger.service"):
         for link in parseUnit(UNITS / unit)["Unit"]["Documentation"]:
             assert Path(link.removeprefix("file://")).is_file(), (unit, link)
@@ -250,7 +257,7 @@ def test_debianPackageLifecycle(debs, cleanSystem):
 
     # The installed service answers on port 79, running as _finger, and
     # keeps what is set in its state directory.
-    assert runInstalledService() == {
+    assert runInstalledService(helpText) == {
         "dave": "Edited by the admin\n",
         "set erin": "OK\r\n",
         "erin": "Stored by _finger\n",

@@ -4,6 +4,7 @@ command line, run the way finger.socket activates it, answers on the
 inherited socket.  (test_deb.py runs the installed package the same way.)
 """
 
+import re
 import shutil
 import socket
 import subprocess
@@ -11,13 +12,17 @@ import subprocess
 import pytest
 
 from support import REPO, TWISTD, FingerProcess, finger
+from finger.tap import Options
 from systemdunits import (
     SOURCE_DEFAULTS,
     SOURCE_UNITS,
+    freePort,
+    listenStreams,
     parseEnvironmentFile,
     parseUnit,
     serviceCommand,
     socketActivate,
+    withoutDefaultListeners,
 )
 
 
@@ -33,33 +38,35 @@ def test_systemdAcceptsTheUnits(tmp_path):
     assert (result.returncode, result.stdout + result.stderr) == (0, b"")
 
 
-def freePort(family: int, host: str) -> int:
-    with socket.socket(family, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
 def startActivated(command: list[str], family: int, host: str, cwd, attempts: int = 3):
     """
-    Run the service like finger.socket does, on a free loopback port
-    (systemd-socket-activate cannot listen on port 0, so a port is picked
-    first; if another process takes it meanwhile, try another).  Like
-    systemd, it starts the service on the first connection.  Returns the
-    process and the port.
+    Run the service like finger.socket does, on free loopback ports, one for
+    each ListenStream (systemd-socket-activate cannot listen on port 0, so
+    ports are picked first; if another process takes one meanwhile, try
+    again).  Like systemd, it starts the service on the first connection.
+    Returns the process and the first (finger) port.
     """
     socketUnit = parseUnit(SOURCE_UNITS["finger.socket"])
     for attempt in range(attempts):
-        port = freePort(family, host)
-        address = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+        ports = [freePort(family, host) for _ in listenStreams(socketUnit)]
+        addresses = [f"[{host}]:{p}" if family == socket.AF_INET6 else f"{host}:{p}" for p in ports]
         process = FingerProcess(
-            [], cwd=cwd, expect=(), command=socketActivate(socketUnit, address, command, {"PYTHONPATH": str(REPO)})
+            [], cwd=cwd, expect=(), command=socketActivate(socketUnit, addresses, command, {"PYTHONPATH": str(REPO)})
         )
-        outcome = process.waitForLog(r"^Listening on .* as 3\.$|Failed to listen|Address already in use")
+        outcome = process.waitForLog(rf"^Listening on .*:{ports[-1]} as \d+\.$|Failed to listen|Address already in use")
         if outcome.group(0).startswith("Listening"):
-            return process, port
+            return process, ports[0]
         process.stop()
         if attempt == attempts - 1:
             raise AssertionError(f"systemd-socket-activate could not listen:\n{process.log}")
+
+
+def test_everySocketIsAdoptedOnce():
+    """The service adopts socket N (the Nth ListenStream) once, and no other."""
+    command = " ".join(parseUnit(SOURCE_UNITS["finger.service"])["Service"]["ExecStart"])
+    adopted = sorted(int(i) for i in re.findall(r"systemd:domain=INET6:index=(\d+)", command))
+    assert adopted == list(range(len(listenStreams(parseUnit(SOURCE_UNITS["finger.socket"])))))
+    assert command.count("systemd:") == len(adopted)
 
 
 @pytest.mark.parametrize("twistd", ["unit", "current"])
@@ -70,6 +77,7 @@ def test_socketActivatedServiceAnswers(tmp_path, twistd, family, host):
     environment = parseEnvironmentFile(SOURCE_DEFAULTS)
     environment["FINGER_OPTS"] = environment["FINGER_OPTS"].replace("/etc/finger/users", str(users))
     command = serviceCommand(parseUnit(SOURCE_UNITS["finger.service"]), environment)
+    command = withoutDefaultListeners(command, str(Options()))
     assert command[0] == "/usr/bin/twistd3"  # Debian's twistd, with python3-twisted 22.4
     if twistd == "current":
         command[:1] = TWISTD  # The same command line on this interpreter's Twisted.
