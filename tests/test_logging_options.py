@@ -1,13 +1,18 @@
 """
-twistd's own logging options with the finger service: --logfile gets the
-query events, --no-log-queries keeps them out, --logger=finger.logs.jsonStdout
-writes every event as a line of JSON with all its fields.
+twistd's own logging options with the finger service: --logfile and --syslog
+get the query events, --no-log-queries keeps them out,
+--logger=finger.logs.jsonStdout writes every event as a line of JSON with
+all its fields.
 """
 
 import json
+import os
 import re
+import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from support import LOOPBACK0, TWISTD, finger, setStatus
 
@@ -92,3 +97,60 @@ def test_jsonLoggerWritesStructuredQueryEvents(startFinger):
         assert re.fullmatch(r"127\.0\.0\.1:\d+", event["peer"])
         assert isinstance(event["duration"], float) and event["duration"] >= 0
         assert event["log_level"]["name"] == "info"
+
+
+SYSLOG_SINK = """
+import os, socket, sys
+parent = os.getppid()
+sink = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+sink.bind("/dev/log")
+sink.settimeout(0.2)
+with open(sys.argv[1], "a") as out:
+    while True:
+        try:
+            message = sink.recv(65536)
+        except socket.timeout:
+            if os.getppid() != parent:
+                break  # The service (our parent) is gone and all it sent is read.
+            continue
+        out.write(message.decode("utf-8", "replace") + "\\n")
+        out.flush()
+"""
+
+# In a private mount namespace: a /dev of our own whose /dev/log is a
+# datagram socket that writes what it receives to $OUT; then the service.
+PRIVATE_DEV_LOG = """
+set -e
+mount -t tmpfs tmpfs "$FAKEDEV"
+for device in null zero random urandom; do
+    touch "$FAKEDEV/$device"
+    mount --bind "/dev/$device" "$FAKEDEV/$device"
+done
+mount --bind "$FAKEDEV" /dev
+"$PYTHON" -c "$SINK" "$OUT" &
+while [ ! -S /dev/log ]; do sleep 0.05; done
+exec "$@"
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a private /dev/log needs root (unshare, mount)")
+def test_syslogGetsQueryEvents(startFinger, tmp_path, monkeypatch):
+    received = tmp_path / "syslog"
+    fakedev = tmp_path / "dev"
+    fakedev.mkdir()
+    for name, value in [("FAKEDEV", fakedev), ("OUT", received), ("SINK", SYSLOG_SINK), ("PYTHON", sys.executable)]:
+        monkeypatch.setenv(name, str(value))
+    command = [
+        "unshare", "--mount", "--propagation", "private", "sh", "-c", PRIVATE_DEV_LOG, "sh",
+        *TWISTD, "--nodaemon", "--pidfile=", "--syslog", "--prefix=fingertest", "finger",
+    ]
+    service = startFinger(*SERVICE, expect=(), command=command)
+    ports = waitForPorts(received, service)
+    assert finger(ports["finger"], "alice") == "Happy and well\r\n"
+    service.stop()
+    deadline = time.monotonic() + 30
+    while "fingertest: [-] Server Shut Down." not in received.read_text():
+        assert time.monotonic() < deadline, f"the log never ended:\n{received.read_text()}"
+        time.sleep(0.1)
+    messages = received.read_text()
+    assert len(re.findall(r"fingertest: .*finger query 'alice' from 127\.0\.0\.1:\d+: found", messages)) == 1
