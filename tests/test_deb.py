@@ -10,6 +10,7 @@ port and setpriv becomes the unit's User/Group, then the unit's ExecStart
 runs with the options from /etc/default/finger (see systemdunits.py).
 """
 
+import grp
 import os
 import pwd
 import shutil
@@ -50,6 +51,7 @@ APT_GET = ["apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=600"]
 DIST_PACKAGES = Path("/usr/lib/python3/dist-packages")
 PLUGINS = DIST_PACKAGES / "twisted" / "plugins"
 UNITS = Path("/lib/systemd/system")
+SERVICE_USER = "_finger"
 ADMIN_LINE = "dave: Edited by the admin"
 ADMIN_OPTIONS = (
     'FINGER_OPTS="--store=/var/lib/finger/statuses.db --file=/etc/finger/users '
@@ -130,6 +132,14 @@ def purge() -> None:
         run([*APT_GET, "purge", PACKAGE])
 
 
+def removeServiceUser() -> None:
+    """Remove the _finger account a previous installation left, if any."""
+    if subprocess.run(["getent", "passwd", SERVICE_USER], capture_output=True).returncode == 0:
+        run(["deluser", "--quiet", "--system", SERVICE_USER])
+    if subprocess.run(["getent", "group", SERVICE_USER], capture_output=True).returncode == 0:
+        run(["delgroup", "--quiet", "--system", SERVICE_USER])
+
+
 def rebuildPluginCache() -> None:
     """Rebuild Twisted's plugin cache as python3-twisted's trigger does."""
     (PLUGINS / "dropin.cache").unlink(missing_ok=True)
@@ -156,10 +166,12 @@ def debs(tmp_path):
 @pytest.fixture
 def cleanSystem():
     """
-    The package is not installed before the test (and Twisted's plugin cache
-    is fresh), and it is purged after the test.
+    The package is not installed before the test (nor is the user its
+    postinst creates, and Twisted's plugin cache is fresh), and it is purged
+    after the test (the user stays, as the package leaves it).
     """
     purge()
+    removeServiceUser()
     rebuildPluginCache()
     yield
     purge()
@@ -227,7 +239,10 @@ def test_debianPackageLifecycle(debs, cleanSystem):
     for path in LEFTOVERS:
         assert path.exists(), path
     assert pluginCacheMentionsFinger()  # python3-twisted's trigger rebuilt the cache
-    serviceUser = pwd.getpwnam("_finger")
+    serviceUser = pwd.getpwnam(SERVICE_USER)  # a system account that cannot log in
+    assert serviceUser.pw_uid < 1000 and serviceUser.pw_shell == "/usr/sbin/nologin"
+    assert serviceUser.pw_dir == "/nonexistent" and not Path("/nonexistent").exists()
+    assert grp.getgrgid(serviceUser.pw_gid).gr_name == SERVICE_USER
     stateDirectory = os.stat("/var/lib/finger")
     assert (stateDirectory.st_uid, stateDirectory.st_mode & 0o777) == (serviceUser.pw_uid, 0o750)
     helpText = run(["/usr/bin/twistd3", "finger", "--help"], cwd=Path("/"))
