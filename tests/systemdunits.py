@@ -17,7 +17,7 @@ import shlex
 import socket as _socket
 from pathlib import Path
 
-from support import REPO
+from support import OFF_UNLESS_GIVEN, REPO
 
 DEBIAN = REPO / "debian"
 SOURCE_UNITS = {
@@ -118,9 +118,10 @@ def socketActivate(
     ]
 
 
-# Frontends that listen on a default port on every interface unless told
-# otherwise (when the service has them: they may land after this test).
-DEFAULT_LISTENERS = ("web", "pb")
+# Frontends that listen on a fixed default port on every interface unless
+# told otherwise: the harness's list, and the web frontend (when the service
+# has them: they may land after this test).
+DEFAULT_LISTENERS = {**OFF_UNLESS_GIVEN, "--web": "none"}
 
 
 def withoutDefaultListeners(command: list[str], helpText: str) -> list[str]:
@@ -130,11 +131,10 @@ def withoutDefaultListeners(command: list[str], helpText: str) -> list[str]:
     and that C{command} does not configure.
     """
     extra = []
-    for name in DEFAULT_LISTENERS:
-        option = f"--{name}"
+    for option, value in DEFAULT_LISTENERS.items():
         configured = any(arg == option or arg.startswith(option + "=") for arg in command)
         if f"{option}=" in helpText and not configured:
-            extra.append(f"{option}=none")
+            extra.append(f"{option}={value}")
     return command + extra
 
 

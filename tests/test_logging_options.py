@@ -14,9 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from finger.tap import Options
 from support import LOOPBACK0, TWISTD, finger, setStatus
+from systemdunits import withoutDefaultListeners
 
-SERVICE = ["--memory", "--user", "alice=Happy and well", "--finger", LOOPBACK0, "--setter", LOOPBACK0]
+SERVICE = withoutDefaultListeners(
+    ["--memory", "--user", "alice=Happy and well", "--finger", LOOPBACK0, "--setter", LOOPBACK0],
+    str(Options()),
+)
 FILE_LISTENING = re.compile(r"\] (\S+) listening on 127\.0\.0\.1:(\d+) ")
 
 

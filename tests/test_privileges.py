@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from finger.tap import Options
 from support import REPO, port79Lock
-from systemdunits import procStatus
+from systemdunits import procStatus, withoutDefaultListeners
 
 DEBIAN_PYTHON = "/usr/bin/python3"  # with Debian's python3-twisted (22.4)
 
@@ -47,9 +48,9 @@ def test_rootBindsPort79ThenRunsAsNobody(startFinger, readableCheckout):
     # python -c puts the working directory first on sys.path: the readable copy.
     command = [DEBIAN_PYTHON, "-c", "from twisted.scripts.twistd import run; run()"]
     with port79Lock():
+        arguments = ["--file", str(users), "--refresh", "0.2", "--finger", "tcp:79:interface=127.0.0.1"]
         service = startFinger(
-            "--file", str(users), "--refresh", "0.2",
-            "--finger", "tcp:79:interface=127.0.0.1",
+            *withoutDefaultListeners(arguments, str(Options())),
             cwd=readableCheckout,
             command=[*command, "--nodaemon", "--pidfile=", "-u", "nobody", "-g", "nogroup", "finger"],
         )
