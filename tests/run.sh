@@ -16,6 +16,20 @@ APT_PACKAGES=(
     openssl
     chromium
     chromium-driver
+    # Packaging (tests/test_deb.py builds, installs and purges the .deb;
+    # systemd provides systemd-socket-activate and systemd-analyze).
+    adduser
+    debhelper
+    dh-python
+    dpkg-dev
+    pybuild-plugin-pyproject
+    python3-all
+    python3-setuptools
+    python3-openssl
+    python3-service-identity
+    python3-twisted
+    python3-zope.interface
+    systemd
 )
 
 missing=()

@@ -62,8 +62,10 @@ class FingerProcess:
         command: Sequence[str] | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        self.args = withDefaultsOff(args)
         self.command = list(command) if command else [*TWISTD, "-n", "--pidfile=", "finger"]
+        # Only arguments for the finger plugin get its defaults turned off
+        # (not those of a .tac file or of a complete command line).
+        self.args = withDefaultsOff(args) if self.command[-1] == "finger" else list(args)
         self.lines: list[str] = []
         self.ports: dict[str, list[int]] = {}
         self._changed = threading.Condition()
