@@ -15,6 +15,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -180,7 +181,8 @@ def cleanSystem():
 def runInstalledService(helpText: str) -> dict[str, str]:
     """
     Start the installed service as finger.socket + finger.service would;
-    with Debian's finger client ask it for dave (from the users file), set
+    with Debian's finger client ask it for dave (from the users file), and
+    for dave's web page on the web socket, set
     erin's status through the setter (stored in the state directory), ask
     for erin.  Return the answers.
     """
@@ -215,6 +217,10 @@ def runInstalledService(helpText: str) -> dict[str, str]:
             assert status["NoNewPrivs"] == ["1"]
             assert status["CapEff"] == ["0000000000000000"]
 
+            # The web socket (the unit's second ListenStream), with the
+            # templates from the installed package.
+            with urllib.request.urlopen(f"http://{addresses[1]}/dave", timeout=60) as response:
+                answers["web dave"] = response.read().decode()
             process.waitFor(lambda: "setter" in process.ports, what="the setter")
             answers["set erin"] = setStatus(process.port("setter"), "erin", "Stored by _finger")
             answers["erin"] = run(["finger", "erin@127.0.0.1"], timeout=60)
@@ -272,7 +278,10 @@ def test_debianPackageLifecycle(debs, cleanSystem):
 
     # The installed service answers on port 79, running as _finger, and
     # keeps what is set in its state directory.
-    assert runInstalledService(helpText) == {
+    answers = runInstalledService(helpText)
+    webPage = answers.pop("web dave")
+    assert "<title>" in webPage and "Edited by the admin" in webPage
+    assert answers == {
         "dave": "Edited by the admin\n",
         "set erin": "OK\r\n",
         "erin": "Stored by _finger\n",

@@ -7,6 +7,7 @@ inherited socket.  (test_deb.py runs the installed package the same way.)
 import re
 import shutil
 import socket
+import urllib.request
 import subprocess
 
 import pytest
@@ -44,7 +45,7 @@ def startActivated(command: list[str], family: int, host: str, cwd, attempts: in
     each ListenStream (systemd-socket-activate cannot listen on port 0, so
     ports are picked first; if another process takes one meanwhile, try
     again).  Like systemd, it starts the service on the first connection.
-    Returns the process and the first (finger) port.
+    Returns the process and the ports, in ListenStream order.
     """
     socketUnit = parseUnit(SOURCE_UNITS["finger.socket"])
     for attempt in range(attempts):
@@ -55,7 +56,7 @@ def startActivated(command: list[str], family: int, host: str, cwd, attempts: in
         )
         outcome = process.waitForLog(rf"^Listening on .*:{ports[-1]} as \d+\.$|Failed to listen|Address already in use")
         if outcome.group(0).startswith("Listening"):
-            return process, ports[0]
+            return process, ports
         process.stop()
         if attempt == attempts - 1:
             raise AssertionError(f"systemd-socket-activate could not listen:\n{process.log}")
@@ -81,7 +82,7 @@ def test_socketActivatedServiceAnswers(tmp_path, twistd, family, host):
     assert command[0] == "/usr/bin/twistd3"  # Debian's twistd, with python3-twisted 22.4
     if twistd == "current":
         command[:1] = TWISTD  # The same command line on this interpreter's Twisted.
-    service, port = startActivated(command, family, host, tmp_path)
+    service, (port, webPort) = startActivated(command, family, host, tmp_path)
     try:
         # The first connection starts the service, which answers it.
         assert finger(port, "alice", host=host) == "Happy and well\r\n"
@@ -90,5 +91,10 @@ def test_socketActivatedServiceAnswers(tmp_path, twistd, family, host):
         service.waitForLog(rf"finger query 'alice' from {host}:\d+: found")
         assert service.port() == port
         assert f"finger listening on {host}:{port} (systemd:" in service.log
+        # The second socket is the web frontend's.
+        url = f"http://[{host}]:{webPort}/alice" if family == socket.AF_INET6 else f"http://{host}:{webPort}/alice"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            assert response.status == 200
+            assert "Happy and well" in response.read().decode()
     finally:
         service.stop()
