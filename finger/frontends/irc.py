@@ -2,7 +2,9 @@
 The IRC frontend: a bot, adapted from L{IFingerService} to
 L{IFingerIRCFactory}, that answers status queries.
 
-A private message C{alice} is answered privately with C{alice: <status>};
+A private message C{alice} is answered privately with C{alice: <status>}
+(or C{alice: <reason>} when the status is kept elsewhere and could not be
+had, L{LookupFailed});
 in a channel the bot answers only when addressed (C{fingerbot: alice} or
 C{fingerbot, alice}).  Flood safety: outgoing lines are paced
 (C{IRCClient.lineRate}) and bounded, each sender has a small request budget
@@ -30,7 +32,8 @@ from twisted.words.protocols import irc
 from zope.interface import Attribute, Interface, implementer
 
 from finger import querylog
-from finger.interfaces import IFingerService, UserNotFound
+from finger.frontends.lookup import lookupFailedMessage
+from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 from finger.listen import StartupError
 from finger.text import printableLines, stripControls
 from finger.users import userNameProblem
@@ -357,7 +360,7 @@ class FingerBot(irc.IRCClient, TimeoutMixin):
         d.addCallbacks(
             lambda status: (self.replyLines(target, query, status), "found"),
             self._userFailed,
-            errbackArgs=(query,),
+            errbackArgs=(target, query),
         )
         d.addCallback(self._send, target, record)
 
@@ -382,9 +385,12 @@ class FingerBot(irc.IRCClient, TimeoutMixin):
             lines = lines[: MAX_REPLY_LINES - 1] + [f"{label}[{hidden} more lines not shown]"]
         return lines
 
-    def _userFailed(self, failure, name: str) -> tuple[list[str], str]:
+    def _userFailed(self, failure, target: str, name: str) -> tuple[list[str], str]:
         if failure.check(UserNotFound):
             return [f"No such user: {stripControls(name)}"], "no such user"
+        if failure.check(LookupFailed):
+            message = lookupFailedMessage(failure.value)
+            return self.replyLines(target, name, message), message
         self.log.failure("irc bot: looking up {name!r} failed", failure, name=name)
         return [f"Error: could not look up {stripControls(name)}"], "error"
 

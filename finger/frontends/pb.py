@@ -5,8 +5,11 @@ L{IFingerPBFactory}.
 The root object answers C{getUser(name)} (the status, a C{str}) and
 C{getUsers()} (the sorted names, a C{list}).  Errors reach the caller as
 remote errors named by class: C{finger.frontends.pb.NoSuchUser} for an
-unknown user, C{finger.frontends.pb.BadCall} for an unknown method, wrong
-arguments or an oversized message.  A bad call never harms the server; a
+unknown user, C{finger.frontends.pb.LookupFailed} when the status is kept
+elsewhere and could not be had (the message says why),
+C{finger.frontends.pb.BadCall} for an unknown method, wrong
+arguments or an oversized message.  Names with C{@} are unknown users (only
+the finger frontend forwards; see L{finger.frontends.lookup}).  A bad call never harms the server; a
 message too large to decode is answered with C{BadCall} and the connection
 is closed.
 """
@@ -22,7 +25,8 @@ from twisted.python import components
 from twisted.spread import banana, pb
 from zope.interface import Attribute, Interface, implementer
 
-from finger import querylog
+from finger import interfaces, querylog
+from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.interfaces import IFingerService, UserNotFound
 from finger.listen import endpointDescriptions, listen
 from finger.text import printableLines, stripControls
@@ -52,6 +56,13 @@ class FingerPBError(pb.Error):
 
 class NoSuchUser(FingerPBError):
     """C{getUser} was asked for a user the service does not know."""
+
+
+class LookupFailed(FingerPBError):
+    """
+    C{getUser}: the backend could not get the status from where it is kept
+    (L{finger.interfaces.LookupFailed}); the message is its reason.
+    """
 
 
 class BadCall(FingerPBError):
@@ -89,7 +100,7 @@ class FingerPBRoot(pb.Root):
     def remote_getUser(self, name: str) -> defer.Deferred:
         """The status of C{name}; fails with L{NoSuchUser}."""
         name = _userName(name)
-        d = defer.maybeDeferred(self.service.getUser, name)
+        d = getLocalUser(self.service, name)
         d.addCallback(lambda status: _sendable("\n".join(printableLines(status))))
         d.addErrback(self._userFailed, name)
         return d
@@ -97,6 +108,8 @@ class FingerPBRoot(pb.Root):
     def _userFailed(self, failure, name: str):
         if failure.check(UserNotFound):
             raise NoSuchUser(f"no such user: {stripControls(name)}")
+        if failure.check(interfaces.LookupFailed):
+            raise LookupFailed(lookupFailedMessage(failure.value))
         if failure.check(FingerPBError):
             return failure
         self.log.failure("PB getUser {name!r} failed", failure, name=name)
@@ -155,6 +168,8 @@ class FingerPBRoot(pb.Root):
             outcome = "found"
         elif result.check(NoSuchUser):
             outcome = "no such user"
+        elif result.check(LookupFailed):
+            outcome = result.getErrorMessage()
         elif result.check(BadCall):
             outcome = f"refused: {result.getErrorMessage()}"
         else:

@@ -6,7 +6,8 @@ The JSON API under C{/api/}:
   - C{GET /api/users/NAME} gives C{{"name": NAME, "status": STATUS}}.
 
 Errors are JSON too: C{{"error": "..."}} with 404 for an unknown user or
-path and 400 for bad parameters.
+path, 400 for bad parameters and 502 when the backend could not get the
+status from where it is kept (L{LookupFailed}: the error is its message).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from twisted.internet import defer
 from twisted.web import resource
 from twisted.web.server import NOT_DONE_YET
 
-from finger.frontends.web.respond import displayStatus, runAsync, sendJSON
-from finger.interfaces import IFingerService, UserNotFound
+from finger.frontends.lookup import getLocalUser, lookupFailedMessage
+from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, sendJSON
+from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -132,9 +134,13 @@ class UserDocument(APIResource):
 
     async def _render(self, request) -> None:
         try:
-            status = await defer.maybeDeferred(self.service.getUser, self.name)
+            status = await getLocalUser(self.service, self.name)
         except UserNotFound:
             apiError(request, 404, f"no such user: {self.name}", "no such user")
+            return
+        except LookupFailed as e:
+            message = lookupFailedMessage(e)
+            apiError(request, LOOKUP_FAILED, message, message)
             return
         sendJSON(
             request, 200, {"name": self.name, "status": displayStatus(status)}, outcome="found"

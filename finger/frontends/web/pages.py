@@ -13,10 +13,11 @@ from twisted.internet import defer
 from twisted.web import resource
 from twisted.web.template import Element, TagLoader, flattenString, renderer
 
-from finger.frontends.web.respond import displayStatus, runAsync, send
+from finger.frontends.lookup import getLocalUser, lookupFailedMessage
+from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, send
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.urls import listPath, userPath
-from finger.interfaces import IFingerService, UserNotFound
+from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 from finger.text import stripControls
 
 PAGE_SIZE = 50
@@ -257,10 +258,18 @@ class UserPage(HTMLPage):
 
     async def _render(self, request) -> None:
         try:
-            status = await defer.maybeDeferred(self.service.getUser, self.name)
+            status = await getLocalUser(self.service, self.name)
         except UserNotFound:
             message = f"There is no user called {stripControls(self.name)}."
             await self.renderError(request, 404, "No such user", message, "no such user")
+            return
+        except LookupFailed as e:
+            reason = lookupFailedMessage(e)
+            message = (
+                f"The status of {stripControls(self.name)} is kept elsewhere, "
+                f"and asking for it failed. {reason}"
+            )
+            await self.renderError(request, LOOKUP_FAILED, "Lookup failed", message, reason)
             return
         name = stripControls(self.name)
         content = UserElement(self.templates, name, displayStatus(status))

@@ -14,6 +14,9 @@ from twisted.web.server import NOT_DONE_YET
 from finger.text import printableLines
 
 JSON = b"application/json"
+# The status of a user who is kept elsewhere could not be had (the backend
+# failed with LookupFailed: a status server answered 500, timed out...).
+LOOKUP_FAILED = 502  # Bad Gateway
 log = Logger()
 
 

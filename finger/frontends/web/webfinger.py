@@ -6,7 +6,9 @@ Served on HTTPS listeners only (RFC 7033 section 4: plain HTTP answers
 as a C{profile-page} link, and the status as a property.  C{rel}
 parameters select links.  400 for a missing or malformed C{resource}; 404
 for an unknown user, a host other than the one asked, or a resource that is
-not an C{acct:} URI.  Every answer allows any origin (CORS).
+not an C{acct:} URI; 502 when the status is kept elsewhere and could not be
+had (the error is the backend's reason).  Every answer allows any origin
+(CORS).
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, unquote
 
-from twisted.internet import defer
 from twisted.web import resource
 from twisted.web.server import NOT_DONE_YET
 
-from finger.frontends.web.respond import displayStatus, runAsync, sendJSON
+from finger.frontends.lookup import getLocalUser, lookupFailedMessage
+from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, sendJSON
 from finger.frontends.web.urls import userPath
-from finger.interfaces import IFingerService, UserNotFound
+from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 
 JRD = b"application/jrd+json"
 PROFILE_PAGE = "http://webfinger.net/rel/profile-page"
@@ -119,9 +121,13 @@ class WebFinger(resource.Resource):
         self, request, subject: str, name: str, requestHost: str, rels: set[str]
     ) -> None:
         try:
-            status = await defer.maybeDeferred(self.service.getUser, name)
+            status = await getLocalUser(self.service, name)
         except UserNotFound:
             sendJSON(request, 404, {"error": f"no such account: {subject}"}, outcome="no such user")
+            return
+        except LookupFailed as e:
+            message = lookupFailedMessage(e)
+            sendJSON(request, LOOKUP_FAILED, {"error": message}, outcome=message)
             return
         document: dict = {"subject": subject}
         path = userPath(name)

@@ -2,7 +2,9 @@
 XML-RPC at C{/RPC2} (Twisted's L{twisted.web.xmlrpc}):
 
   - C{getUser(name)} returns the status, or fails with fault
-    L{FAULT_NO_SUCH_USER} ("no such user: NAME");
+    L{FAULT_NO_SUCH_USER} ("no such user: NAME"), or L{FAULT_LOOKUP_FAILED}
+    (the backend's one-line reason) when the status is kept elsewhere and
+    could not be had;
   - C{getUsers(offset=0, limit=1000)} returns up to C{limit} names, sorted.
 
 Wrong arguments are fault L{FAULT_BAD_ARGUMENTS} with a message saying
@@ -16,12 +18,14 @@ import inspect
 from twisted.internet import defer
 from twisted.web import xmlrpc
 
+from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.frontends.web.api import MAX_LIMIT
 from finger.frontends.web.respond import displayStatus
-from finger.interfaces import IFingerService, UserNotFound
+from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 
 FAULT_NO_SUCH_USER = 1
 FAULT_BAD_ARGUMENTS = 2
+FAULT_LOOKUP_FAILED = 3
 
 
 def _isInteger(value) -> bool:
@@ -76,13 +80,15 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
         """Return the status of the user called C{name}."""
         if not isinstance(name, str):
             raise xmlrpc.Fault(FAULT_BAD_ARGUMENTS, "getUser: the name must be a string")
-        d = defer.maybeDeferred(self.service.getUser, name)
+        d = getLocalUser(self.service, name)
         d.addCallback(displayStatus)
-        d.addErrback(self._noSuchUser, name)
+        d.addErrback(self._userFailed, name)
         return d
 
     @staticmethod
-    def _noSuchUser(failure, name: str):
+    def _userFailed(failure, name: str):
+        if failure.check(LookupFailed):
+            raise xmlrpc.Fault(FAULT_LOOKUP_FAILED, lookupFailedMessage(failure.value))
         failure.trap(UserNotFound)
         raise xmlrpc.Fault(FAULT_NO_SUCH_USER, f"no such user: {name}")
 

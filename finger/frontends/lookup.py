@@ -1,0 +1,33 @@
+"""
+How the frontends other than finger ask a backend for one user.
+
+RFC 1288 forwarding (C{user@host}) belongs to the finger protocol: only the
+finger frontend forwards (with C{--forward} or C{--proxy}).  The web pages,
+the JSON API, XML-RPC, WebFinger and PB answer a name containing C{@} as an
+unknown user without asking the backend, so that a C{--proxy} backend never
+connects out for them (any web page a visitor opens could otherwise make
+this server connect to hosts of its choosing).  The IRC bot refuses such
+names already: they are not user names.
+"""
+
+from __future__ import annotations
+
+from twisted.internet import defer
+
+from finger.interfaces import IFingerService, LookupFailed, UserNotFound
+from finger.text import stripControls
+
+
+def getLocalUser(service: IFingerService, name: str) -> defer.Deferred:
+    """
+    C{service.getUser(name)}, except that a forwarding query (a name with
+    C{@}) fails with L{UserNotFound} at once.
+    """
+    if "@" in name:
+        return defer.fail(UserNotFound(name))
+    return defer.maybeDeferred(service.getUser, name)
+
+
+def lookupFailedMessage(error: LookupFailed) -> str:
+    """The one line a L{LookupFailed} has for the client, control characters removed."""
+    return stripControls(str(error))
