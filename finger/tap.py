@@ -18,7 +18,7 @@ from finger.backends.local import DEFAULT_PROGRAM, LocalFingerService
 from finger.backends.memory import MemoryFingerService
 from finger.backends.passwd import PasswordFingerService
 from finger.backends.proxy import ProxyOptions, forwarderFor, proxyBackend
-from finger.backends.store import SQLiteFingerService, StoreOpenError
+from finger.backends.store import SQLiteFingerService, StoreOpenError, twistdUser
 from finger.backends.webstatus import WebStatusOptions, webStatusBackend
 from finger.frontends.irc import IRCOptions, addIRCBot
 from finger.frontends.pb import PBOptions, addPBListeners
@@ -118,7 +118,7 @@ class Options(ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, usage.Optio
         self._addBackend("local")
 
     def opt_store(self, path: str) -> None:
-        """Keep settable statuses in an SQLite database (created if missing)."""
+        """Keep settable statuses in an SQLite database (created on first start)."""
         self._addBackend("store", path)
 
     def opt_finger(self, description: str) -> None:
@@ -192,7 +192,7 @@ def localBackend(argument: None, options: Options) -> LocalFingerService:
 def storeBackend(path: str, options: Options) -> SQLiteFingerService:
     backend = SQLiteFingerService(path)
     try:
-        backend.check()
+        backend.check(*twistdUser(options))  # as the user twistd -u will switch to
     except StoreOpenError as e:
         raise StartupError(f"--store: {e}") from None
     return backend

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import shutil
 import sqlite3
 import tempfile
@@ -17,6 +19,7 @@ from finger.backends.store import (
     SQLiteFingerService,
     StoreOpenError,
     openDatabase,
+    twistdUser,
 )
 from finger.interfaces import (
     IFingerDetails,
@@ -25,6 +28,7 @@ from finger.interfaces import (
     StoreError,
     UserNotFound,
 )
+from finger.listen import StartupError
 
 
 class StoreTestCase(unittest.TestCase):
@@ -225,3 +229,63 @@ class OpenTests(StoreTestCase):
         )
         self.assertEqual(connection.execute("PRAGMA synchronous").fetchone(), (2,))  # FULL
         connection.close()
+
+
+class StartupTests(StoreTestCase):
+    """
+    C{check} (when the service is built, maybe as root) creates nothing;
+    C{startService} (after twistd dropped privileges) creates the database.
+    """
+
+    def test_checkCreatesNothingAndStartServiceCreates(self):
+        service = SQLiteFingerService(str(self.path))
+        service.check()
+        self.assertEqual(list(self.directory.iterdir()), [])
+        self.start()
+        self.assertEqual(self.peek("PRAGMA user_version"), [(SCHEMA_VERSION,)])
+
+    def test_checkStillChecksAnExistingDatabase(self):
+        self.path.write_bytes(b"this is not a database, just text\n" * 200)
+        with self.assertRaises(StoreOpenError) as caught:
+            SQLiteFingerService(str(self.path)).check()
+        self.assertIn("file is not a database", str(caught.exception))
+
+    def test_checkWantsTheDirectory(self):
+        path = self.directory / "missing" / "status.db"
+        with self.assertRaises(StoreOpenError) as caught:
+            SQLiteFingerService(str(path)).check()
+        self.assertEqual(str(caught.exception), f"cannot create {path}: No such file or directory")
+
+    def test_startServiceFailureIsAStartupError(self):
+        # The directory is there when the service is built, gone when it starts.
+        self.path = self.directory / "going" / "status.db"
+        self.path.parent.mkdir()
+        service = SQLiteFingerService(str(self.path))
+        service.check()
+        self.path.parent.rmdir()
+        with self.assertRaises(StartupError) as caught:
+            service.startService()
+        self.assertRegex(
+            str(caught.exception),
+            rf"^finger: --store: cannot \w+ {self.path}: unable to open database file "
+            r"\(running as (user|uid) \S+: it must be able to write the database and the "
+            r"directory it is in\)$",
+        )
+        self.assertFalse(service.running)
+
+    def test_twistdUserIsWhomTwistdWillSwitchTo(self):
+        from twisted.scripts.twistd import ServerOptions
+
+        from finger.tap import Options
+
+        config = ServerOptions()
+        config.parseOptions(["-u", "nobody", "finger", "--memory"])
+        nobody = pwd.getpwnam("nobody")
+        # Only root switches users; everyone else runs the service as themselves.
+        expected = (nobody.pw_uid, nobody.pw_gid, False) if os.geteuid() == 0 else (None, None, False)
+        self.assertEqual(twistdUser(config.subOptions), expected)
+        config = ServerOptions()
+        config.parseOptions(["finger", "--memory"])
+        self.assertEqual(twistdUser(config.subOptions), (None, None, False))
+        self.assertEqual(twistdUser(Options()), (None, None, False))  # not run by twistd
+

@@ -66,9 +66,13 @@ class OptionsTests(unittest.TestCase):
                 tap.makeBackend(parse("--local", "--local-program", program))
             self.assertIn("is not an executable file", str(caught.exception))
 
-    def test_storeCreatedAtStartup(self):
+    def test_storeCreatedWhenStartedNotWhenBuilt(self):
+        # Built maybe as root; started as the user twistd -u switched to.
         backend = tap.makeBackend(parse("--store", self.db))
         self.assertIsInstance(backend, SQLiteFingerService)
+        self.assertFalse(Path(self.db).exists())
+        backend.startService()
+        self.addCleanup(backend.stopService)
         self.assertTrue(Path(self.db).exists())
 
     def test_corruptStoreIsStartupError(self):

@@ -2,11 +2,23 @@
 The SQLite store: a durable, settable backend.
 
 One table, C{statuses(name, status, set_at)}, in a database created on first
-start; the schema version is kept in C{PRAGMA user_version}.  The database is
-checked and, if new, created synchronously at start-up (so that a corrupt or
-unwritable file stops the service with a clear message); once running,
-every query runs in one dedicated thread, off the reactor, on one
-connection, so writes are serialised and never contend with each other.
+start; the schema version is kept in C{PRAGMA user_version}.
+
+Start-up is in two steps, because C{twistd -u USER -g GROUP} builds the
+service as root and switches to USER only before C{startService}:
+
+  - L{SQLiteFingerService.check}, when the service is built, creates
+    nothing: an existing database is opened and checked (corrupt, someone
+    else's, too new, unwritable); for a new one, its directory must take a
+    new file.  With C{-u}/C{-g} this runs in a child process switched to
+    that user and group, so what they cannot do is a clear start-up error
+    before twistd detaches;
+  - C{startService}, as the user the service runs as: the database is opened
+    (created if new, so it belongs to that user) and checked again.  A
+    failure here (the files changed since) is a L{StartupError}.
+
+Once running, every query runs in one dedicated thread, off the reactor, on
+one connection, so writes are serialised and never contend with each other.
 
 Durability: WAL mode with C{synchronous=FULL}, so C{setUser} fires (and the
 setter answers C{OK}) only after the WAL is flushed to disk.  With
@@ -19,7 +31,10 @@ is cheap at the rate people set statuses, so FULL it is.
 from __future__ import annotations
 
 import bisect
+import os
+import pwd
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable
 
@@ -27,6 +42,7 @@ from twisted.application import service
 from twisted.internet import defer, threads
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
+from twisted.python.util import switchUID
 from zope.interface import implementer
 
 from finger.interfaces import (
@@ -36,6 +52,7 @@ from finger.interfaces import (
     StoreError,
     UserNotFound,
 )
+from finger.listen import StartupError
 from finger.users import userNameProblem
 
 SCHEMA_VERSION = 1
@@ -78,6 +95,75 @@ def openDatabase(path: str, busyTimeout: float = BUSY_TIMEOUT) -> sqlite3.Connec
         connection.close()
         raise StoreOpenError(f"cannot use {path}: {e}") from None
     return connection
+
+
+def checkDatabase(path: str) -> None:
+    """
+    Check that L{openDatabase} will work, creating nothing: an existing
+    database is opened, checked and closed; for a missing one, a file is
+    created and removed next to where it will be (SQLite also creates its
+    C{-wal} and C{-shm} files there).  Raise L{StoreOpenError}.
+    """
+    if os.path.lexists(path):
+        openDatabase(path).close()
+        return
+    try:
+        descriptor, probe = tempfile.mkstemp(
+            prefix=".finger-store-check-", dir=os.path.dirname(path) or "."
+        )
+    except OSError as e:
+        raise StoreOpenError(f"cannot create {path}: {e.strerror or e}") from None
+    os.close(descriptor)
+    os.unlink(probe)
+
+
+def checkDatabaseAs(path: str, uid: int | None, gid: int | None, euid: bool = False) -> None:
+    """
+    L{checkDatabase} in a child process switched to C{uid}/C{gid} exactly as
+    twistd C{-u}/C{-g} will switch (C{twisted.python.util.switchUID}, with
+    the supplementary groups of C{uid}), so that what that user cannot do
+    (write the database or its directory) is an error now, when the service
+    is built, and not after twistd has detached.  Needs root.  Raise
+    L{StoreOpenError}.
+    """
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # The child reports on the pipe and exits; it never returns.
+        status = 1
+        try:
+            os.close(read)
+            switchUID(uid, gid, euid)
+            checkDatabase(path)
+            status = 0
+        except BaseException as e:
+            error = str(e) if isinstance(e, StoreOpenError) else f"{type(e).__name__}: {e}"
+            os.write(write, error.encode("utf-8", "replace")[:4096])
+        finally:
+            os._exit(status)
+    os.close(write)
+    with os.fdopen(read, "rb") as reader:
+        error = reader.read().decode("utf-8", "replace")
+    _, status = os.waitpid(pid, 0)
+    if status != 0:
+        user = _userName(uid) if uid is not None else f"group {gid}"
+        error = error or f"the check ended with status {status}"
+        raise StoreOpenError(f"{error} (checked as {user}, who will run the service{_hint(error)})")
+
+
+def twistdUser(options) -> tuple[int | None, int | None, bool]:
+    """
+    The C{(uid, gid, euid)} that twistd will switch to after building the
+    service (its C{-u}, C{-g} and C{--euid}, read from the plugin's parent
+    options), or C{(None, None, False)} when it will not switch: not root,
+    no C{-u}/C{-g}, or not run by twistd.
+    """
+    parent = getattr(options, "parent", None)
+    if parent is None or os.geteuid() != 0:
+        return None, None, False
+    uid, gid = parent.get("uid"), parent.get("gid")
+    if uid is not None and gid is None:
+        gid = pwd.getpwuid(uid).pw_gid  # as twistd does
+    return uid, gid, bool(parent.get("euid"))
 
 
 def _prepare(connection: sqlite3.Connection) -> None:
@@ -134,14 +220,18 @@ class SQLiteFingerService(service.Service):
         self._names: list[str] | None = None  # sorted, loaded on first getUsers
         self._namesTuple: tuple[str, ...] | None = None
 
-    def check(self) -> None:
+    def check(self, uid: int | None = None, gid: int | None = None, euid: bool = False) -> None:
         """
-        Open, check (and if new, create) the database, then close it; raise
-        L{StoreOpenError}.  For start-up: the connection itself is opened in
-        C{startService}, after twistd has forked and dropped privileges
-        (an SQLite connection must not cross a C{fork}).
+        Check, when the service is built, that C{startService} will be able
+        to open the database (L{checkDatabase}: nothing is created); raise
+        L{StoreOpenError}.  Give the C{uid}/C{gid} that twistd will switch
+        to (C{-u}/C{-g}, as root) to check as that user, in a child process
+        (L{checkDatabaseAs}).
         """
-        openDatabase(self.path).close()
+        if uid is None and gid is None:
+            checkDatabase(self.path)
+        else:
+            checkDatabaseAs(self.path, uid, gid, euid)
 
     def open(self) -> None:
         """Open the database for this service; raise L{StoreOpenError}."""
@@ -243,7 +333,16 @@ class SQLiteFingerService(service.Service):
     # IService
 
     def startService(self) -> None:
-        self.open()
+        """
+        Open the database, creating it if new, as the user the service runs
+        as (twistd calls this after dropping privileges); a failure stops
+        start-up with L{finger.listen.StartupError}.
+        """
+        try:
+            self.open()
+        except StoreOpenError as e:
+            error = str(e)
+            raise StartupError(f"--store: {error} (running as {_userName()}{_hint(error)})") from None
         self._pool = ThreadPool(minthreads=1, maxthreads=1, name=f"finger-store {self.path}")
         self._pool.start()
         super().startService()
@@ -256,3 +355,20 @@ class SQLiteFingerService(service.Service):
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _userName(uid: int | None = None) -> str:
+    """C{user NAME} for C{uid} (default: the user this process runs as)."""
+    uid = os.geteuid() if uid is None else uid
+    try:
+        return f"user {pwd.getpwuid(uid).pw_name}"
+    except KeyError:
+        return f"uid {uid}"
+
+
+def _hint(error: str) -> str:
+    """What to fix, for SQLite's terse permission errors."""
+    problems = ("unable to open", "readonly", "Permission denied", "Read-only file system")
+    if any(problem in error for problem in problems):
+        return ": it must be able to write the database and the directory it is in"
+    return ""
