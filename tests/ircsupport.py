@@ -33,12 +33,15 @@ class Ngircd:
     registration is immediate.
     """
 
-    def __init__(self, directory: Path, tls: tuple[Path, Path] | None = None) -> None:
+    def __init__(
+        self, directory: Path, tls: tuple[Path, Path] | None = None, password: str | None = None
+    ) -> None:
         self.directory = directory
         self.port = freePort()
         self.tlsPort = freePort() if tls else None
         self.config = directory / "ngircd.conf"
         (directory / "motd").write_text("finger tests\n")
+        passwordLine = f"Password = {password}\n" if password else ""
         tlsSection = ""
         if tls:
             cert, key = tls
@@ -53,6 +56,7 @@ class Ngircd:
             f"MotdFile = {directory / 'motd'}\n"
             f"PidFile = {directory / 'ngircd.pid'}\n"
             f"ServerUID = {os.getuid()}\nServerGID = {os.getgid()}\n"
+            f"{passwordLine}"
             "[Limits]\n"
             "MaxConnectionsIP = 0\n"
             "MaxNickLength = 9\n"
@@ -133,7 +137,9 @@ def parse(line: str) -> Message:
 class IRCClient:
     """A blocking raw-IRC client; a reader thread answers PINGs and queues messages."""
 
-    def __init__(self, port: int, nick: str, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, port: int, nick: str, host: str = "127.0.0.1", password: str | None = None
+    ) -> None:
         self.nick = nick
         self.socket = socket.create_connection((host, port), timeout=30)
         self.socket.settimeout(None)
@@ -141,6 +147,8 @@ class IRCClient:
         self.rawLines: list[bytes] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
+        if password:
+            self.send(f"PASS {password}")
         self.send(f"NICK {nick}")
         self.send(f"USER {nick} 0 * :finger test client")
         self.expect(lambda m: m.command == "001", what="registration")

@@ -26,8 +26,8 @@ def ircServer(tmp_path):
 def clients():
     opened: list[IRCClient] = []
 
-    def connect(port: int, nick: str) -> IRCClient:
-        client = IRCClient(port, nick)
+    def connect(port: int, nick: str, **kwargs) -> IRCClient:
+        client = IRCClient(port, nick, **kwargs)
         opened.append(client)
         return client
 
@@ -107,6 +107,27 @@ def test_botReconnectsAfterTheServerRestarts(startFinger, ircServer, clients):
     again = clients(ircServer.port, "tester2")
     again.say("fingerbot", "bob")
     assert again.nextFrom("fingerbot").params == ["tester2", "bob: Out to lunch"]
+
+
+def test_passwordFromAFileNotTheCommandLine(startFinger, tmp_path, clients):
+    directory = tmp_path / "ngircd"
+    directory.mkdir()
+    server = Ngircd(directory, password="open-sesame")
+    try:
+        passwordFile = tmp_path / "irc-password"
+        passwordFile.write_text("open-sesame\n")
+        passwordFile.chmod(0o600)
+        endpoint = f"tcp:127.0.0.1:{server.port}"
+        bot = startBot(startFinger, endpoint, "--irc-password-file", str(passwordFile))
+        bot.waitForLog(r"irc bot signed on as fingerbot")
+        # What ps shows: the file's name, not the password.
+        commandLine = open(f"/proc/{bot.process.pid}/cmdline", "rb").read()
+        assert b"open-sesame" not in commandLine and str(passwordFile).encode() in commandLine
+        tester = clients(server.port, "tester", password="open-sesame")
+        tester.say("fingerbot", "alice")
+        assert tester.nextFrom("fingerbot").params == ["tester", "alice: Happy and well"]
+    finally:
+        server.stop()
 
 
 def test_tlsVerifiesTheCertificateAndHostname(startFinger, tmp_path, clients):

@@ -75,3 +75,45 @@ def test_badIRCEndpointIsAStartupError():
 def test_channelWithoutServerIsAStartupError():
     with pytest.raises(StartupError, match="--irc-channel needs --irc-server"):
         tap.makeService(parse("--pb", "none", "--irc-channel", "#finger"))
+
+
+def botPassword(*args: str) -> str | None:
+    top = tap.makeService(parse("--pb", "none", "--irc-server", "tcp:irc.example.org:6667", *args))
+    [bot] = [s for s in top if isinstance(s, ClientService)]
+    return bot.botFactory.password
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
+def test_ircPasswordFileIsReadWithoutTheLineEnd(tmp_path, ending):
+    path = tmp_path / "irc-password"
+    path.write_bytes(f"open sesame \u00e9{ending}".encode("utf-8"))
+    assert botPassword("--irc-password-file", str(path)) == "open sesame \u00e9"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "cannot read the IRC password file {path}: No such file or directory"),
+        (b"\n", "the IRC password file {path} is empty"),
+        (b"first\nsecond\n", "the IRC password file {path} must hold just the password, on one line"),
+        (b"x" * 5000, "the IRC password file {path} must hold just the password, on one line"),
+        (b"caf\xe9\n", "the IRC password file {path} is not UTF-8 text"),
+    ],
+)
+def test_badIRCPasswordFileIsAStartupError(tmp_path, content, message):
+    path = tmp_path / "irc-password"
+    if content is not None:
+        path.write_bytes(content)
+    with pytest.raises(StartupError) as caught:
+        botPassword("--irc-password-file", str(path))
+    assert str(caught.value) == "finger: " + message.format(path=path)
+
+
+def test_ircPasswordFileConflictsAndNeedsAServer(tmp_path):
+    path = tmp_path / "irc-password"
+    path.write_text("sesame\n")
+    with pytest.raises(StartupError, match="give --irc-password or --irc-password-file, not both"):
+        botPassword("--irc-password", "x", "--irc-password-file", str(path))
+    with pytest.raises(StartupError, match="--irc-password-file needs --irc-server"):
+        tap.makeService(parse("--pb", "none", "--irc-password-file", str(path)))
+

@@ -49,6 +49,7 @@ MAX_REPLY_LINES = 6  # Lines of one answer; the rest is summarised.
 MAX_QUEUED_LINES = 30  # Outgoing lines waiting for lineRate; beyond, queries are dropped.
 MAX_SENDERS = 1000  # Senders remembered by the budget before expired ones are pruned.
 IDLE_TIMEOUT = 300.0  # Silence (the heartbeat PINGs every 120 s) before reconnecting.
+MAX_PASSWORD_FILE = 4096  # Bytes; a password is one short line.
 
 _NICK = re.compile(r"[A-Za-z\[\]\\`_^{|}][A-Za-z0-9\[\]\\`_^{|}-]*\Z")
 _RFC1459_LOWER = str.maketrans("[]\\~", "{}|^")
@@ -281,7 +282,9 @@ class FingerBot(irc.IRCClient, TimeoutMixin):
         self.transport.loseConnection()
 
     def irc_ERR_PASSWDMISMATCH(self, prefix, params) -> None:
-        self.log.error("irc bot: the server refused the password (--irc-password)")
+        self.log.error(
+            "irc bot: the server refused the password (--irc-password or --irc-password-file)"
+        )
         self.transport.loseConnection()
 
     def irc_unknown(self, prefix, command, params) -> None:
@@ -511,7 +514,11 @@ class IRCOptions:
         ["irc-server", None, None,
          "Run the IRC bot: a client endpoint string, e.g. tcp:irc.example.org:6667 or "
          "tls:irc.example.org:6697 (add :trustRoots=DIR for a private CA)."],
-        ["irc-password", None, None, "The IRC server's password, if it needs one."],
+        ["irc-password", None, None,
+         "The IRC server's password, if it needs one (visible in ps; see --irc-password-file)."],
+        ["irc-password-file", None, None,
+         "Read the IRC server's password from this file at start-up "
+         "(one line; keep the file private)."],
         ["irc-max-retry-delay", None, 60.0,
          "Longest wait between the IRC bot's reconnection attempts, in seconds.", _seconds],
     ]
@@ -531,6 +538,33 @@ class IRCOptions:
         self.setdefault("irc-channels", []).append(channel)
 
 
+def ircPassword(options) -> str | None:
+    """
+    The server password: C{--irc-password}, or the contents of
+    C{--irc-password-file} without its trailing line end, read now (at
+    start-up, before twistd drops privileges, so the file may be root's).
+    """
+    path = options.get("irc-password-file")
+    if path is None:
+        return options["irc-password"]
+    if options["irc-password"] is not None:
+        raise StartupError("give --irc-password or --irc-password-file, not both")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_PASSWORD_FILE + 1)
+    except OSError as e:
+        raise StartupError(f"cannot read the IRC password file {path}: {e.strerror or e}") from None
+    try:
+        password = data.decode("utf-8").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise StartupError(f"the IRC password file {path} is not UTF-8 text") from None
+    if len(data) > MAX_PASSWORD_FILE or re.search(r"[\r\n\x00]", password):
+        raise StartupError(f"the IRC password file {path} must hold just the password, on one line")
+    if not password:
+        raise StartupError(f"the IRC password file {path} is empty")
+    return password
+
+
 def addIRCBot(top, backend: IFingerService, options) -> None:
     """Add the IRC bot to C{top} if the options name a server."""
     description = options["irc-server"]
@@ -538,11 +572,13 @@ def addIRCBot(top, backend: IFingerService, options) -> None:
     if not description:
         if channels:
             raise StartupError("--irc-channel needs --irc-server")
+        if options.get("irc-password-file"):
+            raise StartupError("--irc-password-file needs --irc-server")
         return
     factory = IFingerIRCFactory(backend)
     factory.nickname = options.get("irc-nick", DEFAULT_NICK)
     factory.channels = channels
-    factory.password = options["irc-password"]
+    factory.password = ircPassword(options)
     factory.queryLog = options.queryLog
     try:
         bot = makeIRCService(factory, description, options["irc-max-retry-delay"])
