@@ -12,12 +12,11 @@ import json
 import xmlrpc.client
 
 import pytest
-
 from twisted.internet import defer
+from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import StringTransport
 from twisted.logger import globalLogPublisher
 from twisted.python.failure import Failure
-from twisted.internet.error import ConnectionDone
 from twisted.spread import pb
 from twisted.test import iosim
 from twisted.trial.unittest import TestCase
