@@ -7,11 +7,11 @@ C{getUsers()} (the sorted names, a C{list}).  Errors reach the caller as
 remote errors named by class: C{finger.frontends.pb.NoSuchUser} for an
 unknown user, C{finger.frontends.pb.LookupFailed} when the status is kept
 elsewhere and could not be had (the message says why),
-C{finger.frontends.pb.BadCall} for an unknown method, wrong
-arguments or an oversized message.  Names with C{@} are unknown users (only
-the finger frontend forwards; see L{finger.frontends.lookup}).  A bad call never harms the server; a
-message too large to decode is answered with C{BadCall} and the connection
-is closed.
+C{finger.frontends.pb.BadCall} for an unknown method, wrong arguments or an
+oversized message.  Names with C{@} are unknown users (only the finger
+frontend forwards; see L{finger.frontends.lookup}).  A bad call never harms
+the server; a message too large to decode is answered with C{BadCall} and
+the connection is closed.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class FingerPBRoot(pb.Root):
         self.factory = factory
 
     def remote_getUser(self, name: str) -> defer.Deferred:
-        """The status of C{name}; fails with L{NoSuchUser}."""
+        """The status of C{name}; fails with L{NoSuchUser} or L{LookupFailed}."""
         name = _userName(name)
         d = getLocalUser(self.service, name)
         d.addCallback(lambda status: _sendable("\n".join(printableLines(status))))
