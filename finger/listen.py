@@ -14,11 +14,15 @@ from twisted.logger import Logger
 DISABLED = "none"
 
 
-class StartupError(SystemExit):
+class StartupError(SystemExit, Exception):
     """
-    The service cannot start; the message says why and what to do.  It is a
-    C{SystemExit}, so twistd prints the one line and exits non-zero, with no
-    traceback.
+    The service cannot start; the message says why and what to do.
+
+    It is a C{SystemExit}, so that in the foreground twistd prints the one
+    line and exits non-zero, with no traceback; and an C{Exception}, so that
+    a daemonizing twistd's child reports it to the waiting parent (which
+    catches C{Exception} only: with a bare C{SystemExit} the parent would
+    wait forever) and the parent exits non-zero with the message.
     """
 
     def __init__(self, message: str) -> None:

@@ -8,11 +8,12 @@ clients get clear errors without disturbing anyone else.
 
 import os
 import socket
+import subprocess
 import time
 
 import pytest
 
-from support import LOOPBACK0, REPO, finger, query, runTwistd, setStatus
+from support import LOOPBACK0, REPO, TWISTD, finger, query, runTwistd, serviceEnvironment, setStatus
 
 SAMPLE = (REPO / "etc" / "users").read_text()
 
@@ -237,3 +238,24 @@ def test_usageErrorsAreOneLineAndFail(tmp_path, args, message):
     assert result.returncode == 1
     assert message in output
     assert "Traceback" not in output
+
+
+def test_startupErrorInDaemonModeEndsTheParentToo(tmp_path, users):
+    """
+    Daemonized (no -n), the error happens in the child; twistd's parent must
+    hear of it and exit non-zero rather than wait forever.
+    """
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [
+                *TWISTD, f"--pidfile={tmp_path / 'finger.pid'}", f"--logfile={tmp_path / 'finger.log'}",
+                "finger", "--file", str(users), "--finger", f"tcp:{port}:interface=127.0.0.1",
+                "--web", "none", "--pb", "none",
+            ],
+            cwd=tmp_path, env=serviceEnvironment(), capture_output=True, timeout=60,
+        )
+    assert result.returncode == 1
+    assert b"cannot listen for finger" in result.stdout + result.stderr
