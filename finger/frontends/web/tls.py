@@ -51,15 +51,17 @@ def _read(path: str, what: str) -> bytes:
 
 
 def _loadKey(path: str) -> ssl.KeyPair:
+    data = _read(path, "private key")
     try:
-        return ssl.KeyPair.load(_read(path, "private key"), crypto.FILETYPE_PEM)
+        return ssl.KeyPair.load(data, crypto.FILETYPE_PEM)
     except Exception:
         raise StartupError(f"the HTTPS private key {path} is not a PEM private key") from None
 
 
 def _loadCertificate(path: str) -> ssl.Certificate:
+    data = _read(path, "certificate")
     try:
-        return ssl.Certificate.loadPEM(_read(path, "certificate"))
+        return ssl.Certificate.loadPEM(data)
     except Exception:
         raise StartupError(f"the HTTPS certificate {path} is not a PEM certificate") from None
 
