@@ -27,7 +27,7 @@ from twisted.application import service
 import finger.frontends.finger  # noqa: F401 (registers the IFingerFactory adapter)
 from finger.backends.file import FileFingerService, UsersFileError
 from finger.interfaces import IFingerFactory
-from finger.listen import StartupError, endpointDescriptions, listen
+from finger.listen import endpointDescriptions, listen
 
 USERS = os.environ.get("FINGER_USERS", "/etc/finger/users")
 PUBLIC = os.environ.get("FINGER_ENDPOINT", "tcp:79")
@@ -42,7 +42,9 @@ users = FileFingerService(USERS, refresh=10)
 try:
     users.loadNow()
 except UsersFileError as e:
-    raise StartupError(str(e)) from None
+    # twistd reports any Exception from a .tac with a traceback; SystemExit
+    # gives the one line and exit status 1.
+    raise SystemExit(f"finger: {e}") from None
 users.setServiceParent(top)
 
 # Two finger servers adapted from the same backend, configured differently.
