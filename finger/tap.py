@@ -23,6 +23,7 @@ from finger.backends.webstatus import WebStatusOptions, webStatusBackend
 from finger.frontends.irc import IRCOptions, addIRCBot
 from finger.frontends.pb import PBOptions, addPBListeners
 from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
+from finger.coerce import positiveSeconds
 from finger.querylog import QueryLog
 from finger.listen import StartupError, endpointDescriptions, listen
 
@@ -38,17 +39,6 @@ from twisted.web.resource import IResource
 DEFAULT_FINGER = ["tcp:79"]
 DEFAULT_SETTER = ["tcp:1079:interface=127.0.0.1"]
 DEFAULT_WEB = ["tcp:8000"]
-
-
-def positive(value: str) -> float:
-    """Coerce a command-line number of seconds that must be above zero."""
-    number = float(value)
-    if not number > 0:
-        raise ValueError(f"must be a positive number of seconds, not {value!r}")
-    return number
-
-
-positive.coerceDoc = "Seconds, above zero."
 
 
 class Options(ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, usage.Options):
@@ -68,8 +58,8 @@ class Options(ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, usage.Optio
         ["pwd-verbose", None, "Let /W queries show --pwd users' home directory and shell."],
     ]
     optParameters = [
-        ["refresh", None, 30.0, "Seconds between checks of the users file for changes.", positive],
-        ["timeout", None, 60.0, "Idle timeout for clients, in seconds.", positive],
+        ["refresh", None, 30.0, "Seconds between checks of the users file for changes.", positiveSeconds],
+        ["timeout", None, 60.0, "Idle timeout for clients, in seconds.", positiveSeconds],
         ["local-program", None, DEFAULT_PROGRAM, "The finger program --local runs."],
         ["templates", None, None, "Directory of customised web templates (each looked up there first)."],
     ]

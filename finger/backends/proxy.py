@@ -41,6 +41,7 @@ from twisted.python import usage
 from zope.interface import implementer
 
 from finger import client
+from finger.coerce import positiveSeconds
 from finger.interfaces import IFingerService, IFingerVerboseService, LookupFailed, UserNotFound
 from finger.text import stripControls
 
@@ -172,15 +173,7 @@ def _hopLimit(value: str) -> int:
     return number
 
 
-def _seconds(value: str) -> float:
-    number = float(value)
-    if not number > 0:
-        raise ValueError(f"must be a positive number of seconds, not {value!r}")
-    return number
-
-
 _hopLimit.coerceDoc = "At least 1."
-_seconds.coerceDoc = "Seconds, above zero."
 
 
 class ProxyOptions:
@@ -192,7 +185,7 @@ class ProxyOptions:
     ]
     optParameters = [
         ["forward-timeout", None, client.DEFAULT_TIMEOUT,
-         "Seconds a forwarded query may take (connecting and reading).", _seconds],
+         "Seconds a forwarded query may take (connecting and reading).", positiveSeconds],
         ["forward-hops", None, DEFAULT_HOPS,
          "Refuse forwarded queries with more '@' (hops) than this.", _hopLimit],
     ]

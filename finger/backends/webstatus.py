@@ -32,6 +32,7 @@ from twisted.web.iweb import UNKNOWN_LENGTH, IPolicyForHTTPS
 from zope.interface import implementer
 
 from finger import __version__
+from finger.coerce import nonNegativeSeconds, positiveSeconds
 from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 from finger.text import stripControls
 from finger.users import userNameProblem
@@ -323,32 +324,14 @@ class WebStatusService(service.Service):
 # Command-line options (a mixin of finger.tap.Options) and the builder.
 
 
-def _seconds(value: str) -> float:
-    number = float(value)
-    if not number > 0:
-        raise ValueError(f"must be a positive number of seconds, not {value!r}")
-    return number
-
-
-def _nonNegative(value: str) -> float:
-    number = float(value)
-    if not number >= 0:
-        raise ValueError(f"must be zero or more seconds, not {value!r}")
-    return number
-
-
-_seconds.coerceDoc = "Seconds, above zero."
-_nonNegative.coerceDoc = "Seconds; 0 disables the cache."
-
-
 class WebStatusOptions:
     """Options of the web status backend for C{twistd finger}."""
 
     optParameters = [
         ["web-status-ttl", None, DEFAULT_TTL,
-         "Seconds a fetched status (or 404) is reused.", _nonNegative],
+         "Seconds a fetched status (or 404) is reused.", nonNegativeSeconds],
         ["web-status-timeout", None, DEFAULT_TIMEOUT,
-         "Seconds a status fetch may take.", _seconds],
+         "Seconds a status fetch may take.", positiveSeconds],
         ["web-status-ca", None, None,
          "PEM file of CA certificates to trust for HTTPS instead of the system's."],
     ]

@@ -33,6 +33,7 @@ from zope.interface import Attribute, Interface, implementer
 
 from finger import querylog
 from finger.frontends.lookup import lookupFailedMessage
+from finger.coerce import positiveSeconds
 from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 from finger.listen import StartupError
 from finger.text import printableLines, stripControls
@@ -497,16 +498,6 @@ def makeIRCService(
     return service
 
 
-def _seconds(value: str) -> float:
-    number = float(value)
-    if not number > 0:
-        raise ValueError(f"must be a positive number of seconds, not {value!r}")
-    return number
-
-
-_seconds.coerceDoc = "Seconds, above zero."
-
-
 class IRCOptions:
     """The IRC bot's options of C{twistd finger} (a mixin)."""
 
@@ -520,7 +511,7 @@ class IRCOptions:
          "Read the IRC server's password from this file at start-up "
          "(one line; keep the file private)."],
         ["irc-max-retry-delay", None, 60.0,
-         "Longest wait between the IRC bot's reconnection attempts, in seconds.", _seconds],
+         "Longest wait between the IRC bot's reconnection attempts, in seconds.", positiveSeconds],
     ]
 
     def opt_irc_nick(self, nick: str) -> None:
