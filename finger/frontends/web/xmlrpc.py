@@ -14,6 +14,8 @@ what was expected.  The body of a call is bounded by the site (413).
 from __future__ import annotations
 
 import inspect
+import re
+import reprlib
 
 from twisted.internet import defer
 from twisted.web import xmlrpc
@@ -26,6 +28,23 @@ from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 FAULT_NO_SUCH_USER = 1
 FAULT_BAD_ARGUMENTS = 2
 FAULT_LOOKUP_FAILED = 3
+
+
+# What XML 1.0 cannot carry at all (its Char production), once controls are
+# gone: surrogates and the non-characters U+FFFE, U+FFFF.  One of them in a
+# response makes the whole document unparseable for the client.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+# How arguments are shown in the query log: bounded in depth and length, so
+# that a hostile call (an array nested 20,000 deep) cannot exhaust the stack.
+_argumentRepr = reprlib.Repr()
+_argumentRepr.maxstring = _argumentRepr.maxother = 200
+
+
+def xmlText(text: str) -> str:
+    """C{text} with the characters XML 1.0 forbids replaced by U+FFFD."""
+    return _NOT_XML.sub("\ufffd", text)
 
 
 def _isInteger(value) -> bool:
@@ -50,7 +69,7 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
         signature = inspect.signature(method)
 
         def call(request, *args):
-            request.query = f"{procedurePath}({', '.join(map(repr, args))})"
+            request.query = f"{procedurePath}({', '.join(map(_argumentRepr.repr, args))})"
             try:
                 signature.bind(*args)
             except TypeError as e:
@@ -81,7 +100,7 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
         if not isinstance(name, str):
             raise xmlrpc.Fault(FAULT_BAD_ARGUMENTS, "getUser: the name must be a string")
         d = getLocalUser(self.service, name)
-        d.addCallback(displayStatus)
+        d.addCallback(lambda status: xmlText(displayStatus(status)))
         d.addErrback(self._userFailed, name)
         return d
 
@@ -105,5 +124,5 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
                 f"getUsers: limit must be an integer from 1 to {MAX_LIMIT}, not {limit!r}",
             )
         d = defer.maybeDeferred(self.service.getUsers)
-        d.addCallback(lambda names: list(names[offset : offset + limit]))
+        d.addCallback(lambda names: [xmlText(n) for n in names[offset : offset + limit]])
         return d
