@@ -1,5 +1,7 @@
 """Text hygiene shared by every frontend: what may reach a client's terminal."""
 
+import re
+
 # Every C0 control except TAB, DEL, and every C1 control (0x80-0x9f, which
 # includes the 8-bit CSI that some terminals honour).
 _CONTROLS = {c: None for c in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if c != 0x09}
@@ -16,3 +18,15 @@ def printableLines(text: str) -> list[str]:
     line ends of any style are honoured, other control characters dropped.
     """
     return [stripControls(line) for line in text.splitlines()] or [""]
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replaceSurrogates(text: str) -> str:
+    """
+    Return C{text} with lone surrogates (how Python carries undecodable
+    bytes, e.g. from a non-UTF-8 command line) replaced by U+FFFD, so that
+    it can be encoded as UTF-8.
+    """
+    return _SURROGATE.sub("\ufffd", text)

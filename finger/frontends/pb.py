@@ -29,7 +29,7 @@ from finger import interfaces, querylog
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.interfaces import IFingerService, UserNotFound
 from finger.listen import endpointDescriptions, listen
-from finger.text import printableLines, stripControls
+from finger.text import printableLines, replaceSurrogates, stripControls
 from finger.users import MAX_NAME_LENGTH
 
 DEFAULT_ENDPOINTS = ["tcp:8889"]
@@ -101,7 +101,7 @@ class FingerPBRoot(pb.Root):
         """The status of C{name}; fails with L{NoSuchUser} or L{LookupFailed}."""
         name = _userName(name)
         d = getLocalUser(self.service, name)
-        d.addCallback(lambda status: _sendable("\n".join(printableLines(status))))
+        d.addCallback(lambda status: _sendable(replaceSurrogates("\n".join(printableLines(status)))))
         d.addErrback(self._userFailed, name)
         return d
 

@@ -11,7 +11,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET
 
-from finger.text import printableLines
+from finger.text import printableLines, replaceSurrogates
 
 JSON = b"application/json"
 # The status of a user who is kept elsewhere could not be had (the backend
@@ -21,8 +21,11 @@ log = Logger()
 
 
 def displayStatus(status: str) -> str:
-    """A status fit for any client: control characters dropped, lines ended by LF."""
-    return "\n".join(printableLines(status))
+    """
+    A status fit for any client: control characters dropped, lines ended by
+    LF, undecodable characters (lone surrogates) replaced by U+FFFD.
+    """
+    return replaceSurrogates("\n".join(printableLines(status)))
 
 
 def send(request, code: int, contentType: bytes, body: bytes, outcome: str | None = None) -> None:
