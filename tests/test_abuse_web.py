@@ -74,6 +74,17 @@ def assertHealthy(service) -> None:
     assert "Unhandled Error" not in service.log
 
 
+@pytest.mark.parametrize("version", [b"\x00", b"HTTP/9.9", b"\x1b[2J"])
+def test_garbageHTTPVersionIsABadRequest(web, version):
+    """Not echoed back in the status line, as Twisted 22.4 alone would."""
+    with socket.create_connection(("127.0.0.1", web.port("web")), timeout=TIMEOUT) as sock:
+        sock.sendall(b"GET / " + version + b"\r\nHost: x\r\n\r\n")
+        reply = readAll(sock)
+    assert reply.startswith(b"HTTP/1.1 400 Bad Request\r\n"), reply[:200]
+    assert version not in reply
+    assertHealthy(web)
+
+
 def test_declaredHugeBodyIsRefusedBeforeItIsSent(web):
     """A Content-Length of 100 MB gets a 413 as soon as the headers are in."""
     head = (

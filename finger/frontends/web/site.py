@@ -100,19 +100,26 @@ class BoundedHTTPChannel(http.HTTPChannel):
     """An HTTP/1.1 channel that refuses request bodies over C{site.maxBody}."""
 
     refusedBody = False
+    badRequest = False
 
     @property
     def maxBody(self) -> int:
         return getattr(self.site, "maxBody", MAX_BODY)
 
     def allHeadersReceived(self) -> None:
+        # Twisted before 24.7 takes any third word of the request line for
+        # the version, and echoes it (NULs and all) in the status line.
+        if getattr(self, "_version", None) not in (b"HTTP/1.0", b"HTTP/1.1"):
+            self.badRequest = True
+            self._respondToBadRequestAndDisconnect()
+            return
         if self.length is not None and self.length > self.maxBody:
             self.refuseBody()
             return
         super().allHeadersReceived()
 
     def allContentReceived(self) -> None:
-        if not self.refusedBody:
+        if not (self.refusedBody or self.badRequest):
             super().allContentReceived()
 
     def refuseBody(self) -> None:
