@@ -6,6 +6,7 @@ nesting in XML-RPC documents, and clients that connect and say nothing.
 
 from __future__ import annotations
 
+import http.client
 import socket
 import xmlrpc.client
 
@@ -180,8 +181,6 @@ def test_deeplyNestedArrayDoesNotCrashTheServer(web):
 
 def post(service, body: bytes) -> tuple[int, bytes]:
     """POST C{body} to C{/RPC2}; return the status code and the reply body."""
-    import http.client
-
     connection = http.client.HTTPConnection("127.0.0.1", service.port("web"), timeout=TIMEOUT)
     try:
         connection.request("POST", "/RPC2", body, {"Content-Type": "text/xml"})
