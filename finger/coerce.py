@@ -17,5 +17,14 @@ def nonNegativeSeconds(value: str) -> float:
     return number
 
 
+def positiveInteger(value: str) -> int:
+    """A whole number, at least 1."""
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"must be a whole number above zero, not {value!r}")
+    return number
+
+
 positiveSeconds.coerceDoc = "Seconds, above zero."
 nonNegativeSeconds.coerceDoc = "Seconds; 0 disables it."
+positiveInteger.coerceDoc = "A whole number above zero."

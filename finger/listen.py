@@ -11,6 +11,8 @@ from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IProtocolFactory
 from twisted.logger import Logger
 
+from finger.limits import DEFAULT_LIMITS, LimitedFactory, Limits
+
 DISABLED = "none"
 
 
@@ -92,8 +94,14 @@ def listen(
     description: str,
     factory: IProtocolFactory,
     reactor=None,
+    limits: Limits | None = None,
 ) -> ListeningService:
-    """Add a listener for C{factory} on C{description} to C{parent}."""
+    """
+    Add a listener for C{factory} on C{description} to C{parent}.
+
+    Every connection goes through a L{LimitedFactory} enforcing C{limits}
+    (pass C{options.limits} from the command line; the defaults otherwise).
+    """
     if reactor is None:
         from twisted.internet import reactor
     try:
@@ -105,6 +113,7 @@ def listen(
         ) from None
     except (ValueError, KeyError, TypeError) as e:
         raise StartupError(f"bad {frontend} endpoint {description!r}: {e}") from None
-    listener = ListeningService(frontend, description, endpoint, factory)
+    limited = LimitedFactory(factory, limits or DEFAULT_LIMITS, frontend, clock=reactor)
+    listener = ListeningService(frontend, description, endpoint, limited)
     listener.setServiceParent(parent)
     return listener

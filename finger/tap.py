@@ -23,8 +23,9 @@ from finger.backends.webstatus import WebStatusOptions, webStatusBackend
 from finger.frontends.irc import IRCOptions, addIRCBot
 from finger.frontends.pb import PBOptions, addPBListeners
 from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
-from finger.coerce import positiveSeconds
+from finger.coerce import positiveInteger, positiveSeconds
 from finger.querylog import QueryLog
+from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, Limits
 from finger.listen import StartupError, endpointDescriptions, listen
 
 # Importing a frontend registers its adapter.
@@ -62,6 +63,14 @@ class Options(ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, usage.Optio
         ["timeout", None, 60.0, "Idle timeout for clients, in seconds.", positiveSeconds],
         ["local-program", None, DEFAULT_PROGRAM, "The finger program --local runs."],
         ["templates", None, None, "Directory of customised web templates (each looked up there first)."],
+        # Limits (finger.limits): every listener enforces the connection limits.
+        ["max-connections", None, DEFAULT_MAX_CONNECTIONS,
+         "Most connections one listener accepts at once.", positiveInteger],
+        ["max-connections-per-peer", None, DEFAULT_MAX_CONNECTIONS_PER_PEER,
+         "Most connections one listener accepts at once from one client address.",
+         positiveInteger],
+        ["max-connection-time", None, 300.0,
+         "Longest a finger or setter connection may last, in seconds.", positiveSeconds],
     ]
 
     def __init__(self) -> None:
@@ -146,6 +155,8 @@ class Options(ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, usage.Optio
                 "--proxy or --web-status URL"
             )
         self.queryLog = QueryLog(enabled=not self["no-log-queries"])
+        # Pass to every listen(..., limits=options.limits).
+        self.limits = Limits(self["max-connections"], self["max-connections-per-peer"])
 
 
 def fileBackend(path: str, options: Options) -> FileFingerService:
@@ -217,9 +228,10 @@ def addFingerListeners(top: service.MultiService, backend, options: Options) -> 
         factory = IFingerFactory(backend)
         factory.listUsers = not options["no-list"]
         factory.timeout = options["timeout"]
+        factory.timeLimit = options["max-connection-time"]
         factory.queryLog = options.queryLog
         factory.forwarder = forwarder
-        listen(top, "finger", description, factory)
+        listen(top, "finger", description, factory, limits=options.limits)
 
 
 def addSetterListeners(top: service.MultiService, backend, options: Options) -> None:
@@ -234,8 +246,9 @@ def addSetterListeners(top: service.MultiService, backend, options: Options) -> 
     for description in endpointDescriptions(options["setter"], DEFAULT_SETTER):
         factory = IFingerSetterFactory(backend)
         factory.timeout = options["timeout"]
+        factory.timeLimit = options["max-connection-time"]
         factory.queryLog = options.queryLog
-        listen(top, "setter", description, factory)
+        listen(top, "setter", description, factory, limits=options.limits)
 
 
 def addWebListeners(top: service.MultiService, backend, options: Options) -> None:
@@ -250,9 +263,9 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
     site = FingerSite(root, timeout=options["timeout"])
     site.queryLog = options.queryLog
     for description in web:
-        listen(top, "web", description, site)
+        listen(top, "web", description, site, limits=options.limits)
     for description in https:
-        listen(top, "https", httpsDescription(description), site)
+        listen(top, "https", httpsDescription(description), site, limits=options.limits)
 
 
 def makeService(options: Options) -> service.MultiService:

@@ -19,7 +19,12 @@ from twisted.python import components
 from zope.interface import implementer
 
 from finger import querylog
-from finger.frontends.linebased import DEFAULT_MAX_LINE, DEFAULT_TIMEOUT, LineQueryProtocol
+from finger.frontends.linebased import (
+    DEFAULT_MAX_LINE,
+    DEFAULT_TIME_LIMIT,
+    DEFAULT_TIMEOUT,
+    LineQueryProtocol,
+)
 from finger.interfaces import (
     IFingerFactory,
     IFingerService,
@@ -187,7 +192,9 @@ class FingerFactoryFromService(protocol.ServerFactory):
 
     listUsers = True
     timeout = DEFAULT_TIMEOUT
+    timeLimit = DEFAULT_TIME_LIMIT
     maxLineLength = DEFAULT_MAX_LINE
+    refusalMessage = "Too many connections, try again later"
     forwarder: IFingerService | None = None
     queryLog = querylog.ENABLED
 

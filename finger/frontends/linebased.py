@@ -1,7 +1,7 @@
 """
 The line-oriented plumbing shared by the finger and setter frontends: a
-bounded line length, an idle timeout, UTF-8 decoding, and refusals that the
-client gets to read.
+bounded line length, an idle timeout, a limit on a connection's total time,
+UTF-8 decoding, and refusals that the client gets to read.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from finger import querylog
 
 DEFAULT_MAX_LINE = 1024
 DEFAULT_TIMEOUT = 60.0
+DEFAULT_TIME_LIMIT = 300.0
 # After a refusal, how long we keep draining what the client still sends, so
 # that closing does not reset the connection before it read our answer.
 LINGER_SECONDS = 2.0
@@ -30,7 +31,9 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
     answers once and closes.
 
     Subclasses implement L{textReceived} and name themselves in
-    C{frontend}.  The factory provides C{timeout}, C{maxLineLength} and
+    C{frontend}.  The factory provides C{timeout} (idle: until the query is
+    read), C{timeLimit} (the whole connection, answer included: a client
+    reading a long list very slowly is cut off), C{maxLineLength} and
     C{queryLog}.  Each connection is logged once, when it is answered, with
     the C{query} text it asked.
 
@@ -44,15 +47,29 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
     done = False
     refused = False
     readClosed = False
+    recorded = False
     query = ""
+    _timeLimitCall = None
 
     def connectionMade(self) -> None:
         self.started = time.monotonic()
         self.MAX_LENGTH = getattr(self.factory, "maxLineLength", DEFAULT_MAX_LINE)
         self.setTimeout(getattr(self.factory, "timeout", DEFAULT_TIMEOUT))
+        self._timeLimitCall = self.callLater(
+            getattr(self.factory, "timeLimit", DEFAULT_TIME_LIMIT), self.timeLimitReached
+        )
+
+    def timeLimitReached(self) -> None:
+        """The connection lasted too long (see C{timeLimit}): cut it off."""
+        self._timeLimitCall = None
+        if not self.recorded:
+            self.record("time limit reached")
+        self.done = True
+        self.transport.abortConnection()
 
     def record(self, outcome: str) -> None:
         """Log this connection's query and how it ended."""
+        self.recorded = True
         queryLog = getattr(self.factory, "queryLog", querylog.ENABLED)
         queryLog.record(
             self.frontend, querylog.peerName(self.transport), self.query, outcome, self.started
@@ -145,4 +162,7 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
 
     def connectionLost(self, reason) -> None:
         self.setTimeout(None)
+        if self._timeLimitCall is not None and self._timeLimitCall.active():
+            self._timeLimitCall.cancel()
+        self._timeLimitCall = None
         self.done = True

@@ -293,4 +293,4 @@ def addPBListeners(top, backend: IFingerService, options) -> None:
     for description in endpointDescriptions(options.get("pb", []), DEFAULT_ENDPOINTS):
         factory = IFingerPBFactory(backend)
         factory.queryLog = options.queryLog
-        listen(top, "pb", description, factory)
+        listen(top, "pb", description, factory, limits=options.limits)

@@ -15,7 +15,12 @@ from twisted.python import components
 from zope.interface import implementer
 
 from finger import querylog
-from finger.frontends.linebased import DEFAULT_MAX_LINE, DEFAULT_TIMEOUT, LineQueryProtocol
+from finger.frontends.linebased import (
+    DEFAULT_MAX_LINE,
+    DEFAULT_TIME_LIMIT,
+    DEFAULT_TIMEOUT,
+    LineQueryProtocol,
+)
 from finger.interfaces import IFingerSetterFactory, IFingerSetterService, StoreError
 from finger.text import stripControls
 
@@ -61,7 +66,9 @@ class FingerSetterFactoryFromService(protocol.ServerFactory):
     protocol = FingerSetterProtocol
 
     timeout = DEFAULT_TIMEOUT
+    timeLimit = DEFAULT_TIME_LIMIT
     maxLineLength = DEFAULT_MAX_LINE
+    refusalMessage = "ERROR too many connections, try again later"
     queryLog = querylog.ENABLED
 
     def __init__(self, service: IFingerSetterService) -> None:

@@ -1,0 +1,220 @@
+"""
+Connection limits that every listener enforces (see L{finger.listen.listen}).
+
+Each listener accepts at most C{maxConnections} connections at once, and at
+most C{maxConnectionsPerPeer} from one client address.  A connection beyond
+either limit is closed at once while the existing ones keep being served.
+If the frontend's factory has a C{refusalMessage} (a one-line C{str}), the
+refused client is sent that line first; otherwise it is just closed.
+
+Refusals are logged when a limit starts refusing and when it stops (with the
+number refused meanwhile), so a flood of connections cannot flood the log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twisted.internet import interfaces
+from twisted.internet.protocol import Protocol
+from twisted.logger import Logger
+from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
+from zope.interface import directlyProvides, providedBy
+
+DEFAULT_MAX_CONNECTIONS = 1024
+DEFAULT_MAX_CONNECTIONS_PER_PEER = 32
+# How long a refused client gets to read the refusal before we cut it off,
+# and how many such lingering refusals we allow before closing at once.
+REFUSAL_LINGER_SECONDS = 2.0
+MAX_LINGERING_REFUSALS = 64
+
+# Interfaces of the wrapped protocol that its transport looks for on the
+# wrapper (Twisted's ProtocolWrapper forwards none of them).
+_FORWARDED = (interfaces.IHalfCloseableProtocol, interfaces.IHandshakeListener)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Connection limits for one listener."""
+
+    maxConnections: int = DEFAULT_MAX_CONNECTIONS
+    maxConnectionsPerPeer: int = DEFAULT_MAX_CONNECTIONS_PER_PEER
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def peerKey(address) -> str | None:
+    """The client address that per-peer limits count (C{None}: not counted)."""
+    return getattr(address, "host", None)
+
+
+class LimitedProtocol(ProtocolWrapper):
+    """
+    Wraps one accepted connection so the factory can count it; forwards
+    half-close and TLS handshake notifications to the wrapped protocol when it
+    wants them.
+    """
+
+    def __init__(self, factory: LimitedFactory, wrappedProtocol, peer: str | None) -> None:
+        super().__init__(factory, wrappedProtocol)
+        self.peer = peer
+
+    def makeConnection(self, transport) -> None:
+        # As ProtocolWrapper.makeConnection, which makes the wrapper provide
+        # its transport's interfaces; add the wrapped protocol's ones that a
+        # transport looks for before its connectionMade can need them.
+        fromTransport = [i for i in providedBy(transport) if i not in _FORWARDED]
+        wanted = [i for i in _FORWARDED if i.providedBy(self.wrappedProtocol)]
+        directlyProvides(self, *fromTransport, *wanted)
+        Protocol.makeConnection(self, transport)
+        self.factory.registerProtocol(self)
+        self.wrappedProtocol.makeConnection(self)
+
+    # IHalfCloseableProtocol
+
+    def readConnectionLost(self) -> None:
+        self.wrappedProtocol.readConnectionLost()
+
+    def writeConnectionLost(self) -> None:
+        self.wrappedProtocol.writeConnectionLost()
+
+    # IHandshakeListener
+
+    def handshakeCompleted(self) -> None:
+        self.wrappedProtocol.handshakeCompleted()
+
+
+class RefusalProtocol(Protocol):
+    """
+    Answers a connection over the limit: sends the frontend's refusal line, if
+    any, and closes.  With a message, it half-closes and discards what the
+    client still sends for a moment first: closing a socket with unread input
+    makes the kernel reset the connection, and the client could lose the line.
+    """
+
+    def __init__(self, factory: LimitedFactory, message: bytes | None) -> None:
+        self.factory = factory
+        self.message = message
+        self._linger = None
+
+    def connectionMade(self) -> None:
+        if not self.message:
+            self.transport.loseConnection()
+            return
+        self.transport.write(self.message)
+        loseWrite = getattr(self.transport, "loseWriteConnection", None)
+        if loseWrite is None or self.factory.lingering >= MAX_LINGERING_REFUSALS:
+            self.transport.loseConnection()
+            return
+        self.factory.lingering += 1
+        loseWrite()
+        self._linger = self.factory.clock.callLater(
+            REFUSAL_LINGER_SECONDS, self.transport.abortConnection
+        )
+
+    def dataReceived(self, data: bytes) -> None:
+        pass  # Discarded: the client was refused.
+
+    def connectionLost(self, reason) -> None:
+        if self._linger is not None:
+            self.factory.lingering -= 1
+            if self._linger.active():
+                self._linger.cancel()
+            self._linger = None
+
+
+class LimitedFactory(WrappingFactory):
+    """
+    Wraps a frontend's server factory and enforces L{Limits} on it.
+
+    The wrapped factory may have a C{refusalMessage} (C{str}, one line): the
+    line sent, with CRLF, to a refused client.
+    """
+
+    protocol = LimitedProtocol
+    log = Logger()
+    noisy = False  # the wrapped factory already logs starting and stopping
+
+    def __init__(self, wrappedFactory, limits: Limits = DEFAULT_LIMITS,
+                 frontend: str = "?", clock=None) -> None:
+        super().__init__(wrappedFactory)
+        if clock is None:
+            from twisted.internet import reactor as clock
+        self.limits = limits
+        self.frontend = frontend
+        self.clock = clock
+        self.perPeer: dict[str | None, int] = {}
+        self.lingering = 0
+        self._refusedWhileFull = 0
+        self._refusedFrom: dict[str | None, int] = {}
+
+    @property
+    def refusalMessage(self) -> bytes | None:
+        message = getattr(self.wrappedFactory, "refusalMessage", None)
+        return message.encode("utf-8") + b"\r\n" if message else None
+
+    def buildProtocol(self, addr):
+        peer = peerKey(addr)
+        if len(self.protocols) >= self.limits.maxConnections:
+            self._refuseFull(addr)
+            return RefusalProtocol(self, self.refusalMessage)
+        if peer is not None and self.perPeer.get(peer, 0) >= self.limits.maxConnectionsPerPeer:
+            self._refusePeer(peer)
+            return RefusalProtocol(self, self.refusalMessage)
+        wrapped = self.wrappedFactory.buildProtocol(addr)
+        if wrapped is None:
+            return None
+        return self.protocol(self, wrapped, peer)
+
+    def registerProtocol(self, p: LimitedProtocol) -> None:
+        super().registerProtocol(p)
+        self.perPeer[p.peer] = self.perPeer.get(p.peer, 0) + 1
+
+    def unregisterProtocol(self, p: LimitedProtocol) -> None:
+        super().unregisterProtocol(p)
+        left = self.perPeer[p.peer] - 1
+        if left:
+            self.perPeer[p.peer] = left
+        else:
+            del self.perPeer[p.peer]
+        if self._refusedWhileFull and len(self.protocols) < self.limits.maxConnections:
+            self.log.info(
+                "{frontend}: accepting connections again; {refused} refused "
+                "while at the limit of {limit}",
+                frontend=self.frontend,
+                refused=self._refusedWhileFull,
+                limit=self.limits.maxConnections,
+            )
+            self._refusedWhileFull = 0
+        if p.peer in self._refusedFrom and left < self.limits.maxConnectionsPerPeer:
+            self.log.info(
+                "{frontend}: accepting connections from {peer} again; {refused} "
+                "refused while at the per-client limit of {limit}",
+                frontend=self.frontend,
+                peer=p.peer,
+                refused=self._refusedFrom.pop(p.peer),
+                limit=self.limits.maxConnectionsPerPeer,
+            )
+
+    def _refuseFull(self, addr) -> None:
+        if not self._refusedWhileFull:
+            self.log.warn(
+                "{frontend}: {limit} connections open (--max-connections); "
+                "refusing new ones (first from {peer})",
+                frontend=self.frontend,
+                limit=self.limits.maxConnections,
+                peer=peerKey(addr),
+            )
+        self._refusedWhileFull += 1
+
+    def _refusePeer(self, peer: str) -> None:
+        if peer not in self._refusedFrom:
+            self.log.warn(
+                "{frontend}: {limit} connections open from {peer} "
+                "(--max-connections-per-peer); refusing more from it",
+                frontend=self.frontend,
+                limit=self.limits.maxConnectionsPerPeer,
+                peer=peer,
+            )
+        self._refusedFrom[peer] = self._refusedFrom.get(peer, 0) + 1
