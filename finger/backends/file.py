@@ -1,27 +1,39 @@
 """
 The file backend: statuses from an C{/etc/users}-style file.
 
-The file is parsed off the reactor thread and swapped in atomically; it is
-re-read when its modification time, size or inode changes.  When a later
-version cannot be used (deleted, unreadable, not UTF-8, empty, mostly
-garbage) the last good table is kept and the problem is logged once.
+The file is checked every C{refresh} seconds; when its modification time,
+size or inode changed, it is re-read in small steps on the reactor thread
+(a million lines never stall other clients for long) and the new table is
+swapped in atomically.  A changed file is read only once it has stayed
+unchanged for C{settle} seconds, and is read again if it changed while being
+read, so a writer that truncates and rewrites the file in place is not
+caught half-way (writing a new file and renaming it over the old one is
+still the safe way to edit).  When a later version cannot be used (deleted,
+unreadable, not UTF-8, empty, mostly garbage) the last good table is kept
+and the problem is logged once.
 """
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Generator
 
 from twisted.application import service
-from twisted.internet import defer, threads
+from twisted.internet import defer, task
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from zope.interface import implementer
 
 from finger.interfaces import IFingerService, UserNotFound
-from finger.users import UsersTable, parseUsers
+from finger.users import UsersParser, UsersTable
 
 MAX_FILE_SIZE = 512 * 1024 * 1024
 MAX_LOGGED_PROBLEMS = 10
+CHUNK_SIZE = 64 * 1024
+SETTLE_SECONDS = 1.0
+# Longest a reload works before letting the reactor serve clients again.
+RELOAD_SLICE_SECONDS = 0.002
 
 _Signature = tuple[int, int, int]
 
@@ -30,28 +42,63 @@ class UsersFileError(Exception):
     """The users file cannot be used; the message says why."""
 
 
-def readUsersFile(path: str) -> tuple[_Signature, UsersTable]:
+class BadUsersFile(UsersFileError):
+    """The file's content is unusable: not worth reading again until it changes."""
+
+
+def fileSignature(st: os.stat_result) -> _Signature:
+    """What tells a changed file: (mtime, size, inode)."""
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def readingUsersFile(path: str) -> Generator[None, None, tuple[_Signature, UsersTable]]:
     """
-    Read and parse C{path}; return its (mtime, size, inode) signature and the
-    parsed table.  Raise L{UsersFileError} with a one-line reason on failure.
+    Read and parse C{path} in small steps: a generator that yields between
+    steps and returns the file's signature (when opened) and the parsed
+    table.  Raise L{UsersFileError} with a one-line reason on failure.
     """
     try:
-        with open(path, "rb") as f:
-            st = os.fstat(f.fileno())
-            if st.st_size > MAX_FILE_SIZE:
-                raise UsersFileError(
-                    f"{path}: file is larger than {MAX_FILE_SIZE // 2**20} MiB"
-                )
-            data = f.read(MAX_FILE_SIZE + 1)
+        f = open(path, "rb")
     except OSError as e:
         raise UsersFileError(f"cannot read {path}: {e.strerror}") from None
-    try:
-        table = parseUsers(data)
-    except UnicodeDecodeError as e:
-        raise UsersFileError(
-            f"{path}: not valid UTF-8 (byte offset {e.start})"
-        ) from None
-    return (st.st_mtime_ns, st.st_size, st.st_ino), table
+    tooLarge = BadUsersFile(f"{path}: file is larger than {MAX_FILE_SIZE // 2**20} MiB")
+    parser = UsersParser()
+    with f:
+        st = os.fstat(f.fileno())
+        if st.st_size > MAX_FILE_SIZE:
+            raise tooLarge
+        try:
+            while chunk := f.read(CHUNK_SIZE):
+                if parser.offset + len(chunk) > MAX_FILE_SIZE:
+                    raise tooLarge
+                parser.feed(chunk)
+                yield
+            yield from parser.building()
+        except OSError as e:
+            raise UsersFileError(f"cannot read {path}: {e.strerror}") from None
+        except UnicodeDecodeError as e:
+            raise BadUsersFile(
+                f"{path}: not valid UTF-8 (byte offset {parser.offset + e.start})"
+            ) from None
+    return fileSignature(st), parser.table
+
+
+def readUsersFile(path: str) -> tuple[_Signature, UsersTable]:
+    """
+    Read and parse C{path} in one go; return its (mtime, size, inode)
+    signature and the parsed table.  Raise L{UsersFileError} with a one-line
+    reason on failure.
+    """
+    steps = readingUsersFile(path)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+class _ChangedWhileReading(Exception):
+    """The file changed while it was being read; read it again later."""
 
 
 @implementer(IFingerService)
@@ -60,16 +107,29 @@ class FileFingerService(service.Service):
 
     log = Logger()
 
-    def __init__(self, path: str, refresh: float = 30.0, reactor=None) -> None:
+    def __init__(
+        self, path: str, refresh: float = 30.0, reactor=None, settle: float = SETTLE_SECONDS
+    ) -> None:
         if reactor is None:
             from twisted.internet import reactor
         self.path = path
         self.refresh = refresh
+        self.settle = settle
         self._reactor = reactor
         self._table: UsersTable | None = None
         self._signature: _Signature | None = None
         self._lastError: str | None = None
         self._poll: LoopingCall | None = None
+        # A change seen but not loaded yet: its signature and when first seen.
+        self._pending: _Signature | None = None
+        self._pendingSince = 0.0
+        self._rejected: _Signature | None = None  # a version found unusable
+        self._recheck = None
+        self._loading: task.CooperativeTask | None = None
+        self._cooperator = task.Cooperator(
+            terminationPredicateFactory=lambda: _timeSliceOver(RELOAD_SLICE_SECONDS),
+            scheduler=lambda work: reactor.callLater(0, work),
+        )
 
     # IFingerService
 
@@ -89,43 +149,92 @@ class FileFingerService(service.Service):
         Load the file synchronously (start-up).  Raise L{UsersFileError} if it
         cannot be read at all; malformed lines are only logged.
         """
+        started = time.monotonic()
         signature, table = readUsersFile(self.path)
-        self._install(signature, table)
+        self._install(signature, table, started)
 
     def checkForChanges(self) -> defer.Deferred:
         """
-        Re-read the file in a thread if it changed since the last good load.
-        The returned Deferred never fails.
+        Start re-reading the file if it changed since the last good load and
+        has not changed for C{settle} seconds.  The returned Deferred fires
+        when that check (and reload, if any) is over; it never fails.
         """
+        if self._loading is not None:
+            return defer.succeed(None)
         try:
             st = os.stat(self.path)
         except OSError as e:
+            self._pending = None
             self._reportError(f"cannot read {self.path}: {e.strerror}")
             return defer.succeed(None)
-        if (st.st_mtime_ns, st.st_size, st.st_ino) == self._signature:
+        signature = fileSignature(st)
+        if signature in (self._signature, self._rejected):
+            self._pending = None
             return defer.succeed(None)
-        self.log.info("{path} changed; reloading it", path=self.path)
-        d = threads.deferToThread(readUsersFile, self.path)
-        d.addCallback(self._reloaded)
-        d.addErrback(self._reloadFailed)
-        return d
+        now = self._reactor.seconds()
+        if signature != self._pending:
+            self._pending, self._pendingSince = signature, now
+            self._checkAgainIn(self.settle)
+            return defer.succeed(None)
+        if now - self._pendingSince < self.settle:
+            self._checkAgainIn(self._pendingSince + self.settle - now)
+            return defer.succeed(None)
+        return self._reload(signature)
 
-    def _reloaded(self, result: tuple[_Signature, UsersTable]) -> None:
-        signature, table = result
+    def _checkAgainIn(self, seconds: float) -> None:
+        if self._recheck is not None and self._recheck.active():
+            self._recheck.cancel()
+        self._recheck = self._reactor.callLater(seconds, self.checkForChanges)
+
+    def _reload(self, expected: _Signature) -> defer.Deferred:
+        self.log.info("{path} changed; reloading it", path=self.path)
+        started = time.monotonic()
+        result = []
+
+        def steps():
+            result.append((yield from readingUsersFile(self.path)))
+
+        self._loading = self._cooperator.cooperate(steps())
+        d = self._loading.whenDone()
+        d.addCallback(lambda _: self._reloaded(*result[0], expected, started))
+        d.addErrback(self._reloadFailed, expected)
+
+        def done(_):
+            self._loading = None
+
+        return d.addCallback(done)
+
+    def _reloaded(
+        self, signature: _Signature, table: UsersTable, expected: _Signature, started: float
+    ) -> None:
+        try:
+            now = fileSignature(os.stat(self.path))
+        except OSError:
+            now = None
+        if signature != expected or now != signature:
+            raise _ChangedWhileReading()
         if self._table is not None:
             if signature[1] == 0:
-                raise UsersFileError(
+                raise BadUsersFile(
                     f"{self.path} is empty (to clear it on purpose, leave a comment line in it)"
                 )
             if table.skipped > len(table.users):
-                raise UsersFileError(
+                raise BadUsersFile(
                     f"{self.path}: {table.skipped} malformed lines and only "
                     f"{len(table.users)} good ones; it looks like garbage"
                 )
-        self._install(signature, table)
+        self._install(signature, table, started)
 
-    def _reloadFailed(self, failure) -> None:
-        if failure.check(UsersFileError):
+    def _reloadFailed(self, failure, expected: _Signature) -> None:
+        if failure.check(_ChangedWhileReading):
+            self.log.info("{path} changed while being read; reading it again", path=self.path)
+            self._pending = None
+            self._checkAgainIn(self.settle)
+        elif failure.check(task.TaskStopped):
+            pass  # The service stopped.
+        elif failure.check(UsersFileError):
+            if failure.check(BadUsersFile):
+                self._rejected = expected
             self._reportError(failure.getErrorMessage())
         else:
             self.log.failure("Unexpected error reloading {path}", failure, path=self.path)
@@ -134,13 +243,13 @@ class FileFingerService(service.Service):
         if message != self._lastError:
             kept = len(self._table.users) if self._table else 0
             self.log.error(
-                "{message}; keeping the last good table ({kept} users)",
-                message=message,
+                "{problem}; keeping the last good table ({kept} users)",
+                problem=message,
                 kept=kept,
             )
             self._lastError = message
 
-    def _install(self, signature: _Signature, table: UsersTable) -> None:
+    def _install(self, signature: _Signature, table: UsersTable, started: float) -> None:
         for number, problem in table.problems[:MAX_LOGGED_PROBLEMS]:
             self.log.warn(
                 "{path}:{line}: {problem}",
@@ -154,9 +263,14 @@ class FileFingerService(service.Service):
         # One assignment: a query sees either the old table or the new one.
         self._table = table
         self._signature = signature
+        self._pending = None
+        self._rejected = None
         self._lastError = None
         self.log.info(
-            "Loaded {count} users from {path}", count=len(table.users), path=self.path
+            "Loaded {count} users from {path} in {seconds:.2f} s",
+            count=len(table.users),
+            path=self.path,
+            seconds=time.monotonic() - started,
         )
 
     # IService
@@ -176,3 +290,13 @@ class FileFingerService(service.Service):
         super().stopService()
         if self._poll is not None and self._poll.running:
             self._poll.stop()
+        if self._recheck is not None and self._recheck.active():
+            self._recheck.cancel()
+        if self._loading is not None:
+            self._loading.stop()
+
+
+def _timeSliceOver(seconds: float):
+    """A Cooperator termination predicate: true once C{seconds} have passed."""
+    deadline = time.monotonic() + seconds
+    return lambda: time.monotonic() >= deadline
