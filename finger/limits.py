@@ -19,7 +19,7 @@ from twisted.internet import interfaces
 from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
-from zope.interface import directlyProvides, providedBy
+from zope.interface import Provides, providedBy
 
 DEFAULT_MAX_CONNECTIONS = 1024
 DEFAULT_MAX_CONNECTIONS_PER_PEER = 32
@@ -31,6 +31,7 @@ MAX_LINGERING_REFUSALS = 64
 # Interfaces of the wrapped protocol that its transport looks for on the
 # wrapper (Twisted's ProtocolWrapper forwards none of them).
 _FORWARDED = (interfaces.IHalfCloseableProtocol, interfaces.IHandshakeListener)
+_declarations: dict = {}
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,20 @@ class LimitedProtocol(ProtocolWrapper):
         self.peer = peer
 
     def makeConnection(self, transport) -> None:
-        # As ProtocolWrapper.makeConnection, which makes the wrapper provide
-        # its transport's interfaces; add the wrapped protocol's ones that a
-        # transport looks for before its connectionMade can need them.
-        fromTransport = [i for i in providedBy(transport) if i not in _FORWARDED]
-        wanted = [i for i in _FORWARDED if i.providedBy(self.wrappedProtocol)]
-        directlyProvides(self, *fromTransport, *wanted)
+        # As ProtocolWrapper.makeConnection, the wrapper provides its
+        # transport's interfaces (e.g. ISSLTransport); it also provides the
+        # wrapped protocol's ones that a transport looks for.  Computing that
+        # declaration costs more than the rest of a finger query, so it is
+        # made once per kind of transport and protocol.
+        key = (providedBy(transport), providedBy(self.wrappedProtocol))
+        declaration = _declarations.get(key)
+        if declaration is None:
+            if len(_declarations) > 100:
+                _declarations.clear()
+            fromTransport = [i for i in key[0] if i not in _FORWARDED]
+            wanted = [i for i in _FORWARDED if i.providedBy(self.wrappedProtocol)]
+            declaration = _declarations[key] = Provides(type(self), *fromTransport, *wanted)
+        self.__provides__ = declaration  # what directlyProvides() sets
         Protocol.makeConnection(self, transport)
         self.factory.registerProtocol(self)
         self.wrappedProtocol.makeConnection(self)

@@ -12,6 +12,8 @@ from twisted.internet import task
 from twisted.logger import formatEvent, globalLogPublisher
 from twisted.trial.unittest import TestCase
 
+from abuse import temporaryPath
+
 from finger.backends.file import FileFingerService, readUsersFile
 from finger.interfaces import UserNotFound
 
@@ -24,7 +26,7 @@ def usersText(version: int, count: int = 100) -> str:
 
 class ReloadTests(TestCase):
     def setUp(self) -> None:
-        self.path = self.mktemp()
+        self.path = temporaryPath(self)
         self.write(usersText(1))
         self.clock = task.Clock()
         self.backend = FileFingerService(self.path, refresh=0.1, reactor=self.clock, settle=1.0)
@@ -166,7 +168,7 @@ class ReloadTests(TestCase):
 
 class ReadUsersFileTests(TestCase):
     def test_signatureAndTable(self) -> None:
-        path = self.mktemp()
+        path = temporaryPath(self)
         with open(path, "w") as f:
             f.write("alice: hi\n")
         signature, table = readUsersFile(path)

@@ -249,6 +249,25 @@ class WrapperTransparencyTests(TestCase):
         self.assertFalse(interfaces.IHalfCloseableProtocol.providedBy(wrapper))
         self.assertFalse(interfaces.IHandshakeListener.providedBy(wrapper))
 
+    def test_transportInterfacesProvided(self) -> None:
+        """
+        The wrapper provides its transport's interfaces (e.g. the web's
+        Request.isSecure looks for ISSLTransport), each kind of transport its
+        own.
+        """
+
+        @implementer(interfaces.ISSLTransport)
+        class SSLTransport(HalfCloseableTransport):
+            pass
+
+        factory = LimitedFactory(RecorderFactory(), DEFAULT_LIMITS, "test", MemoryReactorClock())
+        for transportClass, secure in [(HalfCloseableTransport, False), (SSLTransport, True),
+                                       (HalfCloseableTransport, False)]:
+            wrapper = factory.buildProtocol(address())
+            wrapper.makeConnection(transportClass())
+            self.assertTrue(interfaces.ITransport.providedBy(wrapper))
+            self.assertEqual(interfaces.ISSLTransport.providedBy(wrapper), secure)
+
     def test_handshakeForwarded(self) -> None:
         wrapper, _, inner = self.connect(HalfCloseableRecorder)
         self.assertTrue(interfaces.IHandshakeListener.providedBy(wrapper))

@@ -12,6 +12,8 @@ from twisted.application import service
 from twisted.internet import defer, ssl, threads
 from twisted.trial.unittest import TestCase
 
+from abuse import temporaryPath
+
 from finger.backends.memory import MemoryFingerService
 from finger.interfaces import IFingerFactory, IFingerSetterFactory
 from finger.limits import Limits
@@ -51,7 +53,7 @@ class ListenOverSocketsTests(TestCase):
 
     def test_tlsEndpointThroughTheLimits(self):
         """A finger listener on an ssl: endpoint answers over TLS."""
-        pem = self.mktemp()
+        pem = temporaryPath(self)
         key = ssl.KeyPair.generate()
         with open(pem, "wb") as f:
             f.write(key.selfSignedCert(1, commonName="localhost").dumpPEM())

@@ -61,8 +61,7 @@ class FingerProtocol(LineQueryProtocol):
     frontend = "finger"
 
     def textReceived(self, text: str) -> None:
-        self.setTimeout(None)
-        self.done = True
+        self.answering()
         self.query = text
         verbose, query = parseQuery(text)
         if "@" in query:

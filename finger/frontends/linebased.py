@@ -49,23 +49,20 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
     readClosed = False
     recorded = False
     query = ""
-    _timeLimitCall = None
 
     def connectionMade(self) -> None:
         self.started = time.monotonic()
         self.MAX_LENGTH = getattr(self.factory, "maxLineLength", DEFAULT_MAX_LINE)
-        self.setTimeout(getattr(self.factory, "timeout", DEFAULT_TIMEOUT))
-        self._timeLimitCall = self.callLater(
-            getattr(self.factory, "timeLimit", DEFAULT_TIME_LIMIT), self.timeLimitReached
-        )
+        self.timeLimit = getattr(self.factory, "timeLimit", DEFAULT_TIME_LIMIT)
+        # One timer per connection: the idle timeout until the query is read
+        # (data without a complete line does not reset it), then the rest
+        # of the time limit (see answering).
+        self.setTimeout(min(getattr(self.factory, "timeout", DEFAULT_TIMEOUT), self.timeLimit))
 
-    def timeLimitReached(self) -> None:
-        """The connection lasted too long (see C{timeLimit}): cut it off."""
-        self._timeLimitCall = None
-        if not self.recorded:
-            self.record("time limit reached")
+    def answering(self) -> None:
+        """The query is read: from now on only the total time limit applies."""
         self.done = True
-        self.transport.abortConnection()
+        self.setTimeout(max(self.started + self.timeLimit - time.monotonic(), 0.0))
 
     def record(self, outcome: str) -> None:
         """Log this connection's query and how it ended."""
@@ -103,6 +100,8 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
     def timeoutConnection(self) -> None:
         if not self.done:
             self.record("idle timeout")
+        elif not self.recorded:
+            self.record("time limit reached")
         self.done = True
         self.transport.abortConnection()
 
@@ -162,7 +161,4 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
 
     def connectionLost(self, reason) -> None:
         self.setTimeout(None)
-        if self._timeLimitCall is not None and self._timeLimitCall.active():
-            self._timeLimitCall.cancel()
-        self._timeLimitCall = None
         self.done = True

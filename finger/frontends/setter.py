@@ -38,8 +38,7 @@ class FingerSetterProtocol(LineQueryProtocol):
         if self.name is None:
             self.name = self.query = text.strip()
             return
-        self.done = True
-        self.setTimeout(None)
+        self.answering()
         status = stripControls(text).strip()
         d = defer.maybeDeferred(self.factory.service.setUser, self.name, status)
         d.addCallbacks(lambda _: (["OK"], "set"), self._setFailed)

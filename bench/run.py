@@ -1,0 +1,407 @@
+"""
+The finger benchmarks: one command, one table (markdown, on stdout).
+
+    python bench/run.py            # about three minutes
+    python bench/run.py --quick    # shorter runs, fewer repeats, 200,000 users
+
+Measures, side by side in one run:
+
+  - finger queries per second and p50/p99 latency at concurrency 1, 8 and 32,
+    for a bare Twisted LineReceiver answering from a dict (bench/bare_server.py)
+    and for the full service (twistd finger: query log to a file, connection
+    limits, timeouts), with the CPU each server and the load generator used;
+  - RSS per 1,000 idle connections;
+  - a 1,000,000-line users file: start-up time, RSS, reload time after an
+    edit, and finger latency during the reload.
+
+The load generator is bench/fingerload.c (compiled with cc on first use): one
+thread, epoll, far cheaper per query than either server, which the CPU
+columns show.  Numbers from a shared machine are noisy: compare the columns
+of one run, not runs on different days.
+
+Adding a frontend's rows (web, XML-RPC, PB): write a function taking the
+L{Bench} and returning a list of L{Row}, and append it to L{SECTIONS}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+LOADGEN_SOURCE = BENCH / "fingerload.c"
+LOADGEN = BENCH / ".build" / "fingerload"
+TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
+QUERY = "user0000500"
+EXPECT = "Status"
+SOURCES = 8  # the load generator spreads connections over 127.0.0.1-8
+
+
+@dataclass
+class Row:
+    measure: str
+    bare: str = ""
+    service: str = ""
+    noLog: str = ""
+    target: str = ""
+
+
+def progress(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def writeUsers(path: Path, count: int) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for i in range(count):
+            f.write(f"user{i:07d}: Status number {i} of the benchmark, all is well\n")
+
+
+def buildLoadgen() -> Path:
+    if not LOADGEN.exists() or LOADGEN.stat().st_mtime < LOADGEN_SOURCE.stat().st_mtime:
+        LOADGEN.parent.mkdir(exist_ok=True)
+        cc = os.environ.get("CC", "cc")
+        progress(f"compiling {LOADGEN_SOURCE.name} with {cc}")
+        subprocess.run([cc, "-O2", "-o", str(LOADGEN), str(LOADGEN_SOURCE)], check=True)
+    return LOADGEN
+
+
+def raiseFileLimit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < min(hard, 8192):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+
+
+# /proc readings
+
+
+def cpuSeconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def memory(pid: int, field: str = "VmRSS") -> float:
+    """C{VmRSS} (or C{VmHWM}, the peak) of C{pid}, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(field)
+
+
+# Servers
+
+
+class Server:
+    """A server process whose log (a file) tells its port."""
+
+    def __init__(self, command: list[str], log: Path, listening: str) -> None:
+        self.logPath = log
+        self._read: dict[Path, int] = {}
+        self._text = ""
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdin=subprocess.DEVNULL,
+            stdout=open(log.with_suffix(".out"), "wb"),
+            stderr=subprocess.STDOUT,
+        )
+        self.port = int(self.waitForLog(listening, timeout=300).group(1))
+        self.startupSeconds = time.monotonic() - self.started
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def log(self) -> str:
+        """Everything logged so far (read incrementally: logs grow under load)."""
+        for path in (self.logPath, self.logPath.with_suffix(".out")):
+            if path.exists():
+                with open(path, "rb") as f:
+                    f.seek(self._read.get(path, 0))
+                    data = f.read()
+                self._read[path] = self._read.get(path, 0) + len(data)
+                self._text += data.decode("utf-8", "replace")
+        return self._text
+
+    def waitForLog(self, pattern: str, timeout: float = 120, after: int = 0) -> re.Match:
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = regex.search(self.log(), after)
+            if match:
+                return match
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{self.log()[-3000:]}")
+            time.sleep(0.02)
+        raise RuntimeError(f"timed out waiting for {pattern!r}:\n{self.log()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def bareServer(users: Path, work: Path) -> Server:
+    return Server(
+        [sys.executable, str(BENCH / "bare_server.py"), str(users)],
+        work / "bare.log",
+        r"listening on (\d+)",
+    )
+
+
+def fingerService(users: Path, work: Path, name: str, *options: str) -> Server:
+    """The full service: query log to a file, default limits and timeouts."""
+    log = work / f"{name}.log"
+    return Server(
+        [*TWISTD, "-n", "--pidfile=", f"--logfile={log}", "finger", "--file", str(users),
+         "--finger", "tcp:0:interface=127.0.0.1", *options],
+        log,
+        r"finger listening on 127\.0\.0\.1:(\d+)",
+    )
+
+
+# Load
+
+
+def load(port: int, concurrency: int, seconds: float, until=None) -> dict:
+    """
+    Run the load generator against C{port}; return its results plus the CPU
+    it used.  With C{until} (a callable), stop it as soon as that returns
+    true instead of after C{seconds}.
+    """
+    command = [str(LOADGEN), "-s", str(SOURCES), "-e", EXPECT, "127.0.0.1", str(port),
+               str(concurrency), str(seconds), QUERY]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE)
+    try:
+        if until is not None:
+            while process.poll() is None and not until():
+                time.sleep(0.01)
+            process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=seconds + 60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return json.loads(out)
+
+
+def measureLoad(server: Server, concurrency: int, seconds: float) -> dict:
+    cpuBefore = cpuSeconds(server.pid)
+    result = load(server.port, concurrency, seconds)
+    result["server_cpu"] = cpuSeconds(server.pid) - cpuBefore
+    return result
+
+
+def openIdle(port: int, count: int) -> list[socket.socket]:
+    sockets = []
+    for i in range(count):
+        s = socket.socket()
+        s.bind((f"127.0.0.{1 + i % SOURCES}", 0))
+        s.connect(("127.0.0.1", port))
+        sockets.append(s)
+    return sockets
+
+
+def fingerOnce(port: int, query: str = QUERY) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
+        s.sendall(query.encode() + b"\r\n")
+        chunks = []
+        while chunk := s.recv(65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+# Sections
+
+
+class Bench:
+    def __init__(self, args, work: Path) -> None:
+        self.args = args
+        self.work = work
+        self.users = work / "users-1k"
+        writeUsers(self.users, 1000)
+
+
+def fingerThroughput(bench: Bench) -> list[Row]:
+    args = bench.args
+    servers = {
+        "bare": bareServer(bench.users, bench.work),
+        "service": fingerService(bench.users, bench.work, "service"),
+        "noLog": fingerService(bench.users, bench.work, "nolog", "--no-log-queries"),
+    }
+    rows = []
+    try:
+        for concurrency in (1, 8, 32):
+            runs = {name: [] for name in servers}
+            for _ in range(args.repeat):  # interleaved: all see the same noise
+                for name, server in servers.items():
+                    runs[name].append(measureLoad(server, concurrency, args.seconds))
+            progress(f"concurrency {concurrency}: " + ", ".join(
+                f"{name} {[round(r['qps']) for r in results]} q/s" for name, results in runs.items()
+            ))
+            chosen = {name: median(results) for name, results in runs.items()}
+            bare = chosen["bare"]["qps"]
+
+            def qps(name: str) -> str:
+                run = chosen[name]
+                errors = sum(r["errors"] for r in runs[name])
+                text = f"{run['qps']:.0f}" + ("" if name == "bare" else f" ({run['qps'] / bare:.0%})")
+                return text + (f", {errors} errors" if errors else "")
+
+            rows.append(Row(f"finger q/s, concurrency {concurrency}",
+                            *(qps(n) for n in servers), ">= 85% of bare"))
+            rows.append(Row(f"finger p50 / p99 ms, concurrency {concurrency}", *(
+                f"{chosen[n]['p50_ms']:.2f} / {chosen[n]['p99_ms']:.2f}" for n in servers
+            )))
+            rows.append(Row(f"server CPU per query, us (share of a core), concurrency {concurrency}",
+                            *(cpuPerQuery(chosen[n], "server_cpu") for n in servers)))
+            rows.append(Row(f"load generator CPU per query, us (share of a core), concurrency {concurrency}",
+                            *(cpuPerQuery(chosen[n], "cpu_seconds") for n in servers)))
+    finally:
+        for server in servers.values():
+            server.stop()
+    return rows
+
+
+def median(runs: list[dict]) -> dict:
+    return sorted(runs, key=lambda r: r["qps"])[len(runs) // 2]
+
+
+def cpuPerQuery(run: dict, key: str) -> str:
+    perQuery = run[key] / max(run["requests"], 1) * 1e6
+    return f"{perQuery:.0f} ({run[key] / run['seconds']:.0%})"
+
+
+def idleConnections(bench: Bench, count: int = 1000) -> list[Row]:
+    values = {}
+    for name, start in (
+        ("bare", lambda: bareServer(bench.users, bench.work)),
+        ("service", lambda: fingerService(
+            bench.users, bench.work, "idle", "--max-connections", str(count + 10),
+            "--max-connections-per-peer", str(count), "--timeout", "600",
+        )),
+    ):
+        server = start()
+        try:
+            fingerOnce(server.port)
+            before = memory(server.pid)
+            sockets = openIdle(server.port, count)
+            fingerOnce(server.port)  # queued behind them: all are accepted by now
+            values[name] = memory(server.pid) - before
+            for s in sockets:
+                s.close()
+        finally:
+            server.stop()
+    return [Row("RSS per 1,000 idle connections (MiB)",
+                f"{values['bare'] * 1000 / count:.1f}", f"{values['service'] * 1000 / count:.1f}")]
+
+
+def scale(bench: Bench) -> list[Row]:
+    count = bench.args.users
+    users = bench.work / "users-scale"
+    progress(f"writing a {count:,}-line users file")
+    writeUsers(users, count)
+    progress("starting the service on it")
+    service = fingerService(users, bench.work, "scale", "--refresh", "0.5")
+    try:
+        startup = service.startupSeconds
+        rss = memory(service.pid)
+        steady = load(service.port, 8, bench.args.seconds)
+        progress(f"start-up {startup:.1f} s, RSS {rss:.0f} MiB; editing the file")
+        mark = len(service.log())
+        with open(users, "a", encoding="utf-8") as f:
+            f.write("newcomer: Just arrived\n")
+        edited = time.monotonic()
+        service.waitForLog(r"changed; reloading", after=mark)
+        reloadStarted = time.monotonic()
+        loadedPattern = r"Loaded \d+ users from \S+ in ([\d.]+) s"
+        loadedRegex = re.compile(loadedPattern)
+        during = load(service.port, 8, 600,
+                      until=lambda: loadedRegex.search(service.log(), mark) is not None)
+        loaded = service.waitForLog(loadedPattern, after=mark)
+        seen = time.monotonic()
+        peak = memory(service.pid, "VmHWM")
+        after = memory(service.pid)
+        assert b"Just arrived" in fingerOnce(service.port, "newcomer")
+    finally:
+        service.stop()
+    return [
+        Row(f"{count:,} users: start-up (s)", "", f"{startup:.1f}"),
+        Row(f"{count:,} users: RSS after start-up (MiB)", "", f"{rss:.0f}", target="< 400"),
+        Row(f"{count:,} users: RSS peak during a reload / after it (MiB)", "",
+            f"{peak:.0f} / {after:.0f}", target="< 400"),
+        Row(f"{count:,} users: reload after an edit (s): reading / edit to served", "",
+            f"{float(loaded.group(1)):.1f} / {seen - edited:.1f}"),
+        Row(f"{count:,} users: finger p50 / p99 ms, concurrency 8, no reload", "",
+            f"{steady['p50_ms']:.2f} / {steady['p99_ms']:.2f}"),
+        Row(f"{count:,} users: finger p50 / p99 ms, concurrency 8, during the reload", "",
+            f"{during['p50_ms']:.2f} / {during['p99_ms']:.2f} ({during['requests']} queries"
+            f" in {seen - reloadStarted:.1f} s)", target="p99 < 50"),
+    ]
+
+
+# Each section: Bench -> rows.  Web, XML-RPC and PB rows go here as they land.
+SECTIONS = [fingerThroughput, idleConnections, scale]
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| measure | bare LineReceiver | full service | full service, --no-log-queries | target |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [f"| {r.measure} | {r.bare} | {r.service} | {r.noLog} | {r.target} |" for r in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short runs, 200,000 users")
+    parser.add_argument("--seconds", type=float, help="seconds per load run (default 4)")
+    parser.add_argument("--repeat", type=int, help="runs per point; the median is shown (default 3)")
+    parser.add_argument("--users", type=int, help="users in the scale test (default 1,000,000)")
+    args = parser.parse_args()
+    args.seconds = args.seconds or (2.0 if args.quick else 4.0)
+    args.repeat = args.repeat or (1 if args.quick else 3)
+    args.users = args.users or (200_000 if args.quick else 1_000_000)
+    buildLoadgen()
+    raiseFileLimit()
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="finger-bench-") as work:
+        bench = Bench(args, Path(work))
+        for section in SECTIONS:
+            progress(f"running {section.__name__}")
+            rows += section(bench)
+    cores = os.cpu_count()
+    loadavg = os.getloadavg()[0]
+    print(table(rows))
+    print(f"\n{time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]}, Twisted "
+          f"{twistedVersion()}, {cores} cores, load average {loadavg:.1f} at the end. "
+          f"Medians of {args.repeat} interleaved run(s) of {args.seconds:g} s.")
+
+
+def twistedVersion() -> str:
+    import twisted
+
+    return twisted.__version__
+
+
+if __name__ == "__main__":
+    main()
