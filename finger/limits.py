@@ -45,6 +45,17 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+def halfCloser(transport):
+    """
+    The transport's own C{loseWriteConnection}, or C{None}.  A TLS
+    transport has none, but passes unknown attributes on to the TCP
+    transport below it, whose half-close would cut the TLS session short.
+    """
+    if hasattr(type(transport), "loseWriteConnection"):
+        return transport.loseWriteConnection
+    return None
+
+
 def peerKey(address) -> str | None:
     """The client address that per-peer limits count (C{None}: not counted)."""
     return getattr(address, "host", None)
@@ -80,6 +91,16 @@ class LimitedProtocol(ProtocolWrapper):
         self.factory.registerProtocol(self)
         self.wrappedProtocol.makeConnection(self)
 
+    def __getattr__(self, name: str):
+        # As ProtocolWrapper (the transport's other attributes), except that
+        # a transport that cannot half-close itself does not seem to.
+        if name == "loseWriteConnection":
+            method = halfCloser(self.transport)
+            if method is None:
+                raise AttributeError(name)
+            return method
+        return getattr(self.transport, name)
+
     # IHalfCloseableProtocol
 
     def readConnectionLost(self) -> None:
@@ -112,7 +133,7 @@ class RefusalProtocol(Protocol):
             self.transport.loseConnection()
             return
         self.transport.write(self.message)
-        loseWrite = getattr(self.transport, "loseWriteConnection", None)
+        loseWrite = halfCloser(self.transport)
         if loseWrite is None or self.factory.lingering >= MAX_LINGERING_REFUSALS:
             self.transport.loseConnection()
             return

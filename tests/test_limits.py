@@ -23,6 +23,7 @@ from finger.limits import (
 from finger.listen import ListeningService, StartupError, listen
 
 
+@implementer(interfaces.IHalfCloseableDescriptor)
 class HalfCloseableTransport(StringTransport):
     """A StringTransport that can half-close, like a TCP transport."""
 

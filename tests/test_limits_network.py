@@ -31,6 +31,23 @@ def readAll(sock) -> bytes:
     return b"".join(chunks)
 
 
+def tlsQuery(port: int, data: bytes) -> bytes:
+    """Send C{data} over TLS (no certificate check); return the reply."""
+    context = stdlibSSL.SSLContext(stdlibSSL.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = stdlibSSL.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(data)
+            chunks = []
+            try:
+                while chunk := tls.recv(65536):
+                    chunks.append(chunk)
+            except (stdlibSSL.SSLEOFError, ConnectionResetError):
+                pass  # closed without close_notify: we have the data
+            return b"".join(chunks)
+
+
 class ListenOverSocketsTests(TestCase):
     def setUp(self) -> None:
         self.backend = MemoryFingerService({"alice": "Happy and well"})
@@ -51,33 +68,46 @@ class ListenOverSocketsTests(TestCase):
         listener._waitingForPort.addCallback(listening)
         return portNumber
 
-    def test_tlsEndpointThroughTheLimits(self):
-        """A finger listener on an ssl: endpoint answers over TLS."""
+    def tlsListener(self, limits=None):
         pem = temporaryPath(self)
         key = ssl.KeyPair.generate()
         with open(pem, "wb") as f:
             f.write(key.selfSignedCert(1, commonName="localhost").dumpPEM())
-
-        def query(port: int) -> bytes:
-            context = stdlibSSL.SSLContext(stdlibSSL.PROTOCOL_TLS_CLIENT)
-            context.check_hostname = False
-            context.verify_mode = stdlibSSL.CERT_NONE
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-                with context.wrap_socket(raw, server_hostname="localhost") as tls:
-                    tls.sendall(b"alice\r\n")
-                    chunks = []
-                    try:
-                        while chunk := tls.recv(65536):
-                            chunks.append(chunk)
-                    except stdlibSSL.SSLEOFError:
-                        pass  # closed without close_notify: we have the data
-                    return b"".join(chunks)
-
-        d = self.start(
-            "finger", f"ssl:0:interface=127.0.0.1:privateKey={pem}", IFingerFactory(self.backend)
+        return self.start(
+            "finger", f"ssl:0:interface=127.0.0.1:privateKey={pem}",
+            IFingerFactory(self.backend), limits,
         )
-        d.addCallback(lambda port: threads.deferToThread(query, port))
+
+    def test_tlsEndpointThroughTheLimits(self):
+        """A finger listener on an ssl: endpoint answers over TLS."""
+        d = self.tlsListener()
+        d.addCallback(lambda port: threads.deferToThread(tlsQuery, port, b"alice\r\n"))
         d.addCallback(self.assertEqual, b"Happy and well\r\n")
+        return d
+
+    def test_tlsRefusal(self):
+        """
+        Over TLS, a client beyond the limit reads the refusal (the refusal
+        must not half-close the TCP connection under TLS).
+        """
+
+        def overTheLimit(port: int) -> bytes:
+            with socket.create_connection(("127.0.0.1", port), timeout=10):
+                return tlsQuery(port, b"alice\r\n")
+
+        d = self.tlsListener(Limits(1, 1))
+        d.addCallback(lambda port: threads.deferToThread(overTheLimit, port))
+        d.addCallback(self.assertEqual, b"Too many connections, try again later\r\n")
+        return d
+
+    def test_tlsRefusalOfALongLine(self):
+        """
+        Over TLS, the finger protocol's own refusal (a line too long) is read
+        too: through the wrapper it must not half-close the TCP below TLS.
+        """
+        d = self.tlsListener()
+        d.addCallback(lambda port: threads.deferToThread(tlsQuery, port, b"a" * 5000 + b"\r\n"))
+        d.addCallback(self.assertEqual, b"Query too long (limit 1024 bytes)\r\n")
         return d
 
     def test_tcpHalfCloseThroughTheLimits(self):

@@ -68,6 +68,8 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
         """Log this connection's query and how it ended."""
         self.recorded = True
         queryLog = getattr(self.factory, "queryLog", querylog.ENABLED)
+        if not queryLog.enabled:
+            return
         queryLog.record(
             self.frontend, querylog.peerName(self.transport), self.query, outcome, self.started
         )
