@@ -19,7 +19,9 @@ class FileBackendTests(unittest.TestCase):
         self.addCleanup(shutil.rmtree, directory)
         self.path = os.path.join(directory, "users")
         self.write(b"alice: Happy and well\nbob: Feeling sad: lost his keys\n")
-        self.service = FileFingerService(self.path, refresh=30)
+        # A change is read as soon as it is seen (waiting for the file to
+        # settle is tested in test_file_reload).
+        self.service = FileFingerService(self.path, refresh=30, settle=0)
         self.events = []
         self.service.log = Logger(observer=self.events.append)
 
@@ -71,12 +73,12 @@ class FileBackendTests(unittest.TestCase):
         self.assertEqual(list(self.successResultOf(self.service.getUsers())), [])
 
     @defer.inlineCallbacks
-    def test_reloadParsesOffTheReactorThreadAndSwapsAtomically(self):
+    def test_reloadParsesInStepsAndSwapsAtomically(self):
         self.service.loadNow()
         self.write(b"alice: Changed\ncarol: New\n")
         d = self.service.checkForChanges()
-        # Not parsed yet: the work happens in a thread, and until it is done
-        # queries see the whole old table.
+        # Not parsed yet: the work happens in steps between network events,
+        # and until it is done queries see the whole old table.
         self.assertNoResult(d)
         self.assertEqual(self.status("bob"), "Feeling sad: lost his keys")
         yield d
@@ -88,8 +90,8 @@ class FileBackendTests(unittest.TestCase):
     def test_unchangedFileIsNotReread(self):
         self.service.loadNow()
         reads = []
-        original = fileModule.readUsersFile
-        self.patch(fileModule, "readUsersFile", lambda path: reads.append(path) or original(path))
+        original = fileModule.readingUsersFile
+        self.patch(fileModule, "readingUsersFile", lambda path: reads.append(path) or original(path))
         yield self.service.checkForChanges()
         self.assertEqual(reads, [])
         self.write(b"alice: Changed\n")

@@ -202,5 +202,6 @@ class FingerTests(LookupFailedTestCase):
         transport = StringTransport()
         protocol.makeConnection(transport)
         protocol.dataReceived(b"alice\r\n")
+        protocol.connectionLost(None)  # the server closed after answering
         self.assertEqual(transport.value().decode(), f"{SHOWN}\r\n")
         self.assertNoTracebackLogged()

@@ -159,6 +159,7 @@ class FrontendTests(SynchronousTestCase):
         transport = StringTransport()
         proto.makeConnection(transport)
         proto.dataReceived(query.encode("utf-8") + b"\r\n")
+        proto.connectionLost(None)  # the server closed after answering
         return transport.value()
 
     def test_refusedWithoutForwarder(self):
@@ -235,7 +236,7 @@ class OptionsTests(SynchronousTestCase):
         options = self.parse("--memory", "--forward", "--finger", "tcp:0", "--setter", "none")
         top = tap.makeService(options)
         listener = [s for s in top if getattr(s, "frontend", None) == "finger"][0]
-        self.assertIsInstance(listener.factory.forwarder, ProxyFingerService)
+        self.assertIsInstance(listener.factory.wrappedFactory.forwarder, ProxyFingerService)
 
 
 class ProxyInAChainTests(SynchronousTestCase):

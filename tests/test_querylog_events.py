@@ -57,6 +57,7 @@ class QueryEventsTests(SynchronousTestCase):
         transport = StringTransport(peerAddress=PEER)
         protocol.makeConnection(transport)
         protocol.dataReceived(data)
+        protocol.connectionLost(None)  # the server closed after answering
         return transport.value()
 
     def queryEvents(self) -> list[dict]:

@@ -23,8 +23,8 @@ def test_pbIsRepeatableAndHasTheQueryLog():
         ("pb", "tcp:8890"),
         ("pb", "tcp:8891:interface=127.0.0.1"),
     ]
-    assert all(isinstance(s.factory, FingerPBFactory) for s in pb)
-    assert pb[0].factory.queryLog.enabled is False
+    assert all(isinstance(s.factory.wrappedFactory, FingerPBFactory) for s in pb)
+    assert pb[0].factory.wrappedFactory.queryLog.enabled is False
 
 
 def test_ircIsOffByDefault():

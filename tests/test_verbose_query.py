@@ -23,6 +23,7 @@ def ask(service, query: bytes) -> bytes:
     transport = StringTransport()
     protocol.makeConnection(transport)
     protocol.dataReceived(query)
+    protocol.connectionLost(None)  # the server closed after answering
     return transport.value()
 
 

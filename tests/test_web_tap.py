@@ -41,9 +41,9 @@ def test_oneSiteServesEveryWebAndHTTPSListener(tmp_path):
         ("web", "tcp:8002"),
         ("https", f"finger-https:8443:privateKey={files.key}:certKey={files.cert}"),
     ]
-    sites = {id(s.factory) for s in listeners}
+    sites = {id(s.factory.wrappedFactory) for s in listeners}
     assert len(sites) == 1
-    site = listeners[0].factory
+    site = listeners[0].factory.wrappedFactory
     assert isinstance(site, FingerSite)
     assert site.timeOut == 7
     assert site.queryLog is options.queryLog and not site.queryLog.enabled
@@ -69,7 +69,7 @@ def test_templatesOption(tmp_path):
         '<p xmlns:t="http://twistedmatrix.com/ns/twisted.web.template/0.1">custom</p>'
     )
     (listener,) = webListeners(tap.makeService(parse("--memory", "--templates", str(tmp_path))))
-    templates = listener.factory.resource.templates
+    templates = listener.factory.wrappedFactory.resource.templates
     assert templates.override == tmp_path
     with pytest.raises(StartupError, match="not a directory"):
         tap.makeService(parse("--memory", "--templates", str(tmp_path / "missing")))

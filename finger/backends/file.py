@@ -174,8 +174,6 @@ class FileFingerService(service.Service):
         now = self._reactor.seconds()
         if signature != self._pending:
             self._pending, self._pendingSince = signature, now
-            self._checkAgainIn(self.settle)
-            return defer.succeed(None)
         if now - self._pendingSince < self.settle:
             self._checkAgainIn(self._pendingSince + self.settle - now)
             return defer.succeed(None)
