@@ -172,7 +172,7 @@ def fingerService(users: Path, work: Path, name: str, *options: str) -> Server:
     log = work / f"{name}.log"
     return Server(
         [*TWISTD, "-n", "--pidfile=", f"--logfile={log}", "finger", "--file", str(users),
-         "--finger", "tcp:0:interface=127.0.0.1", *options],
+         "--finger", "tcp:0:interface=127.0.0.1", "--web", "none", "--pb", "none", *options],
         log,
         r"finger listening on 127\.0\.0\.1:(\d+)",
     )
