@@ -1,7 +1,7 @@
 """
 The finger benchmarks: one command, one table (markdown, on stdout).
 
-    python bench/run.py            # about three minutes
+    python bench/run.py            # about four minutes
     python bench/run.py --quick    # shorter runs, fewer repeats, 200,000 users
 
 Measures, side by side in one run:
