@@ -100,6 +100,10 @@ class Options(ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, usage.Optio
         name, sep, status = assignment.partition("=")
         if not sep or not name:
             raise usage.UsageError(f"--user wants NAME=STATUS, not {assignment!r}")
+        try:
+            assignment.encode("utf-8")
+        except UnicodeEncodeError:  # undecodable bytes on the command line
+            raise usage.UsageError(f"--user {name!r}: not valid UTF-8") from None
         self["users"][name] = status
         self._addBackend("memory")
 

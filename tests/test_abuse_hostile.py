@@ -110,28 +110,19 @@ def test_pbStatusesCarryNoControls(hostile):
     assert "Traceback" not in hostile.log
 
 
-def test_undecodableCommandLineStatusIsReplacedNotACrash(startFinger):
+def test_undecodableCommandLineStatusIsAClearStartupError(tmp_path):
     """
     A status given on a non-UTF-8 command line (Python carries the bad bytes
-    as lone surrogates): every frontend answers, with U+FFFD for the bytes.
+    as lone surrogates) is refused at start-up in one line, not served.
     """
-    service = startFinger(
-        "--memory", "--user", os.fsdecode(b"bad=caf\xe9 \xff end"),
-        "--finger", "none", "--setter", "none",
-        "--web", LOOPBACK0, "--pb", LOOPBACK0,
-        expect=("web", "pb"),
+    done = runTwistd(
+        ["--memory", "--user", os.fsdecode(b"bad=caf\xe9 \xff end"), "--finger", LOOPBACK0],
+        tmp_path,
     )
-    base = f"http://127.0.0.1:{service.port('web')}"
-    assert xmlrpc.client.ServerProxy(f"{base}/RPC2").getUser("bad") == "caf\ufffd \ufffd end"
-    assert json.loads(fetch(f"{base}/api/users/bad"))["status"] == "caf\ufffd \ufffd end"
-    assert "caf\ufffd \ufffd end" in fetch(f"{base}/bad").decode("utf-8")
-    done = subprocess.run(
-        [sys.executable, str(REPO / "tests" / "pbclient.py"), str(service.port("pb")),
-         json.dumps([["call", "getUser", "bad"]])],
-        env=serviceEnvironment(), capture_output=True, timeout=120,
-    )
-    assert json.loads(done.stdout) == {"ok": "caf\ufffd \ufffd end"}, done.stderr.decode()
-    assert "Traceback" not in service.log
+    output = (done.stdout + done.stderr).decode("utf-8", "replace")
+    assert done.returncode == 1, output
+    assert "--user 'bad': not valid UTF-8" in output
+    assert "Traceback" not in output
 
 
 def test_nonUTF8UsersFileIsAClearStartupError(tmp_path):

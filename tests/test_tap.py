@@ -42,6 +42,12 @@ def test_userSeedsTheMemoryBackend():
     assert options["users"] == {"alice": "Happy = well", "bob": ""}
 
 
+def test_userThatIsNotUtf8IsAUsageError():
+    # Python hands undecodable command-line bytes over as surrogates.
+    with pytest.raises(StartupError, match="not valid UTF-8"):
+        parse("--user", "alice=caf\udce9")
+
+
 def test_userWithoutEqualsIsAUsageError():
     with pytest.raises(StartupError, match="NAME=STATUS"):
         parse("--user", "alice")
