@@ -1,7 +1,7 @@
 """
 The finger benchmarks: one command, one table (markdown, on stdout).
 
-    python bench/run.py            # about four minutes
+    python bench/run.py            # about five minutes (needs wrk: apt-get install wrk)
     python bench/run.py --quick    # shorter runs, fewer repeats, 200,000 users
 
 Measures, side by side in one run:
@@ -12,7 +12,11 @@ Measures, side by side in one run:
     limits, timeouts), with the CPU each server and the load generator used;
   - RSS per 1,000 idle connections;
   - a 1,000,000-line users file: start-up time, RSS, reload time after an
-    edit, and finger latency during the reload.
+    edit, and finger latency during the reload;
+  - the web user page and /api/users/NAME (wrk, from Debian's package:
+    apt-get install wrk), XML-RPC getUser from a sequential Python client,
+    PB getUser from a Twisted client (bench/pbload.py), and the first web
+    page (/) of the 1,000,000-user file.
 
 The load generator is bench/fingerload.c (compiled with cc on first use): one
 thread, epoll, far cheaper per query than either server, which the CPU
@@ -238,6 +242,15 @@ class Bench:
         self.work = work
         self.users = work / "users-1k"
         writeUsers(self.users, 1000)
+        self._scaleUsers: Path | None = None
+
+    def scaleUsers(self) -> Path:
+        """The big users file (C{--users} lines), written once."""
+        if self._scaleUsers is None:
+            self._scaleUsers = self.work / "users-scale"
+            progress(f"writing a {self.args.users:,}-line users file")
+            writeUsers(self._scaleUsers, self.args.users)
+        return self._scaleUsers
 
 
 def fingerThroughput(bench: Bench) -> list[Row]:
@@ -316,9 +329,7 @@ def idleConnections(bench: Bench, count: int = 1000) -> list[Row]:
 
 def scale(bench: Bench) -> list[Row]:
     count = bench.args.users
-    users = bench.work / "users-scale"
-    progress(f"writing a {count:,}-line users file")
-    writeUsers(users, count)
+    users = bench.scaleUsers()
     progress("starting the service on it")
     service = fingerService(users, bench.work, "scale", "--refresh", "0.5")
     try:
@@ -358,8 +369,116 @@ def scale(bench: Bench) -> list[Row]:
     ]
 
 
-# Each section: Bench -> rows.  Web, XML-RPC and PB rows go here as they land.
-SECTIONS = [fingerThroughput, idleConnections, scale]
+def webService(users: Path, work: Path, name: str, *options: str) -> Server:
+    """The full service with its web and PB frontends only (query log to a file)."""
+    log = work / f"{name}.log"
+    server = Server(
+        [*TWISTD, "-n", "--pidfile=", f"--logfile={log}", "finger", "--file", str(users),
+         "--finger", "none", "--setter", "none", "--web", "tcp:0:interface=127.0.0.1",
+         *options],
+        log,
+        r"web listening on 127\.0\.0\.1:(\d+)",
+    )
+    return server
+
+
+def wrk(url: str, connections: int, seconds: float) -> dict:
+    """Run wrk (one thread) against C{url}: requests/s, p50/p99 ms, errors."""
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url],
+        capture_output=True, text=True, check=True,
+    ).stdout
+
+    def ms(percent: str) -> float:
+        value, unit = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socketErrors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": ms("50"), "p99": ms("99"),
+        "errors": (int(errors.group(1)) if errors else 0),
+        "socketErrors": socketErrors.group(1) if socketErrors else "",
+    }
+
+
+def webRows(bench: Bench) -> list[Row]:
+    """The web user page, the JSON API, XML-RPC and PB, on the 1,000-user file."""
+    args = bench.args
+    server = webService(bench.users, bench.work, "web", "--pb", "tcp:0:interface=127.0.0.1")
+    pbPort = int(server.waitForLog(r"pb listening on 127\.0\.0\.1:(\d+)").group(1))
+    base = f"http://127.0.0.1:{server.port}"
+    rows = []
+    try:
+        for path in (f"/{QUERY}", f"/api/users/{QUERY}"):
+            for connections in (1, 8):
+                runs = [wrk(base + path, connections, args.seconds) for _ in range(args.repeat)]
+                run = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
+                progress(f"web {path}, {connections} connections: {[round(r['rps']) for r in runs]} req/s")
+                errors = sum(r["errors"] for r in runs)
+                note = (f", {errors} non-2xx" if errors else "") + (
+                    f", socket errors: {run['socketErrors']}" if run["socketErrors"] else "")
+                rows.append(Row(
+                    f"web GET {path.replace(QUERY, 'NAME')} req/s (p50 / p99 ms), wrk, "
+                    f"{connections} keep-alive connection(s)", "",
+                    f"{run['rps']:.0f} ({run['p50']:.2f} / {run['p99']:.2f}){note}"))
+        rows.append(Row("XML-RPC getUser calls/s, one sequential python xmlrpc.client", "",
+                        f"{xmlrpcRate(base, args.seconds):.0f}"))
+        for callers in (1, 8):
+            result = json.loads(subprocess.run(
+                [sys.executable, str(BENCH / "pbload.py"), str(pbPort), QUERY, str(callers),
+                 str(args.seconds)],
+                capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(REPO)},
+            ).stdout)
+            errors = f", {result['errors']} errors" if result["errors"] else ""
+            rows.append(Row(f"PB getUser calls/s, one Twisted client, {callers} call(s) in flight",
+                            "", f"{result['calls'] / result['seconds']:.0f}{errors}"))
+    finally:
+        server.stop()
+    return rows
+
+
+def xmlrpcRate(base: str, seconds: float) -> float:
+    import xmlrpc.client
+
+    proxy = xmlrpc.client.ServerProxy(f"{base}/RPC2")
+    calls, started = 0, time.monotonic()
+    while time.monotonic() - started < seconds:
+        assert proxy.getUser(QUERY).startswith(EXPECT)
+        calls += 1
+    return calls / (time.monotonic() - started)
+
+
+def firstPage(bench: Bench, requests: int = 200) -> list[Row]:
+    """Latency of the first web page (/) of the big users file, sequential."""
+    import http.client
+
+    count = bench.args.users
+    users = bench.scaleUsers()
+    progress(f"starting the web frontend on {count:,} users")
+    server = webService(users, bench.work, "firstpage")
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        times = []
+        for _ in range(requests + 5):
+            started = time.perf_counter()
+            connection.request("GET", "/")
+            response = connection.getresponse()
+            body = response.read()
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status == 200 and b"user0000000" in body, response.status
+        connection.close()
+    finally:
+        server.stop()
+    times = sorted(times[5:])  # the first few warm up
+    p50, p99 = times[len(times) // 2], times[int(len(times) * 0.99) - 1]
+    return [Row(f"{count:,} users: first web page (/) p50 / p99 ms ({requests} sequential requests)",
+                "", f"{p50:.2f} / {p99:.2f}", target="p50 < 10")]
+
+
+# Each section: Bench -> rows.
+SECTIONS = [fingerThroughput, idleConnections, scale, webRows, firstPage]
 
 
 def table(rows: list[Row]) -> str:

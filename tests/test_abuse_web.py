@@ -12,6 +12,7 @@ import xmlrpc.client
 
 import pytest
 
+from abuse import Trickler, connect, waitAllClosed
 from support import LOOPBACK0
 
 WEB = ("--memory", "--user", "alice=Happy and well", "--finger", "none", "--setter", "none")
@@ -221,3 +222,33 @@ def test_silentClientsAreClosedByTheIdleTimeoutWhileOthersAreServed(startFinger)
             sock.close()
     assert service.process.poll() is None
     assert "Traceback" not in service.log
+
+
+def test_clientsTricklingTheirHeadersAreClosedAtTheDeadline(startFinger):
+    """
+    Slowloris: 5 clients sending their headers one byte every half second
+    (which restarts Twisted's idle timer each time) are closed once --timeout
+    (2 s) has passed without complete headers, while a normal request is
+    answered; long before they could have finished sending.
+    """
+    service = startFinger(*WEB, "--timeout", "2", "--web", LOOPBACK0, expect=("web",))
+    port = service.port("web")
+    headers = b"GET /alice HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200 + b"\r\n\r\n"
+    tricklers = [Trickler(connect(port, f"127.0.0.{2 + n}"), headers, 0.5) for n in range(5)]
+    for t in tricklers:
+        t.start()
+    try:
+        sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        with sock:
+            sock.sendall(b"GET /api/users/alice HTTP/1.0\r\nHost: x\r\n\r\n")
+            reply = readAll(sock)
+        assert reply.startswith(b"HTTP/1.0 200 "), reply[:200]
+        assert waitAllClosed([t.sock for t in tricklers], timeout=60) == len(tricklers)
+        assert all(t.sent < len(headers) for t in tricklers)
+    finally:
+        for t in tricklers:
+            t.stopped.set()
+            t.sock.close()
+    assert service.process.poll() is None
+    assert "Traceback" not in service.log
+

@@ -11,7 +11,8 @@ C{finger.frontends.pb.BadCall} for an unknown method, wrong arguments or an
 oversized message.  Names with C{@} are unknown users (only the finger
 frontend forwards; see L{finger.frontends.lookup}).  A bad call never harms
 the server; a message too large to decode is answered with C{BadCall} and
-the connection is closed.
+the connection is closed.  A connection with no traffic for the factory's
+C{timeout} seconds (C{--timeout}) and no call in progress is closed.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import time
 
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.protocols.policies import TimeoutMixin
 from twisted.python import components
 from twisted.spread import banana, pb
 from zope.interface import Attribute, Interface, implementer
@@ -159,6 +161,7 @@ class FingerPBRoot(pb.Root):
             self.factory.queryLog.record("pb", peer, message, f"refused: {e}", started)
             raise
         d.addBoth(self._record, peer, query, started)
+        broker.callStarted(d)
         return broker.serialize(d, self.perspective)
 
     def _record(self, result, peer: str, query: str, started: float):
@@ -190,21 +193,46 @@ def _describe(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:200]
 
 
-class FingerBroker(pb.Broker):
+class FingerBroker(TimeoutMixin, pb.Broker):
     """
     A broker that bounds what a client can make it buffer.  A message that
     Banana refuses (a string over 640 KB, a huge list, an oversized
     integer) or that exceeds L{MAX_MESSAGE_BYTES} gets a L{BadCall} answer
     when its request can be identified, and the connection is closed; any
     other protocol violation closes the connection with one log line.
+
+    It closes a connection idle for the factory's C{timeout} seconds: every
+    byte received restarts the count, and it does not run out while a call
+    is being answered.
     """
 
     log = Logger()
     _refused = False
     _pendingBytes = 0
     _lingering = None
+    _activeCalls = 0
+
+    def connectionMade(self) -> None:
+        super().connectionMade()
+        self.setTimeout(getattr(self.factory, "timeout", None))
+
+    def callStarted(self, answer: defer.Deferred) -> None:
+        """Keep the connection open until C{answer} fires, then idle again."""
+        self._activeCalls += 1
+        answer.addBoth(self._callEnded)
+
+    def _callEnded(self, result):
+        self._activeCalls -= 1
+        self.setTimeout(self.timeOut)  # restarts the count (or re-arms it)
+        return result
+
+    def timeoutConnection(self) -> None:
+        if self._activeCalls:
+            return  # re-armed when the last call ends
+        self.transport.abortConnection()
 
     def dataReceived(self, data: bytes) -> None:
+        self.resetTimeout()
         if self._refused:
             return  # Draining after a refusal: read and forget.
         self._pendingBytes += len(data)
@@ -260,6 +288,7 @@ class FingerBroker(pb.Broker):
         self._lingering = reactor.callLater(LINGER_SECONDS, self.transport.abortConnection)
 
     def connectionLost(self, reason) -> None:
+        self.setTimeout(None)
         if self._lingering is not None and self._lingering.active():
             self._lingering.cancel()
         super().connectionLost(reason)
@@ -271,6 +300,7 @@ class FingerPBFactory(pb.PBServerFactory):
 
     protocol = FingerBroker
     queryLog = querylog.ENABLED
+    timeout: float | None = None  # idle seconds before a connection is closed
 
     def __init__(self, service: IFingerService) -> None:
         super().__init__(FingerPBRoot(service, self), unsafeTracebacks=False)
@@ -293,4 +323,5 @@ def addPBListeners(top, backend: IFingerService, options) -> None:
     for description in endpointDescriptions(options.get("pb", []), DEFAULT_ENDPOINTS):
         factory = IFingerPBFactory(backend)
         factory.queryLog = options.queryLog
+        factory.timeout = options["timeout"]
         listen(top, "pb", description, factory, limits=options.limits)

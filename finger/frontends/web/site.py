@@ -7,6 +7,12 @@ Twisted buffers a request's whole body before the resource sees it, so the
 body limit is enforced while it arrives: a C{Content-Length} over the limit
 is refused as soon as the headers are in, a chunked body as soon as it
 grows past the limit.  The refusal is a C{413} and the connection closes.
+
+Twisted's idle timeout restarts on every byte, so a client sending its
+headers a byte at a time ("slowloris") would hold a connection forever: the
+channel also gives each request's headers a total deadline (the site's
+C{timeout}, i.e. C{--timeout}), counted from the connection or the end of
+the previous request, and closes the connection when it passes.
 """
 
 from __future__ import annotations
@@ -97,16 +103,56 @@ class FingerRequest(server.Request):
 
 
 class BoundedHTTPChannel(http.HTTPChannel):
-    """An HTTP/1.1 channel that refuses request bodies over C{site.maxBody}."""
+    """
+    An HTTP/1.1 channel that refuses request bodies over C{site.maxBody}
+    and closes a connection whose request headers take longer than its
+    timeout to arrive in full.
+    """
 
     refusedBody = False
     badRequest = False
+    _headersDeadline = None
+    _headersTimeout = None
+
+    def connectionMade(self) -> None:
+        # The idle timeout (the site's); Twisted unsets it while a request is handled.
+        self._headersTimeout = self.timeOut
+        super().connectionMade()
+        self._startHeadersDeadline()
+
+    def _startHeadersDeadline(self) -> None:
+        self._cancelHeadersDeadline()
+        if self._headersTimeout is not None:
+            self._headersDeadline = self.callLater(self._headersTimeout, self._headersTooSlow)
+
+    def _cancelHeadersDeadline(self) -> None:
+        if self._headersDeadline is not None:
+            if self._headersDeadline.active():
+                self._headersDeadline.cancel()
+            self._headersDeadline = None
+
+    def _headersTooSlow(self) -> None:
+        # As an idle timeout: close (aborted if the client does not let go).
+        self._headersDeadline = None
+        if not self.transport.disconnecting:
+            self.timeoutConnection()
+
+    def requestDone(self, request) -> None:
+        # Before the next (maybe already buffered) request is parsed.
+        if self.persistent:
+            self._startHeadersDeadline()
+        super().requestDone(request)
+
+    def connectionLost(self, reason) -> None:
+        self._cancelHeadersDeadline()
+        super().connectionLost(reason)
 
     @property
     def maxBody(self) -> int:
         return getattr(self.site, "maxBody", MAX_BODY)
 
     def allHeadersReceived(self) -> None:
+        self._cancelHeadersDeadline()
         # Twisted before 24.7 takes any third word of the request line for
         # the version, and echoes it (NULs and all) in the status line.
         if getattr(self, "_version", None) not in (b"HTTP/1.0", b"HTTP/1.1"):
@@ -150,6 +196,7 @@ class BoundedHTTPChannel(http.HTTPChannel):
             loseWrite()
 
     def timeoutConnection(self) -> None:
+        self._cancelHeadersDeadline()  # the idle timeout came first
         if self.refusedBody:
             self.transport.abortConnection()
         else:
