@@ -172,10 +172,14 @@ def bareServer(users: Path, work: Path) -> Server:
 
 
 def fingerService(users: Path, work: Path, name: str, *options: str) -> Server:
-    """The full service: query log to a file, default limits and timeouts."""
+    """
+    The full service: query log to a file, default limits and timeouts.  It
+    logs to stdout, which L{Server} sends to a file: twistd's own log file
+    rotates at 1 MB, and the lines being waited for would move away.
+    """
     log = work / f"{name}.log"
     return Server(
-        [*TWISTD, "-n", "--pidfile=", f"--logfile={log}", "finger", "--file", str(users),
+        [*TWISTD, "-n", "--pidfile=", "--logfile=-", "finger", "--file", str(users),
          "--finger", "tcp:0:interface=127.0.0.1", "--web", "none", "--pb", "none", *options],
         log,
         r"finger listening on 127\.0\.0\.1:(\d+)",
@@ -373,7 +377,7 @@ def webService(users: Path, work: Path, name: str, *options: str) -> Server:
     """The full service with its web and PB frontends only (query log to a file)."""
     log = work / f"{name}.log"
     server = Server(
-        [*TWISTD, "-n", "--pidfile=", f"--logfile={log}", "finger", "--file", str(users),
+        [*TWISTD, "-n", "--pidfile=", "--logfile=-", "finger", "--file", str(users),
          "--finger", "none", "--setter", "none", "--web", "tcp:0:interface=127.0.0.1",
          *options],
         log,
