@@ -12,7 +12,7 @@ import xmlrpc.client
 
 import pytest
 
-from abuse import Trickler, connect, waitAllClosed
+from abuse import Trickler, connect, readAll, waitAllClosed
 from support import LOOPBACK0
 
 WEB = ("--memory", "--user", "alice=Happy and well", "--finger", "none", "--setter", "none")
@@ -35,20 +35,6 @@ def memory(service, field: str) -> int:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     raise AssertionError(f"no {field} in /proc/{service.process.pid}/status")
-
-
-def readAll(sock: socket.socket) -> bytes:
-    """Read until the server closes (or resets) the connection."""
-    chunks = []
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def streamBody(port: int, head: bytes, chunks, timeout: float = TIMEOUT) -> tuple[int, bytes]:

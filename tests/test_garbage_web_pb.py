@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from abuse import readAll
 from support import LOOPBACK0, REPO, FingerProcess, serviceEnvironment
 
 TIMEOUT = 30
@@ -55,16 +56,7 @@ def exchange(port: int, data: bytes) -> bytes:
             sock.shutdown(socket.SHUT_WR)
         except OSError:  # broken pipe, reset, not connected
             return b""  # the server already closed: the connection has ended
-        chunks = []
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return readAll(sock)
 
 
 def logLines(service) -> int:
