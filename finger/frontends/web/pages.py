@@ -13,7 +13,7 @@ from twisted.internet import defer
 from twisted.web import resource
 from twisted.web.template import Element, TagLoader, flattenString, renderer
 
-from finger.frontends.lookup import getLocalUser, lookupFailedMessage
+from finger.frontends.lookup import getLocalUser, lookupFailedMessage, statusOrNone
 from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, send
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.urls import listPath, userPath
@@ -160,11 +160,6 @@ def serverError(request) -> None:
     )
 
 
-def _goneIsNone(failure) -> None:
-    """A user removed between C{getUsers} and C{getUser} is left out."""
-    failure.trap(UserNotFound)
-    return None
-
 
 class HTMLPage(resource.Resource):
     """Base for the pages: they are leaves, served from the site's templates."""
@@ -229,7 +224,7 @@ class UsersPage(HTMLPage):
         window = names[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         statuses = await defer.gatherResults(
             [
-                defer.maybeDeferred(self.service.getUser, name).addErrback(_goneIsNone)
+                statusOrNone(self.service, name)
                 for name in window
             ],
             consumeErrors=True,
