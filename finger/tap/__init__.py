@@ -32,8 +32,10 @@ from finger.listen import StartupError, endpointDescriptions, listen
 import finger.frontends.finger  # noqa: F401, E402
 import finger.frontends.setter  # noqa: F401, E402
 import finger.frontends.web.root  # noqa: F401, E402
+from finger.adapt import frontend
+from finger.frontends.web.root import WebSettings
 from finger.frontends.web.site import FingerSite
-from finger.frontends.web.templates import Templates
+from finger.frontends.web.templates import TemplateError, Templates
 from finger.frontends.web.tls import httpsDescription
 from twisted.web.resource import IResource
 
@@ -261,9 +263,11 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
     https = endpointDescriptions(options["https"], [])
     if not web and not https:
         return
-    root = IResource(backend)
-    if options["templates"]:
-        root.templates = Templates(options["templates"])
+    try:
+        templates = Templates(options["templates"] or None)
+    except TemplateError as e:
+        raise StartupError(str(e)) from None
+    root = frontend(IResource, backend, WebSettings(templates=templates))
     site = FingerSite(root, timeout=options["timeout"])
     site.queryLog = options.queryLog
     for description in web:
