@@ -71,9 +71,10 @@ class FingerWebRoot(resource.Resource):
         self.webfinger = WebFinger(service)
 
     def notFound(self) -> NotFoundPage:
+        """The 404 page, for any path that names nothing."""
         return NotFoundPage(self.service, self.templates)
 
-    def getChild(self, path: bytes, request) -> resource.Resource:
+    def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
         if path == b"":
             return UsersPage(self.service, self.templates)
         try:
@@ -90,7 +91,7 @@ class FingerWebRoot(resource.Resource):
             return StaticFiles(self.templates, self.notFound)
         return UserPage(self.service, self.templates, name)
 
-    def render(self, request):
+    def render(self, request: FingerRequest) -> int:
         return self.notFound().render(request)
 
 
@@ -101,12 +102,12 @@ class WellKnown(resource.Resource):
         super().__init__()
         self.root = root
 
-    def getChild(self, path: bytes, request) -> resource.Resource:
+    def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
         if path == b"webfinger" and request.isSecure():
             return self.root.webfinger
         return self.root.notFound()
 
-    def render(self, request):
+    def render(self, request: FingerRequest) -> int:
         return self.root.notFound().render(request)
 
 
