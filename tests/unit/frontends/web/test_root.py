@@ -41,7 +41,7 @@ class AdapterTests(TestCase):
         from dataclasses import FrozenInstanceError
 
         with self.assertRaises(FrozenInstanceError):
-            DEFAULT.templates = Templates()  # type: ignore[misc]
+            DEFAULT.templates = Templates()  # type: ignore[misc]  # on purpose: it must fail
 
 
 class DispatchTests(TestCase):
