@@ -260,10 +260,10 @@ class FingerBot(irc.IRCClient, TimeoutMixin):
         d = defer.maybeDeferred(self.factory.service.getUser, query)
         d.addCallbacks(
             lambda status: (replyLines(self.nickname, target, query, status), "found"),
-            self._userFailed,
+            self.failedLookupLines,
             errbackArgs=(target, query),
         )
-        d.addCallback(self._send, target, record)
+        d.addCallback(self.sendAnswer, target, record)
 
     def hint(self) -> str:
         return (
@@ -271,7 +271,7 @@ class FingerBot(irc.IRCClient, TimeoutMixin):
             f"e.g. /msg {self.nickname} NAME"
         )
 
-    def _userFailed(self, failure: Failure, target: str, name: str) -> tuple[list[str], str]:
+    def failedLookupLines(self, failure: Failure, target: str, name: str) -> tuple[list[str], str]:
         if failure.check(UserNotFound):
             return [f"No such user: {stripControls(name)}"], "no such user"
         if failure.check(LookupFailed):
@@ -280,7 +280,7 @@ class FingerBot(irc.IRCClient, TimeoutMixin):
         self.log.failure("irc bot: looking up {name!r} failed", failure, name=name)
         return [f"Error: could not look up {stripControls(name)}"], "error"
 
-    def _send(
+    def sendAnswer(
         self, result: tuple[list[str], str], target: str, record: Callable[[str], None]
     ) -> None:
         lines, outcome = result
