@@ -20,7 +20,7 @@ from finger.backends.passwd import PasswordFingerService
 from finger.backends.proxy import ProxyOptions, forwarderFor, proxyBackend
 from finger.backends.store import SQLiteFingerService, StoreOpenError, twistdUser
 from finger.backends.webstatus import WebStatusOptions, webStatusBackend
-from finger.frontends.irc import IRCOptions, addIRCBot
+from finger.tap.irc import IRCOptions, addIRCBot
 from finger.frontends.pb import PBOptions, addPBListeners
 from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
 from finger.coerce import positiveInteger, positiveSeconds
