@@ -117,7 +117,7 @@ class ChainFingerService(service.MultiService):
         # Backends that cache return the same object while nothing changed;
         # then so does the chain, and listing a big store stays cheap.
         if self._lastLists is not None and all(
-            new is old for new, old in zip(lists, self._lastLists)
+            new is old for new, old in zip(lists, self._lastLists, strict=True)
         ):
             return self._lastUnion
         union = sortedUnion(lists)
