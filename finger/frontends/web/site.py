@@ -222,3 +222,7 @@ class FingerSite(server.Site):
 
     def log(self, request) -> None:
         """Requests are logged by L{FingerRequest} through C{queryLog}."""
+
+    def acceptableProtocols(self) -> list[bytes]:
+        """What HTTPS offers in ALPN: only what L{protocol} speaks."""
+        return [b"http/1.1"]
