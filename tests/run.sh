@@ -37,6 +37,9 @@ APT_PACKAGES=(
     python3-pytest-xdist
     python3-hypothesis
     python3-selenium
+    # HTTP/2 over HTTPS on Twisted 22.4 (Twisted imports both).
+    python3-h2
+    python3-priority
 )
 
 missing=()

@@ -9,16 +9,30 @@ against the throwaway CA.  The browser over HTTPS is in test_web_browser.py.
 from __future__ import annotations
 
 import json
+import socket
+import ssl
 import subprocess
+import time
 import xmlrpc.client
 from dataclasses import dataclass
 
 import pytest
+from twisted.web import http
 
-from test_web_e2e import TIMEOUT, certificates, https  # noqa: F401  (fixtures)
+from support import LOOPBACK0
+from test_web_e2e import TIMEOUT, USERS, WEB, certificates, https  # noqa: F401  (fixtures)
 from tlsfiles import HOSTNAME
 
-HTTP_VERSIONS = [pytest.param("--http1.1", "1.1", id="http1.1")]
+# Twisted speaks HTTP/2 when the h2 package (Debian: python3-h2) is there;
+# HTTPS then offers h2 in ALPN.  Without it, the h2 tests skip, and
+# test_withoutH2OnlyHTTP11IsOffered checks that h2 is not offered.
+NO_H2 = pytest.mark.skipif(
+    not http.H2_ENABLED, reason="Twisted's HTTP/2 support (the h2 package) is not installed"
+)
+HTTP_VERSIONS = [
+    pytest.param("--http1.1", "1.1", id="http1.1"),
+    pytest.param("--http2", "2", id="http2", marks=NO_H2),
+]
 
 
 @dataclass
@@ -34,6 +48,8 @@ class CurlResult:
 
 
 def curl(https, path: str, option: str, *extra: str, check: bool = True) -> CurlResult:
+    # Like a browser, curl offers h2 and http/1.1 in ALPN either way (with
+    # --http1.1: http/1.1 only); the server's choice shows in %{http_version}.
     """Fetch C{path} from the HTTPS listener with curl, trusting only the test CA."""
     result = subprocess.run(
         [
@@ -116,16 +132,47 @@ def test_webfingerOverHTTPS(site, option, version):
     assert curl(site, "/.well-known/webfinger?resource=alice", option).code == 400
 
 
-@pytest.mark.parametrize("option, version", HTTP_VERSIONS)
-def test_bodyLimitOverHTTPS(site, option, version, tmp_path):
-    huge = tmp_path / "huge.xml"
-    huge.write_bytes(b"x" * (2 * 1024 * 1024))  # the limit is 1 MiB
+@pytest.fixture
+def huge(tmp_path):
+    path = tmp_path / "huge.xml"
+    path.write_bytes(b"x" * (2 * 1024 * 1024))  # the limit is 1 MiB
+    return path
+
+
+def test_bodyLimitOverHTTPS(site, huge):
     answer = curl(
-        site, "/RPC2", option, "--header", "Content-Type: text/xml",
+        site, "/RPC2", "--http1.1", "--header", "Content-Type: text/xml",
         "--data-binary", f"@{huge}", check=False,
     )
-    assert (answer.version, answer.code) == (version, 413)
+    assert (answer.version, answer.code) == ("1.1", 413)
     assert b"Request body too large" in answer.body
+
+
+@NO_H2
+@pytest.mark.parametrize("length", ["declared", "chunked"])
+def test_bodyLimitOverHTTP2ResetsTheStream(site, huge, length):
+    """
+    Over HTTP/2 a body over the limit resets its stream (curl: exit 92); the
+    connection goes on serving (curl's --next reuses it: no new connect).
+    """
+    noLength = ["--header", "Content-Length:"] if length == "chunked" else []
+    result = subprocess.run(
+        [
+            "curl", "--silent", "--http2", "--cacert", site.certificates.ca,
+            "--max-time", str(TIMEOUT), *noLength, "--data-binary", f"@{huge}",
+            "--output", "/dev/null", f"{site.base}/RPC2",
+            "--next", "--http2", "--cacert", site.certificates.ca,
+            "--write-out", "%{http_version} %{http_code} %{num_connects}",
+            f"{site.base}/api/users/alice",
+        ],
+        capture_output=True, timeout=TIMEOUT + 5,
+    )
+    assert result.returncode == 0, result.stderr  # the last transfer's
+    assert result.stdout.endswith(b'"Happy and well"\n}\n2 200 0')
+    site.waitForLog(
+        r"web query 'POST /RPC2' from 127\.0\.0\.1:\d+: "
+        r"stream reset: body too large \(limit 1048576 bytes\)"
+    )
 
 
 @pytest.mark.parametrize("option", ["--http1.1", "--http2"])
@@ -144,3 +191,68 @@ def test_certificateAndHostNameAreVerified(site, option):
         capture_output=True, timeout=TIMEOUT,
     )
     assert untrusted.returncode == 60
+
+
+def h2Handshake(port: int, ca: str, offer: list[str]) -> ssl.SSLSocket:
+    """A TLS connection offering C{offer} in ALPN, as a browser offers h2 and http/1.1."""
+    context = ssl.create_default_context(cafile=ca)
+    context.set_alpn_protocols(offer)
+    raw = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    return context.wrap_socket(raw, server_hostname=HOSTNAME)
+
+
+@NO_H2
+def test_http2IdleTimeout(startFinger, certificates):  # noqa: F811
+    """
+    An HTTP/2 connection left idle gets a GOAWAY after --timeout (a client
+    then closes; Twisted aborts one that does not 15 s later).  The client
+    is the h2 library, Twisted's own HTTP/2 implementation.
+    """
+    import h2.connection
+    import h2.events
+
+    endpoint = f"ssl:0:interface=127.0.0.1:privateKey={certificates.key}:certKey={certificates.cert}"
+    service = startFinger(
+        "--memory", *USERS, "--finger", "none", "--setter", "none", "--timeout", "1",
+        "--https", endpoint, expect=("https",),
+    )
+    with h2Handshake(service.port("https"), certificates.ca, ["h2", "http/1.1"]) as tls:
+        assert tls.selected_alpn_protocol() == "h2"
+        client = h2.connection.H2Connection()
+        client.initiate_connection()
+        tls.sendall(client.data_to_send())
+        started = time.monotonic()
+        events: list = []
+        while not any(isinstance(e, h2.events.ConnectionTerminated) for e in events):
+            data = tls.recv(65536)
+            assert data, f"closed without a GOAWAY after {events}"
+            events += client.receive_data(data)
+            tls.sendall(client.data_to_send())  # SETTINGS acknowledgement
+        waited = time.monotonic() - started
+    assert 0.5 < waited < 10, waited
+
+
+@NO_H2
+def test_connectionLimitsApplyToHTTP2(startFinger, certificates):  # noqa: F811
+    """--max-connections-per-peer counts HTTP/2 connections like any other."""
+    endpoint = f"ssl:0:interface=127.0.0.1:privateKey={certificates.key}:certKey={certificates.cert}"
+    service = startFinger(
+        "--memory", *USERS, "--finger", "none", "--setter", "none",
+        "--max-connections-per-peer", "1", "--https", endpoint, expect=("https",),
+    )
+    with h2Handshake(service.port("https"), certificates.ca, ["h2", "http/1.1"]) as first:
+        assert first.selected_alpn_protocol() == "h2"
+        with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+            with h2Handshake(service.port("https"), certificates.ca, ["h2", "http/1.1"]) as second:
+                assert second.recv(1) == b""  # closed at once, if the handshake got through
+                raise ConnectionError("closed")
+    service.waitForLog(r"https: 1 connections open from 127\.0\.0\.1")
+
+
+def test_alpnOffersWhatTheServerSpeaks(https, certificates):  # noqa: F811
+    """h2 first when Twisted speaks HTTP/2, else http/1.1 only (h2 is then never chosen)."""
+    port = https.port("https")
+    with h2Handshake(port, certificates.ca, ["h2", "http/1.1"]) as tls:
+        assert tls.selected_alpn_protocol() == ("h2" if http.H2_ENABLED else "http/1.1")
+    with h2Handshake(port, certificates.ca, ["http/1.1"]) as tls:
+        assert tls.selected_alpn_protocol() == "http/1.1"

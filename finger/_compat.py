@@ -1,0 +1,36 @@
+"""
+The Twisted private APIs finger cannot avoid, all in one place.
+
+Each was checked on Twisted 22.4 (Debian 12's python3-twisted) and 26.10;
+tests/test_compat.py fails if a Twisted release changes one of them.
+"""
+
+from __future__ import annotations
+
+from twisted.web import http
+
+# HTTP/2 (twisted.web._http2, present when the h2 and priority packages are).
+# Twisted offers it only through Site's default channel, which switches to
+# it when TLS negotiated h2; finger's own channel (web/site.py) does the same
+# switch, so it needs the class.  Checked: Twisted 22.4, 26.10 (h2 4.1, 4.4).
+H2_ENABLED: bool = bool(getattr(http, "H2_ENABLED", False))
+if H2_ENABLED:
+    from twisted.web._http2 import H2Connection
+else:  # pragma: no cover - without h2
+    H2Connection = None
+
+
+def requestLine(channel: http.HTTPChannel) -> tuple[bytes | None, bytes | None, bytes | None]:
+    """
+    The method, path and version of the request line an L{http.HTTPChannel}
+    is reading the headers of (C{None} where it has none yet).
+
+    HTTPChannel keeps them in C{_command}, C{_path} and C{_version} from the
+    request line until the request is complete, and has no public way to
+    them before the body arrives.  Checked: Twisted 22.4, 26.10.
+    """
+    return (
+        getattr(channel, "_command", None),
+        getattr(channel, "_path", None),
+        getattr(channel, "_version", None),
+    )
