@@ -16,6 +16,7 @@ APT_PACKAGES=(
     openssl
     chromium
     chromium-driver
+    libnss3-tools  # certutil: Chromium trusts the tests' throwaway CA
     # Packaging (tests/test_deb.py builds, installs and purges the .deb;
     # systemd provides systemd-socket-activate and systemd-analyze).
     adduser
