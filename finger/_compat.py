@@ -1,8 +1,9 @@
 """
-The Twisted private APIs finger cannot avoid, all in one place.
+The only place where finger uses Twisted's private APIs.
 
-Each was checked on Twisted 22.4 (Debian 12's python3-twisted) and 26.10;
-tests/test_compat.py fails if a Twisted release changes one of them.
+Each use below exists because Twisted offers no public way to do the same
+thing; each names the Twisted versions it was checked on, and has a test in
+C{tests/unit/test_compat.py} that fails if Twisted changes it.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from support import FingerProcess
+from tests.helpers.support import FingerProcess
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from finger.frontends.linebased import (
     DEFAULT_TIMEOUT,
     LineQueryProtocol,
 )
+from finger.frontends.lookup import statusOrNone
 from finger.interfaces import (
     IFingerFactory,
     IFingerService,
@@ -130,7 +131,7 @@ class FingerProtocol(LineQueryProtocol):
         for start in range(0, len(names), LIST_BATCH):
             batch = names[start : start + LIST_BATCH]
             statuses = [
-                defer.maybeDeferred(self.factory.service.getUser, name).addErrback(_goneIsNone)
+                statusOrNone(self.factory.service, name)
                 for name in batch
             ]
             d = defer.gatherResults(statuses, consumeErrors=True)
@@ -153,11 +154,6 @@ class FingerProtocol(LineQueryProtocol):
         self.log.failure("Listing users failed", failure)
         self.transport.write(b"Error: could not list all users\r\n")
 
-
-def _goneIsNone(failure) -> None:
-    """A user removed between C{getUsers} and C{getUser} is left out."""
-    failure.trap(UserNotFound)
-    return None
 
 
 @implementer(IPushProducer)

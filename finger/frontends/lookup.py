@@ -31,3 +31,16 @@ def getLocalUser(service: IFingerService, name: str) -> defer.Deferred:
 def lookupFailedMessage(error: LookupFailed) -> str:
     """The one line a L{LookupFailed} has for the client, control characters removed."""
     return stripControls(str(error))
+
+
+def statusOrNone(service: IFingerService, name: str) -> defer.Deferred:
+    """
+    C{service.getUser(name)} for a listing: a user removed between
+    C{getUsers} and this lookup fires C{None} (left out of the listing).
+    """
+
+    def goneIsNone(failure):
+        failure.trap(UserNotFound)
+        return None
+
+    return defer.maybeDeferred(service.getUser, name).addErrback(goneIsNone)

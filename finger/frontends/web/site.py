@@ -224,7 +224,7 @@ class BoundedHTTPChannel(http.HTTPChannel):
             return
         self.refusedBody = True
         started = time.monotonic()
-        message = f"Request body too large (limit {self.maxBody} bytes)\n".encode("utf-8")
+        message = f"Request body too large (limit {self.maxBody} bytes)\n".encode()
         headers = [
             b"HTTP/1.1 413 " + http.RESPONSES[413],
             b"Content-Type: text/plain; charset=utf-8",
