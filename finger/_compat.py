@@ -8,6 +8,8 @@ C{tests/unit/test_compat.py} that fails if Twisted changes it.
 
 from __future__ import annotations
 
+from typing import Any
+
 from twisted.web import http
 
 # HTTP/2 (twisted.web._http2, present when the h2 and priority packages are).
@@ -15,10 +17,9 @@ from twisted.web import http
 # it when TLS negotiated h2; finger's own channel (web/site.py) does the same
 # switch, so it needs the class.  Checked: Twisted 22.4, 26.10 (h2 4.1, 4.4).
 H2_ENABLED: bool = bool(getattr(http, "H2_ENABLED", False))
+H2Connection: Any = None
 if H2_ENABLED:
-    from twisted.web._http2 import H2Connection
-else:  # pragma: no cover - without h2
-    H2Connection = None
+    from twisted.web._http2 import H2Connection  # noqa: F811
 
 
 def requestLine(channel: http.HTTPChannel) -> tuple[bytes | None, bytes | None, bytes | None]:
