@@ -19,7 +19,7 @@ from twisted.web import http
 H2_ENABLED: bool = bool(getattr(http, "H2_ENABLED", False))
 H2Connection: Any = None
 if H2_ENABLED:
-    from twisted.web._http2 import H2Connection  # noqa: F811
+    from twisted.web._http2 import H2Connection  # noqa: F401, F811 (finger.frontends.web.site)
 
 
 def requestLine(channel: http.HTTPChannel) -> tuple[bytes | None, bytes | None, bytes | None]:
