@@ -16,6 +16,7 @@ APT_PACKAGES=(
     openssl
     chromium
     chromium-driver
+    libnss3-tools  # certutil: Chromium trusts the tests' throwaway CA
     # Packaging (tests/test_deb.py builds, installs and purges the .deb;
     # systemd provides systemd-socket-activate and systemd-analyze).
     adduser
@@ -37,6 +38,9 @@ APT_PACKAGES=(
     python3-pytest-xdist
     python3-hypothesis
     python3-selenium
+    # HTTP/2 over HTTPS on Twisted 22.4 (Twisted imports both).
+    python3-h2
+    python3-priority
 )
 
 missing=()

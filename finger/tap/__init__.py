@@ -36,7 +36,7 @@ from finger.adapt import frontend
 from finger.frontends.web.root import WebSettings
 from finger.frontends.web.site import FingerSite
 from finger.frontends.web.templates import TemplateError, Templates
-from finger.frontends.web.tls import httpsDescription
+from finger.frontends.web.tls import TLSConfigurationError, httpsDescription
 from twisted.web.resource import IResource
 
 DEFAULT_FINGER = ["tcp:79"]
@@ -273,7 +273,11 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
     for description in web:
         listen(top, "web", description, site, limits=options.limits)
     for description in https:
-        listen(top, "https", httpsDescription(description), site, limits=options.limits)
+        try:
+            endpoint = httpsDescription(description)
+        except TLSConfigurationError as e:
+            raise StartupError(str(e)) from None
+        listen(top, "https", endpoint, site, limits=options.limits)
 
 
 def makeService(options: Options) -> service.MultiService:

@@ -194,3 +194,25 @@ class QueryLogTests(TestCase):
             ],
         )
         self.assertTrue(all(peer == "127.0.0.1:40000" for _, peer, _, _ in client.queryLog.records))
+
+
+class NegotiationTests(TestCase):
+    """What HTTPS offers in ALPN follows what Twisted can speak."""
+
+    def test_h2OfferedOnlyWithTwistedsHTTP2(self) -> None:
+        from finger.frontends.web import site
+
+        fingerSite = site.FingerSite(Resource())
+        self.patch(site, "H2_ENABLED", True)
+        self.assertEqual(fingerSite.acceptableProtocols(), [b"h2", b"http/1.1"])
+        self.patch(site, "H2_ENABLED", False)
+        self.assertEqual(fingerSite.acceptableProtocols(), [b"http/1.1"])
+
+    def test_plainConnectionsStayHTTP11(self) -> None:
+        """Without TLS (no negotiated protocol) the channel is the bounded HTTP/1.1 one."""
+        from finger.frontends.web.site import BoundedHTTPChannel
+
+        channel, transport = SiteClient({"alice": "Happy and well"}).connect()
+        channel.dataReceived(b"GET /alice HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIsInstance(channel.channel, BoundedHTTPChannel)
+        self.assertIn(b"Happy and well", transport.value())

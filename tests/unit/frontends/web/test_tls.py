@@ -8,7 +8,6 @@ from OpenSSL import SSL
 from twisted.trial.unittest import TestCase
 
 from finger.frontends.web import tls
-from finger.listen import StartupError
 from tests.helpers.webclient import temporaryDirectory
 
 
@@ -25,7 +24,7 @@ class TLSTests(TestCase):
         self.assertTrue(flags & SSL.OP_NO_TLSv1_1)
         self.assertFalse(flags & SSL.OP_NO_TLSv1_2)
 
-    def test_badFilesAreStartupErrorsNamingTheFile(self):
+    def test_badFilesAreConfigurationErrorsNamingTheFile(self):
         cases = [
             (
                 (self.files.dir + "/missing.pem", self.files.cert),
@@ -51,20 +50,23 @@ class TLSTests(TestCase):
             ),
         ]
         for args, message in cases:
-            error = self.assertRaises(StartupError, tls.certificateOptions, *args)
+            error = self.assertRaises(tls.TLSConfigurationError, tls.certificateOptions, *args)
             self.assertIn(message, str(error))
+            # Library code: an ordinary exception, which the tap layer reports.
+            self.assertNotIsInstance(error, SystemExit)
+            self.assertIsInstance(error, ValueError)
 
     def test_httpsDescription(self):
         self.assertEqual(
             tls.httpsDescription("ssl:8443:privateKey=k.pem"), "finger-https:8443:privateKey=k.pem"
         )
-        error = self.assertRaises(StartupError, tls.httpsDescription, "tcp:8443")
+        error = self.assertRaises(tls.TLSConfigurationError, tls.httpsDescription, "tcp:8443")
         self.assertIn("--https wants an ssl: endpoint", str(error))
 
     def test_parserRefusesSSLMethodAndUnknownOptions(self):
         parser = tls.HTTPSServerParser()
         self.assertRaises(
-            StartupError,
+            tls.TLSConfigurationError,
             parser.parseStreamServer,
             None,
             "0",
@@ -72,6 +74,26 @@ class TLSTests(TestCase):
             sslmethod="TLSv1_METHOD",
         )
         error = self.assertRaises(
-            StartupError, parser.parseStreamServer, None, "0", self.files.key, keyfile="x"
+            tls.TLSConfigurationError, parser.parseStreamServer, None, "0", self.files.key, keyfile="x"
         )
         self.assertIn("keyfile", str(error))
+
+    def test_listenReportsTheMessageAsItIs(self):
+        """listen() turns the parser's error into a start-up error, the same line."""
+        from twisted.application import service
+        from twisted.internet.testing import MemoryReactorClock
+        from twisted.web.resource import Resource
+
+        from finger.frontends.web.site import FingerSite
+        from finger.listen import StartupError, listen
+
+        missing = self.files.dir + "/missing.pem"
+        description = tls.httpsDescription(f"ssl:0:privateKey={missing}:certKey={self.files.cert}")
+        error = self.assertRaises(
+            StartupError, listen, service.MultiService(), "https", description,
+            FingerSite(Resource()), reactor=MemoryReactorClock(),
+        )
+        self.assertEqual(
+            str(error),
+            f"finger: cannot read the HTTPS private key {missing}: No such file or directory",
+        )
