@@ -1,4 +1,10 @@
-"""Listening on endpoint strings, with start-up errors a person can act on."""
+"""
+Listening on endpoint strings, with errors a person can act on.
+
+An endpoint that cannot be parsed or bound raises L{ListenError}, whose
+message names the frontend, the endpoint and the likely fix (the tap layer
+turns it into a start-up error).
+"""
 
 from __future__ import annotations
 
@@ -11,14 +17,24 @@ from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IProtocolFactory
 from twisted.logger import Logger
 
+from finger.errors import FingerConfigurationError
 from finger.limits import DEFAULT_LIMITS, LimitedFactory, Limits
 
 DISABLED = "none"
 
 
+class ListenError(FingerConfigurationError):
+    """An endpoint cannot be parsed or listened on; the message says why and what to do."""
+
+
 class StartupError(SystemExit, Exception):
     """
     The service cannot start; the message says why and what to do.
+
+    Transitional home: import it from L{finger.tap.errors}, and raise it
+    only in the tap layer.  The class moves there once no library module
+    imports it from here (the web templates, TLS and IRC modules do today;
+    defining it in C{finger.tap} now would be a circular import for them).
 
     It is a C{SystemExit}, so that in the foreground twistd prints the one
     line and exits non-zero, with no traceback; and an C{Exception}, so that
@@ -70,7 +86,7 @@ class ListeningService(StreamServerEndpointService):
         try:
             super().privilegedStartService()
         except CannotListenError as e:
-            raise StartupError(
+            raise ListenError(
                 f"cannot listen for {self.frontend} on {self.description!r}: "
                 f"{getattr(e.socketError, 'strerror', e.socketError)}; {_hint(e)}"
             ) from None
@@ -106,13 +122,15 @@ def listen(
         from twisted.internet import reactor
     try:
         endpoint = endpoints.serverFromString(reactor, description)
+    except FingerConfigurationError:
+        raise  # An endpoint parser's own message (e.g. finger-https:).
     except OSError as e:
-        raise StartupError(
+        raise ListenError(
             f"cannot use {frontend} endpoint {description!r}: "
             f"{e.filename or ''}: {e.strerror or e}"
         ) from None
     except (ValueError, KeyError, TypeError) as e:
-        raise StartupError(f"bad {frontend} endpoint {description!r}: {e}") from None
+        raise ListenError(f"bad {frontend} endpoint {description!r}: {e}") from None
     limited = LimitedFactory(factory, limits or DEFAULT_LIMITS, frontend, clock=reactor)
     listener = ListeningService(frontend, description, endpoint, limited)
     listener.setServiceParent(parent)

@@ -6,7 +6,8 @@ from twisted.application.internet import ClientService
 from finger import tap
 from finger.frontends.irc import FingerBotFactory
 from finger.frontends.pb import FingerPBFactory
-from finger.listen import ListeningService, StartupError
+from finger.listen import ListeningService
+from finger.tap.errors import StartupError
 
 
 def parse(*args: str) -> tap.Options:
@@ -86,7 +87,7 @@ def botPassword(*args: str) -> str | None:
 @pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
 def test_ircPasswordFileIsReadWithoutTheLineEnd(tmp_path, ending):
     path = tmp_path / "irc-password"
-    path.write_bytes(f"open sesame \u00e9{ending}".encode("utf-8"))
+    path.write_bytes(f"open sesame \u00e9{ending}".encode())
     assert botPassword("--irc-password-file", str(path)) == "open sesame \u00e9"
 
 

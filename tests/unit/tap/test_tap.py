@@ -1,16 +1,15 @@
 """Command-line options, start-up errors and the composition in makeService."""
 
-import errno
 import socket
 
 import pytest
 from twisted.application.internet import StreamServerEndpointService
-from twisted.internet.error import CannotListenError
 
 from finger import tap
 from finger.backends.file import FileFingerService
 from finger.backends.memory import MemoryFingerService
-from finger.listen import ListeningService, StartupError, _hint, endpointDescriptions
+from finger.listen import ListeningService
+from finger.tap.errors import StartupError
 
 
 def parse(*args: str) -> tap.Options:
@@ -112,25 +111,6 @@ def test_setterOnAReadOnlyBackendIsAStartupError(tmp_path):
 def test_badEndpointIsAStartupError():
     with pytest.raises(StartupError, match="bad finger endpoint 'tcpx:79'"):
         tap.makeService(parse("--memory", "--finger", "tcpx:79"))
-
-
-def test_endpointDescriptions():
-    assert endpointDescriptions([], ["tcp:79"]) == ["tcp:79"]
-    assert endpointDescriptions(["none"], ["tcp:79"]) == []
-    assert endpointDescriptions(["NONE", "tcp:1"], ["tcp:79"]) == ["tcp:1"]
-
-
-@pytest.mark.parametrize(
-    "code, advice",
-    [
-        (errno.EACCES, "CAP_NET_BIND_SERVICE"),
-        (errno.EADDRINUSE, "another program is using that port"),
-        (errno.EADDRNOTAVAIL, "interface="),
-    ],
-)
-def test_listenHints(code, advice):
-    error = CannotListenError("", 79, OSError(code, "x"))
-    assert advice in _hint(error)
 
 
 def test_portInUseNamesTheEndpointAndTheFix():
