@@ -7,9 +7,12 @@ import socket
 
 import pytest
 from twisted.application import service
+from twisted.internet import defer
+from twisted.internet.endpoints import TCP4ServerEndpoint
 from twisted.internet.error import CannotListenError
 from twisted.internet.protocol import Factory
 from twisted.internet.testing import MemoryReactorClock
+from twisted.logger import Logger, formatEvent
 
 from finger.errors import FingerConfigurationError
 from finger.listen import ListenError, ListeningService, _hint, endpointDescriptions, listen
@@ -79,3 +82,83 @@ def test_portInUseIsAListenError():
         )
     finally:
         busy.close()
+
+
+class Endpoint:
+    """An endpoint whose listen() returns the Deferred the test controls."""
+
+    def __init__(self, result=None) -> None:
+        self.result = result
+        self.cancelled = False
+        self.calls = 0
+
+    def listen(self, factory):
+        self.calls += 1
+        if self.result is not None:
+            return self.result
+        self.result = defer.Deferred(lambda d: setattr(self, "cancelled", True))
+        return self.result
+
+
+def test_listensOnceLogsAndStops():
+    reactor = MemoryReactorClock()
+    endpoint = TCP4ServerEndpoint(reactor, 0)
+    listener = ListeningService("finger", "tcp:0", endpoint, Factory())
+    events = []
+    listener.log = Logger(observer=events.append)
+    listener.privilegedStartService()
+    listener.startService()
+    assert len(reactor.tcpServers) == 1  # not twice
+    ports = []
+    listener.whenListening().addCallback(ports.append)
+    (port,) = ports
+    assert port.getHost().port == 0
+    assert reactor.tcpServers[0][1] is listener.factory
+    assert [formatEvent(e) for e in events] == ["finger listening on 0.0.0.0:0 (tcp:0)"]
+    stopped = []
+    listener.stopService().addCallback(stopped.append)
+    assert stopped == [None] and not listener.running
+
+
+def test_startServiceListensIfNotListeningYet():
+    endpoint = Endpoint()
+    listener = ListeningService("web", "x", endpoint, Factory())
+    listener.startService()
+    assert endpoint.calls == 1 and listener.running
+
+
+def test_stoppingBeforeListeningCancels():
+    endpoint = Endpoint()
+    listener = ListeningService("web", "x", endpoint, Factory())
+    listener.privilegedStartService()
+    listener.startService()
+    stopped = []
+    listener.stopService().addCallback(stopped.append)
+    assert endpoint.cancelled and stopped == [None] and not listener.running
+
+
+def test_otherSynchronousFailuresAreRaisedAsTheyAre():
+    endpoint = Endpoint(defer.fail(ZeroDivisionError("no")))
+    listener = ListeningService("web", "x", endpoint, Factory())
+    with pytest.raises(ZeroDivisionError):
+        listener.privilegedStartService()
+
+
+def test_laterFailuresAreLogged():
+    endpoint = Endpoint()
+    listener = ListeningService("web", "x", endpoint, Factory())
+    events = []
+    listener.log = Logger(observer=events.append)
+    listener.privilegedStartService()
+    endpoint.result.errback(ZeroDivisionError("later"))
+    assert [formatEvent(e) for e in events] == ["web cannot listen"]
+    assert events[0]["log_failure"].check(ZeroDivisionError)
+    results = []
+    listener.whenListening().addCallback(results.append)
+    assert results == [None]
+
+
+def test_whenListeningNeedsAStartedListener():
+    listener = ListeningService("web", "x", Endpoint(), Factory())
+    with pytest.raises(RuntimeError, match="the web listener is not started"):
+        listener.whenListening()

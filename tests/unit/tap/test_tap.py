@@ -3,7 +3,6 @@
 import socket
 
 import pytest
-from twisted.application.internet import StreamServerEndpointService
 
 from finger import tap
 from finger.backends.file import FileFingerService
@@ -86,7 +85,7 @@ def test_repeatableEndpointsAndNone():
 
 def test_optionsReachTheFactories():
     top = tap.makeService(parse("--memory", "--no-list", "--timeout", "5", "--no-log-queries"))
-    finger = next(s for s in top if isinstance(s, StreamServerEndpointService))
+    finger = next(s for s in top if isinstance(s, ListeningService))
     assert finger.factory.wrappedFactory.listUsers is False
     assert finger.factory.wrappedFactory.timeout == 5
     assert finger.factory.wrappedFactory.queryLog.enabled is False
