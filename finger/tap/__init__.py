@@ -3,9 +3,17 @@ The C{twistd finger} command: options and L{makeService}.
 
 Backends are chosen by options, in the order given; frontends are adapted
 from the backend and listen on Twisted endpoint strings.
+
+Everything about the command line lives in this package: the backend
+options and builders in L{finger.tap.backends}, twistd's C{-u}/C{-g} in
+L{finger.tap.privileges}, and in L{finger.tap.errors} the one place where a
+component's error (a L{finger.errors.FingerConfigurationError}) becomes a
+one-line start-up error and exit status 1.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from twisted.application import service
 from twisted.python import usage
@@ -87,7 +95,7 @@ class Options(BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOpti
         tcp:1079:interface=127.0.0.1 when the backend is settable)."""
         self["setter"].append(description)
 
-    def parseOptions(self, options=None) -> None:
+    def parseOptions(self, options: Sequence[str] | None = None) -> None:
         """
         Turn usage errors into a one-line message and exit status 1 (twistd
         22.4 would print the whole help and exit 0).

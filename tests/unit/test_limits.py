@@ -20,8 +20,7 @@ from finger.limits import (
     Limits,
     RefusalProtocol,
 )
-from finger.listen import ListeningService, listen
-from finger.tap.errors import StartupError
+from finger.listen import ListeningService, StartupError, listen
 
 
 @implementer(interfaces.IHalfCloseableDescriptor)

@@ -6,8 +6,7 @@ from twisted.application.internet import ClientService
 from finger import tap
 from finger.frontends.irc import FingerBotFactory
 from finger.frontends.pb import FingerPBFactory
-from finger.listen import ListeningService
-from finger.tap.errors import StartupError
+from finger.listen import ListeningService, StartupError
 
 
 def parse(*args: str) -> tap.Options:
@@ -87,7 +86,7 @@ def botPassword(*args: str) -> str | None:
 @pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
 def test_ircPasswordFileIsReadWithoutTheLineEnd(tmp_path, ending):
     path = tmp_path / "irc-password"
-    path.write_bytes(f"open sesame \u00e9{ending}".encode())
+    path.write_bytes(f"open sesame \u00e9{ending}".encode("utf-8"))
     assert botPassword("--irc-password-file", str(path)) == "open sesame \u00e9"
 
 

@@ -6,8 +6,7 @@ import pytest
 
 from finger import tap
 from finger.frontends.web.site import FingerSite
-from finger.listen import ListeningService
-from finger.tap.errors import StartupError
+from finger.listen import ListeningService, StartupError
 from tests.helpers.tlsfiles import makeCertificates
 
 
