@@ -7,6 +7,7 @@ import pytest
 from finger import tap
 from finger.backends.file import FileFingerService
 from finger.backends.memory import MemoryFingerService
+from finger.errors import FingerConfigurationError
 from finger.listen import ListeningService
 from finger.tap.errors import StartupError
 
@@ -130,3 +131,18 @@ def test_portInUseNamesTheEndpointAndTheFix():
         assert "choose another port" in message
     finally:
         busy.close()
+
+
+def test_componentsConfigurationErrorsAreStartupErrors(monkeypatch):
+    """Whatever component raises a FingerConfigurationError, makeService gives one line."""
+
+    class TemplatesSay(FingerConfigurationError):
+        pass
+
+    def templates(directory):
+        raise TemplatesSay(f"--templates {directory}: not a directory")
+
+    monkeypatch.setattr(tap, "Templates", templates)
+    with pytest.raises(StartupError) as caught:
+        tap.makeService(parse("--memory", "--templates", "/nowhere"))
+    assert str(caught.value) == "finger: --templates /nowhere: not a directory"
