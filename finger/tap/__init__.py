@@ -21,7 +21,10 @@ from finger.backends.proxy import ProxyOptions, forwarderFor, proxyBackend
 from finger.backends.store import SQLiteFingerService, StoreOpenError, twistdUser
 from finger.backends.webstatus import WebStatusOptions, webStatusBackend
 from finger.frontends.irc import IRCOptions, addIRCBot
-from finger.frontends.pb import PBOptions, addPBListeners
+from finger.tap.pb import PBOptions, addPBListeners
+from finger.adapt import frontend
+from finger.frontends.finger import FingerSettings
+from finger.frontends.setter import SetterSettings
 from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
 from finger.coerce import positiveInteger, positiveSeconds
 from finger.querylog import QueryLog
@@ -227,18 +230,21 @@ def makeBackend(options: Options):
 
 
 def addFingerListeners(top: service.MultiService, backend, options: Options) -> None:
-    forwarder = forwarderFor(backend, options)
+    """Add the finger listeners the options ask for (default tcp:79) to C{top}."""
+    settings = FingerSettings(
+        listUsers=not options["no-list"],
+        timeout=options["timeout"],
+        timeLimit=options["max-connection-time"],
+        queryLog=options.queryLog,
+        forwarder=forwarderFor(backend, options),
+    )
     for description in endpointDescriptions(options["finger"], DEFAULT_FINGER):
-        factory = IFingerFactory(backend)
-        factory.listUsers = not options["no-list"]
-        factory.timeout = options["timeout"]
-        factory.timeLimit = options["max-connection-time"]
-        factory.queryLog = options.queryLog
-        factory.forwarder = forwarder
+        factory = frontend(IFingerFactory, backend, settings)
         listen(top, "finger", description, factory, limits=options.limits)
 
 
 def addSetterListeners(top: service.MultiService, backend, options: Options) -> None:
+    """Add the setter listeners (default tcp:1079 on loopback) if the backend is settable."""
     settable = IFingerSetterService.providedBy(backend)
     if not settable:
         if endpointDescriptions(options["setter"], []):
@@ -247,11 +253,13 @@ def addSetterListeners(top: service.MultiService, backend, options: Options) -> 
                 "this backend cannot be written"
             )
         return
+    settings = SetterSettings(
+        timeout=options["timeout"],
+        timeLimit=options["max-connection-time"],
+        queryLog=options.queryLog,
+    )
     for description in endpointDescriptions(options["setter"], DEFAULT_SETTER):
-        factory = IFingerSetterFactory(backend)
-        factory.timeout = options["timeout"]
-        factory.timeLimit = options["max-connection-time"]
-        factory.queryLog = options.queryLog
+        factory = frontend(IFingerSetterFactory, backend, settings)
         listen(top, "setter", description, factory, limits=options.limits)
 
 
