@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from twisted.internet.interfaces import IDelayedCall, IHalfCloseableProtocol, IReactorTime
-from twisted.internet.protocol import Protocol
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.protocols.policies import TimeoutMixin
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from finger import querylog
@@ -217,7 +218,7 @@ class LineQueryProtocol(Protocol, TimeoutMixin):
         if self.readClosed:
             self.transport.loseConnection()
 
-    def connectionLost(self, reason: object = None) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         """Cancel every timer."""
         self.setTimeout(None)
         if hasattr(self, "refusal"):

@@ -11,7 +11,7 @@ from finger import tap
 from finger.backends.chain import ChainFingerService
 from finger.backends.memory import MemoryFingerService
 from finger.backends.proxy import ForwardingDenied, ProxyFingerService, forwarderFor
-from finger.frontends.finger import FORWARDING_DENIED, FingerFactoryFromService
+from finger.frontends.finger import FORWARDING_DENIED, FingerFactoryFromService, FingerSettings
 from finger.interfaces import IFingerService, IFingerVerboseService, LookupFailed, UserNotFound
 from finger.listen import StartupError
 from finger.querylog import QueryLog
@@ -152,9 +152,10 @@ class FrontendTests(SynchronousTestCase):
     """How the finger frontend answers '@' queries with and without a forwarder."""
 
     def ask(self, query: str, forwarder=None) -> bytes:
-        factory = FingerFactoryFromService(MemoryFingerService({"alice": "local"}))
-        factory.forwarder = forwarder
-        factory.queryLog = QueryLog(enabled=False)
+        factory = FingerFactoryFromService(
+            MemoryFingerService({"alice": "local"}),
+            FingerSettings(forwarder=forwarder, queryLog=QueryLog(enabled=False)),
+        )
         proto = factory.buildProtocol(None)
         transport = StringTransport()
         proto.makeConnection(transport)
@@ -236,7 +237,7 @@ class OptionsTests(SynchronousTestCase):
         options = self.parse("--memory", "--forward", "--finger", "tcp:0", "--setter", "none")
         top = tap.makeService(options)
         listener = [s for s in top if getattr(s, "frontend", None) == "finger"][0]
-        self.assertIsInstance(listener.factory.wrappedFactory.forwarder, ProxyFingerService)
+        self.assertIsInstance(listener.factory.wrappedFactory.settings.forwarder, ProxyFingerService)
 
 
 class ProxyInAChainTests(SynchronousTestCase):
