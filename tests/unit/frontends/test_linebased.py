@@ -14,6 +14,7 @@ from twisted.trial.unittest import TestCase
 from finger.backends.memory import MemoryFingerService
 from finger.frontends.finger import LIST_BATCH, FingerFactoryFromService, FingerSettings
 from finger.frontends.setter import FingerSetterFactoryFromService, SetterSettings
+from finger.linger import LINGER_SECONDS
 from finger.querylog import QueryLog
 from tests.helpers.fakes import BUFFER_SIZE, PEER, ManualCooperator, SocketLikeTransport
 
@@ -148,6 +149,34 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
         self.assertEqual(transport.value(), b"Query too long (limit 1024 bytes)\r\n")
         self.assertTrue(transport.writeLost)
         self.assertEqual(self.outcomes(), ["refused: Query too long (limit 1024 bytes)"])
+
+
+    def test_refusalLingersThenAborts(self) -> None:
+        """
+        A refused client is half-closed and drained for LINGER_SECONDS (even
+        when the idle timeout would end sooner), then cut off.
+        """
+        self.configure(timeout=1.0)
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"\xff\r\n")
+        self.assertEqual(transport.value(), b"Query is not valid UTF-8\r\n")
+        self.assertTrue(transport.writeLost)
+        self.clock.advance(LINGER_SECONDS - 0.1)
+        self.assertFalse(transport.aborted)
+        protocol.dataReceived(b"more garbage\r\n")
+        self.assertEqual(transport.value(), b"Query is not valid UTF-8\r\n")
+        self.clock.advance(0.1)
+        self.assertTrue(transport.aborted)
+        protocol.connectionLost(None)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_refusedClientClosingEndsTheLinger(self) -> None:
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"\xff\r\n")
+        protocol.readConnectionLost()
+        self.assertTrue(transport.disconnecting)
+        protocol.connectionLost(None)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
 
 
 class SetterLimitsTests(LineLimitsTestsMixin, TestCase):
