@@ -92,6 +92,11 @@ class Refusal:
         self._timer = self.clock.callLater(self.seconds, self.transport.abortConnection)
         return True
 
+    def abort(self) -> None:
+        """Refuse without a word or a linger: abort the connection now."""
+        self.refused = True
+        self.transport.abortConnection()
+
     def stop(self) -> None:
         """The connection is gone: cancel the pending abort."""
         if self._timer is not None and self._timer.active():

@@ -299,8 +299,7 @@ class FingerBroker(TimeoutMixin, pb.Broker):
                 peer=querylog.peerName(self.transport),
                 error=_describe(e),
             )
-            self.refusal.refused = True
-            self.transport.abortConnection()
+            self.refusal.abort()
 
     def callExpressionReceived(self, obj: object) -> None:
         """A whole message arrived."""

@@ -55,6 +55,12 @@ class RefusalTests(SynchronousTestCase):
         self.assertFalse(self.transport.writeLost)
         self.assertEqual(self.clock.getDelayedCalls(), [])
 
+    def test_abort(self) -> None:
+        self.refusal.abort()
+        self.assertTrue(self.refusal.refused)
+        self.assertTrue(self.transport.aborted)
+        self.assertEqual(self.transport.value(), b"")
+
     def test_emptyMessageWritesNothing(self) -> None:
         self.refusal.refuse(b"")
         self.assertEqual(self.transport.value(), b"")

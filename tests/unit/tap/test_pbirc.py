@@ -5,7 +5,7 @@ from twisted.application.internet import ClientService
 
 from finger import tap
 from finger.frontends.irc import FingerBotFactory
-from finger.listen import ListeningService, StartupError
+from finger.listen import StartupError
 
 
 def parse(*args: str) -> tap.Options:
