@@ -24,8 +24,9 @@ import os
 
 from twisted.application import service
 
-import finger.frontends.finger  # noqa: F401 (registers the IFingerFactory adapter)
+from finger.adapt import frontend
 from finger.backends.file import FileFingerService, UsersFileError
+from finger.frontends.finger import FingerSettings
 from finger.interfaces import IFingerFactory
 from finger.listen import endpointDescriptions, listen
 
@@ -52,12 +53,9 @@ except UsersFileError as e:
 users.setServiceParent(top)
 
 # Two finger servers adapted from the same backend, configured differently.
-public = IFingerFactory(users)
-public.listUsers = False
-public.timeout = 30
+public = frontend(IFingerFactory, users, FingerSettings(listUsers=False, timeout=30))
 listen(top, "finger", PUBLIC, public)
 
 for description in endpointDescriptions([ADMIN], []):
-    admin = IFingerFactory(users)
-    admin.listUsers = True
+    admin = frontend(IFingerFactory, users, FingerSettings(listUsers=True))
     listen(top, "finger-admin", description, admin)

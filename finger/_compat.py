@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from twisted.spread.banana import Banana
 from twisted.web import http
 
+# --- Web frontend (finger.frontends.web.site) -----------------------------
+#
 # HTTP/2 (twisted.web._http2, present when the h2 and priority packages are).
 # Twisted offers it only through Site's default channel, which switches to
 # it when TLS negotiated h2; finger's own channel (web/site.py) does the same
@@ -36,3 +39,30 @@ def requestLine(channel: http.HTTPChannel) -> tuple[bytes | None, bytes | None, 
         getattr(channel, "_path", None),
         getattr(channel, "_version", None),
     )
+
+# --- PB frontend (finger.frontends.pb) -------------------------------------
+#
+# Banana (twisted.spread.banana.Banana) keeps the message being decoded in
+# two attributes that its documentation does not describe: ``listStack``, a
+# list of ``(length, items)`` pairs for the lists still open, outermost
+# first, and ``buffer``, the bytes not decoded yet.  Twisted offers no public
+# way to see a partly received message or to drop it: a refusal needs the
+# request ID of the call that was too large (to answer it) and must not keep
+# up to 640 KB of it while it drains.  Checked on Twisted 22.4 (Debian) and
+# 26.10 (PyPI).
+
+def bananaPartialMessage(protocol: Banana) -> list[object]:
+    """
+    The items decoded so far of the outermost list C{protocol} is
+    receiving; empty if none.
+    """
+    if not protocol.listStack:
+        return []
+    items: list[object] = protocol.listStack[0][1]
+    return items
+
+
+def bananaDiscardInput(protocol: Banana) -> None:
+    """Forget the partly received message of C{protocol}."""
+    protocol.listStack = []
+    protocol.buffer = b""

@@ -101,8 +101,7 @@ class IFingerDetails(Interface):
 class IFingerFactory(Interface):
     """The RFC 1288 finger frontend: a server factory built from a service."""
 
-    listUsers = Attribute("Whether the empty query lists all users.")
-    timeout = Attribute("Idle timeout in seconds.")
+    settings = Attribute("Its finger.frontends.finger.FingerSettings.")
 
     def buildProtocol(addr: IAddress) -> IProtocol | None:
         """Return a protocol for a new connection."""
@@ -111,7 +110,7 @@ class IFingerFactory(Interface):
 class IFingerSetterFactory(Interface):
     """The status setter frontend: a server factory built from a settable service."""
 
-    timeout = Attribute("Idle timeout in seconds.")
+    settings = Attribute("Its finger.frontends.setter.SetterSettings.")
 
     def buildProtocol(addr: IAddress) -> IProtocol | None:
         """Return a protocol for a new connection."""

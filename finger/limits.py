@@ -14,18 +14,22 @@ number refused meanwhile), so a flood of connections cannot flood the log.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from twisted.internet import interfaces
-from twisted.internet.protocol import Protocol
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
+from twisted.python.failure import Failure
 from zope.interface import directlyProvides, providedBy
+
+from finger.linger import LINGER_SECONDS, Refusal, halfCloser
 
 DEFAULT_MAX_CONNECTIONS = 1024
 DEFAULT_MAX_CONNECTIONS_PER_PEER = 32
 # How long a refused client gets to read the refusal before we cut it off,
 # and how many such lingering refusals we allow before closing at once.
-REFUSAL_LINGER_SECONDS = 2.0
+REFUSAL_LINGER_SECONDS = LINGER_SECONDS
 MAX_LINGERING_REFUSALS = 64
 
 # What a transport looks for on the protocol or factory it was given, and so
@@ -57,17 +61,6 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
-
-
-def halfCloser(transport):
-    """
-    The transport's own C{loseWriteConnection}, or C{None}.  A TLS
-    transport has none, but passes unknown attributes on to the TCP
-    transport below it, whose half-close would cut the TLS session short.
-    """
-    if hasattr(type(transport), "loseWriteConnection"):
-        return transport.loseWriteConnection
-    return None
 
 
 def peerKey(address) -> str | None:
@@ -136,40 +129,38 @@ class LimitedProtocol(ProtocolWrapper):
 class RefusalProtocol(Protocol):
     """
     Answers a connection over the limit: sends the frontend's refusal line, if
-    any, and closes.  With a message, it half-closes and discards what the
-    client still sends for a moment first: closing a socket with unread input
-    makes the kernel reset the connection, and the client could lose the line.
+    any, and closes.  With a message, it lingers as L{finger.linger} says (the
+    client gets to read the line), unless L{MAX_LINGERING_REFUSALS} refusals
+    already linger: then it closes at once.
     """
+
+    transport: Any  # a TCP-like transport (abortConnection, half-close)
 
     def __init__(self, factory: LimitedFactory, message: bytes | None) -> None:
         self.factory = factory
         self.message = message
-        self._linger = None
+        self.lingered = False
 
     def connectionMade(self) -> None:
+        """Refuse at once."""
+        self.refusal = Refusal(self.transport, self.factory.clock)
         if not self.message:
             self.transport.loseConnection()
             return
-        self.transport.write(self.message)
-        loseWrite = halfCloser(self.transport)
-        if loseWrite is None or self.factory.lingering >= MAX_LINGERING_REFUSALS:
-            self.transport.loseConnection()
-            return
-        self.factory.lingering += 1
-        loseWrite()
-        self._linger = self.factory.clock.callLater(
-            REFUSAL_LINGER_SECONDS, self.transport.abortConnection
-        )
+        canLinger = self.factory.lingering < MAX_LINGERING_REFUSALS
+        if self.refusal.refuse(self.message, linger=canLinger):
+            self.lingered = True
+            self.factory.lingering += 1
 
     def dataReceived(self, data: bytes) -> None:
-        pass  # Discarded: the client was refused.
+        """Discarded: the client was refused."""
 
-    def connectionLost(self, reason) -> None:
-        if self._linger is not None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Stop lingering."""
+        if self.lingered:
             self.factory.lingering -= 1
-            if self._linger.active():
-                self._linger.cancel()
-            self._linger = None
+            self.lingered = False
+        self.refusal.stop()
 
 
 class LimitedFactory(WrappingFactory):

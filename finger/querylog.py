@@ -9,6 +9,7 @@ C{frontend}, C{peer}, C{query}, C{outcome} and C{duration} (seconds).
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from twisted.logger import Logger
 
@@ -17,7 +18,7 @@ from finger.text import stripControls
 MAX_LOGGED_QUERY = 200
 
 
-def peerName(transport) -> str:
+def peerName(transport: Any) -> str:
     """C{host:port} of a transport's peer, or its repr for other address kinds."""
     try:
         peer = transport.getPeer()

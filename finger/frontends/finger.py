@@ -6,11 +6,19 @@ Queries: C{name}, C{/W name}, the empty query (list everyone) and C{/W}.
 C{/W name} asks C{getUserVerbose} when the backend provides
 L{IFingerVerboseService}, C{getUser} otherwise.
 Queries with C{@host} are forwarding requests (RFC 1288 {Q2}); they are
-refused unless the factory has a C{forwarder} service to answer them (its
+refused unless the settings name a C{forwarder} service to answer them (its
 C{getUserVerbose} for C{/W}, which RFC 1288 applies at the far end).
+
+Configured by a L{FingerSettings}::
+
+    frontend(IFingerFactory, backend, FingerSettings(listUsers=False))
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from twisted.internet import defer, protocol, task
 from twisted.internet.interfaces import IPushProducer
@@ -18,13 +26,8 @@ from twisted.logger import Logger
 from twisted.python import components
 from zope.interface import implementer
 
-from finger import querylog
-from finger.frontends.linebased import (
-    DEFAULT_MAX_LINE,
-    DEFAULT_TIME_LIMIT,
-    DEFAULT_TIMEOUT,
-    LineQueryProtocol,
-)
+from finger.adapt import registerFrontend
+from finger.frontends.linebased import LineQueryProtocol, LineSettings
 from finger.frontends.lookup import statusOrNone
 from finger.interfaces import (
     IFingerFactory,
@@ -40,6 +43,23 @@ FORWARDING_DENIED = "Finger forwarding service denied"
 LIST_BATCH = 100
 
 
+@dataclass(frozen=True)
+class FingerSettings(LineSettings):
+    """
+    The finger frontend's settings (see L{LineSettings} for the others).
+
+    @ivar listUsers: whether the empty query lists everyone.
+    @ivar forwarder: the service answering C{user@host} queries; C{None}
+        refuses them.
+    @ivar cooperate: schedules the listing's batches
+        (L{twisted.internet.task.cooperate} by default).
+    """
+
+    listUsers: bool = True
+    forwarder: IFingerService | None = None
+    cooperate: Callable[[Iterator[Any]], task.CooperativeTask] = task.cooperate
+
+
 def parseQuery(text: str) -> tuple[bool, str]:
     """
     Split an RFC 1288 query into (verbose, rest): C{/W} (any case) followed by
@@ -52,6 +72,7 @@ def parseQuery(text: str) -> tuple[bool, str]:
 
 
 def noSuchUser(name: str) -> str:
+    """The answer for an unknown user."""
     return f"No such user: {stripControls(name)}"
 
 
@@ -61,19 +82,26 @@ class FingerProtocol(LineQueryProtocol):
     log = Logger()
     frontend = "finger"
 
+    @property
+    def settings(self) -> FingerSettings:
+        """The factory's settings."""
+        settings: FingerSettings = self.factory.settings
+        return settings
+
     def textReceived(self, text: str) -> None:
+        """Answer the query."""
         self.answering()
         self.query = text
         verbose, query = parseQuery(text)
         if "@" in query:
-            forwarder = self.factory.forwarder
+            forwarder = self.settings.forwarder
             if forwarder is None:
                 self.answer([FORWARDING_DENIED], "forwarding denied")
             else:
                 self._answerUser(forwarder, query, verbose)
         elif query:
             self._answerUser(self.factory.service, query, verbose)
-        elif not self.factory.listUsers:
+        elif not self.settings.listUsers:
             self.answer([LIST_DENIED], "list denied")
         else:
             self._answerList()
@@ -116,7 +144,7 @@ class FingerProtocol(LineQueryProtocol):
         if not names:
             self.answer(["No one is here."], "listed 0 users")
             return defer.succeed(None)
-        work = self.factory.cooperate(self._listBatches(names))
+        work = self.settings.cooperate(self._listBatches(names))
         producer = _TaskProducer(work)
         self.transport.registerProducer(producer, True)
 
@@ -141,7 +169,7 @@ class FingerProtocol(LineQueryProtocol):
 
     def _writeBatch(self, statuses, batch) -> None:
         lines = []
-        for name, status in zip(batch, statuses):
+        for name, status in zip(batch, statuses, strict=True):
             if status is None:
                 continue
             first, *rest = printableLines(status)
@@ -184,18 +212,12 @@ class FingerFactoryFromService(protocol.ServerFactory):
     """A finger server for any L{IFingerService}."""
 
     protocol = FingerProtocol
-
-    listUsers = True
-    timeout = DEFAULT_TIMEOUT
-    timeLimit = DEFAULT_TIME_LIMIT
-    maxLineLength = DEFAULT_MAX_LINE
     refusalMessage = "Too many connections, try again later"
-    forwarder: IFingerService | None = None
-    queryLog = querylog.ENABLED
 
-    def __init__(self, service: IFingerService) -> None:
+    def __init__(self, service: IFingerService, settings: FingerSettings = FingerSettings()) -> None:
         self.service = service
-        self.cooperate = task.cooperate
+        self.settings = settings
 
 
 components.registerAdapter(FingerFactoryFromService, IFingerService, IFingerFactory)
+registerFrontend(FingerFactoryFromService, FingerSettings, IFingerFactory)

@@ -7,57 +7,106 @@ UTF-8 decoding, and refusals that the client gets to read.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
-from twisted.internet.interfaces import IHalfCloseableProtocol
-from twisted.protocols.basic import LineOnlyReceiver
+from twisted.internet.interfaces import IDelayedCall, IHalfCloseableProtocol, IReactorTime
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.protocols.policies import TimeoutMixin
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from finger import querylog
+from finger.linger import Refusal
 
 DEFAULT_MAX_LINE = 1024
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_TIME_LIMIT = 300.0
-# After a refusal, how long we keep draining what the client still sends, so
-# that closing does not reset the connection before it read our answer.
-LINGER_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class LineSettings:
+    """
+    What every line-based frontend is configured with.
+
+    @ivar timeout: idle seconds until the query is read.
+    @ivar timeLimit: seconds the whole connection may last, answer included.
+    @ivar maxLineLength: the longest line accepted, in bytes.
+    @ivar queryLog: where each connection's query is recorded.
+    @ivar clock: the clock of every timer; C{None}: the global reactor.
+    """
+
+    timeout: float = DEFAULT_TIMEOUT
+    timeLimit: float = DEFAULT_TIME_LIMIT
+    maxLineLength: int = DEFAULT_MAX_LINE
+    queryLog: querylog.QueryLog = querylog.ENABLED
+    clock: IReactorTime | None = None
 
 
 @implementer(IHalfCloseableProtocol)
-class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
+class LineQueryProtocol(Protocol, TimeoutMixin):
     """
     A server protocol that reads a few CRLF- or LF-terminated UTF-8 lines,
     answers once and closes.
 
     Subclasses implement L{textReceived} and name themselves in
-    C{frontend}.  The factory provides C{timeout} (idle: until the query is
-    read), C{timeLimit} (the whole connection, answer included: a client
-    reading a long list very slowly is cut off), C{maxLineLength} and
-    C{queryLog}.  Each connection is logged once, when it is answered, with
-    the C{query} text it asked.
+    C{frontend}.  The factory's C{settings} (a L{LineSettings}) give
+    C{timeout} (idle: until the query is read), C{timeLimit} (the whole
+    connection, answer included: a client reading a long list very slowly
+    is cut off), C{maxLineLength}, C{queryLog} and C{clock}.  Each
+    connection is logged once, when it is answered, with the C{query} text
+    it asked.
 
     Clients may half-close after sending (C{nc -N} does, and so do classic
     setter clients): a last line without a line end still counts, and an
     answer still on its way (from a thread or a child process) is still sent.
+
+    @ivar pending: the bytes of the line being received (never more than
+        C{MAX_LENGTH}).
     """
 
     delimiter = b"\n"
+    MAX_LENGTH = DEFAULT_MAX_LINE
     frontend = "line"
     done = False
-    refused = False
     readClosed = False
     recorded = False
     query = ""
+    pending = b""
+    factory: Any
+    # A TCP-like transport (disconnecting, abortConnection, half-close).
+    transport: Any
+    refusal: Refusal
+
+    @property
+    def settings(self) -> LineSettings:
+        """The factory's settings."""
+        settings: LineSettings = self.factory.settings
+        return settings
+
+    @property
+    def refused(self) -> bool:
+        """Whether this connection was refused (and is draining)."""
+        return self.refusal.refused
+
+    def callLater(self, period: float, func: Callable[[], Any]) -> IDelayedCall:
+        """Schedule on the settings' clock (TimeoutMixin's timer too)."""
+        clock = self.settings.clock
+        if clock is None:
+            return super().callLater(period, func)  # Twisted's global reactor
+        return clock.callLater(period, func)
 
     def connectionMade(self) -> None:
+        settings = self.settings
         self.started = time.monotonic()
-        self.MAX_LENGTH = getattr(self.factory, "maxLineLength", DEFAULT_MAX_LINE)
-        self.timeLimit = getattr(self.factory, "timeLimit", DEFAULT_TIME_LIMIT)
+        self.MAX_LENGTH = settings.maxLineLength
+        self.timeLimit = settings.timeLimit
+        self.refusal = Refusal(self.transport, self)
         # One timer per connection: the idle timeout until the query is read
         # (data without a complete line does not reset it), then the rest
         # of the time limit (see answering).
-        self.setTimeout(min(getattr(self.factory, "timeout", DEFAULT_TIMEOUT), self.timeLimit))
+        self.setTimeout(min(settings.timeout, self.timeLimit))
 
     def answering(self) -> None:
         """The query is read: from now on only the total time limit applies."""
@@ -67,7 +116,7 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
     def record(self, outcome: str) -> None:
         """Log this connection's query and how it ended."""
         self.recorded = True
-        queryLog = getattr(self.factory, "queryLog", querylog.ENABLED)
+        queryLog = self.settings.queryLog
         if not queryLog.enabled:
             return
         queryLog.record(
@@ -75,11 +124,23 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
         )
 
     def dataReceived(self, data: bytes) -> None:
+        """Split C{data} into lines (the last one may be incomplete)."""
         if self.done:
             return  # Draining after the answer: ignore input, keep no buffer.
-        super().dataReceived(data)
+        lines = (self.pending + data).split(self.delimiter)
+        self.pending = lines.pop(-1)
+        for line in lines:
+            if self.transport.disconnecting:
+                return  # Closed by an earlier line.
+            if len(line) > self.MAX_LENGTH:
+                self.lineLengthExceeded(line)
+                return
+            self.lineReceived(line)
+        if len(self.pending) > self.MAX_LENGTH:
+            self.lineLengthExceeded(self.pending)
 
     def lineReceived(self, line: bytes) -> None:
+        """Decode one line and pass it to L{textReceived}."""
         if self.done:
             return
         try:
@@ -90,16 +151,18 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
         self.textReceived(text)
 
     def textReceived(self, text: str) -> None:
+        """One line of the query, decoded (subclasses answer it)."""
         raise NotImplementedError
 
     encodingErrorMessage = "Query is not valid UTF-8"
     lineTooLongMessage = "Query too long (limit {limit} bytes)"
 
     def lineLengthExceeded(self, line: bytes) -> None:
-        self._buffer = b""
+        """Refuse a line over C{MAX_LENGTH} (its bytes are not kept)."""
         self.refuse(self.lineTooLongMessage.format(limit=self.MAX_LENGTH))
 
     def timeoutConnection(self) -> None:
+        """The idle timeout or the time limit ran out: abort."""
         if not self.done:
             self.record("idle timeout")
         elif not self.recorded:
@@ -116,22 +179,14 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
 
     def refuse(self, message: str) -> None:
         """
-        Send a one-line error and close gracefully: stop sending, drain (and
-        discard) what the client still sends for a moment, then close.  A
-        plain close with unread input would make the kernel reset the
-        connection, and the client could lose our message.
+        Send a one-line error and close gracefully (L{finger.linger}): the
+        client gets to read it.
         """
         self.done = True
-        self.refused = True
-        self._buffer = b""
+        self.pending = b""
         self.record(f"refused: {message}")
-        self.transport.write(message.encode("utf-8") + b"\r\n")
-        loseWrite = getattr(self.transport, "loseWriteConnection", None)
-        if loseWrite is None:
-            self.transport.loseConnection()
-            return
-        loseWrite()
-        self.setTimeout(LINGER_SECONDS)
+        self.setTimeout(None)  # the linger bounds the rest of the connection
+        self.refusal.refuse(message.encode("utf-8") + b"\r\n")
 
     def inputEnded(self) -> None:
         """
@@ -144,23 +199,28 @@ class LineQueryProtocol(LineOnlyReceiver, TimeoutMixin):
     # IHalfCloseableProtocol
 
     def readConnectionLost(self) -> None:
+        """The client half-closed: a last line may lack its line end."""
         self.readClosed = True
         if self.refused:
             self.transport.loseConnection()  # Done draining: the client has read.
             return
-        if not self.done and self._buffer:
-            line, self._buffer = self._buffer, b""
+        if not self.done and self.pending:
+            line, self.pending = self.pending, b""
             self.lineReceived(line)  # A last line without a line end.
         if not self.done:
             self.inputEnded()
         # Otherwise an answer is on its way, and answer() closes.
 
     def writeConnectionLost(self) -> None:
+        """After a refusal, close once the client has closed too."""
         # After a refusal we stop writing but drain the client's input until it
         # closes (or the linger timeout), so that it reads our error line.
         if self.readClosed:
             self.transport.loseConnection()
 
-    def connectionLost(self, reason) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Cancel every timer."""
         self.setTimeout(None)
+        if hasattr(self, "refusal"):
+            self.refusal.stop()
         self.done = True

@@ -11,42 +11,64 @@ C{finger.frontends.pb.BadCall} for an unknown method, wrong arguments or an
 oversized message.  Names with C{@} are unknown users (only the finger
 frontend forwards; see L{finger.frontends.lookup}).  A bad call never harms
 the server; a message too large to decode is answered with C{BadCall} and
-the connection is closed.  A connection with no traffic for the factory's
+the connection is closed.  A connection with no traffic for the settings'
 C{timeout} seconds (C{--timeout}) and no call in progress is closed.
+
+Configured by a L{PBSettings}::
+
+    frontend(IFingerPBFactory, backend, PBSettings(timeout=60.0))
 """
 
 from __future__ import annotations
 
 import inspect
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from twisted.internet import defer
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
 from twisted.python import components
+from twisted.python.failure import Failure
 from twisted.spread import banana, pb
 from zope.interface import Attribute, Interface, implementer
 
-from finger import interfaces, querylog
+from finger import _compat, interfaces, querylog
+from finger.adapt import registerFrontend
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.interfaces import IFingerService, UserNotFound
-from finger.listen import endpointDescriptions, listen
+from finger.linger import Refusal
 from finger.text import printableLines, replaceSurrogates, stripControls
 from finger.users import MAX_NAME_LENGTH
 
-DEFAULT_ENDPOINTS = ["tcp:8889"]
 # Bytes of one incoming message we are willing to buffer.  A call is a few
 # hundred bytes; Banana alone would accept a list of 640k strings of 640 KB.
 MAX_MESSAGE_BYTES = 64 * 1024
-# After refusing a message, how long we drain the rest before closing, so
-# the caller reads our error before the kernel resets the connection.
-LINGER_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class PBSettings:
+    """
+    The PB frontend's settings.
+
+    @ivar timeout: idle seconds before a connection is closed (C{None}: never).
+    @ivar queryLog: where each call is recorded.
+    @ivar clock: the clock of every timer; C{None}: the global reactor.
+    """
+
+    timeout: float | None = None
+    queryLog: querylog.QueryLog = querylog.ENABLED
+    clock: IReactorTime | None = None
 
 
 class IFingerPBFactory(Interface):
     """The PB frontend: a server factory built from a service."""
 
-    queryLog = Attribute("The L{finger.querylog.QueryLog} for each call.")
+    settings = Attribute("Its L{PBSettings}.")
 
     def buildProtocol(addr):
         """Return a broker for a new connection."""
@@ -71,12 +93,14 @@ class BadCall(FingerPBError):
     """An unknown method, wrong arguments, or a message too large."""
 
 
-def _userName(name) -> str:
+def _userName(name: object) -> str:
     if isinstance(name, bytes):
         try:
             name = name.decode("utf-8")
         except UnicodeDecodeError:
-            raise BadCall("getUser wants a user name as text; these bytes are not UTF-8")
+            raise BadCall(
+                "getUser wants a user name as text; these bytes are not UTF-8"
+            ) from None
     if not isinstance(name, str):
         raise BadCall(f"getUser wants a user name (a string), not {type(name).__name__}")
     if len(name) > MAX_NAME_LENGTH:
@@ -85,6 +109,7 @@ def _userName(name) -> str:
 
 
 def _sendable(text: str) -> str:
+    """C{text}, if PB can send it as one string."""
     if len(text.encode("utf-8")) > banana.SIZE_LIMIT:
         raise FingerPBError("the status is too large to send over PB")
     return text
@@ -103,7 +128,9 @@ class FingerPBRoot(pb.Root):
         """The status of C{name}; fails with L{NoSuchUser} or L{LookupFailed}."""
         name = _userName(name)
         d = getLocalUser(self.service, name)
-        d.addCallback(lambda status: _sendable(replaceSurrogates("\n".join(printableLines(status)))))
+        d.addCallback(
+            lambda status: _sendable(replaceSurrogates("\n".join(printableLines(status))))
+        )
         d.addErrback(self._userFailed, name)
         return d
 
@@ -132,9 +159,12 @@ class FingerPBRoot(pb.Root):
         self.log.failure("PB getUsers failed", failure)
         raise FingerPBError("could not list users")
 
-    _methods = {"getUser": remote_getUser, "getUsers": remote_getUsers}
+    _methods: dict[str, Callable[..., Any]] = {
+        "getUser": remote_getUser,
+        "getUsers": remote_getUsers,
+    }
 
-    def remoteMessageReceived(self, broker, message, args, kw):
+    def remoteMessageReceived(self, broker: Any, message: Any, args: Any, kw: Any) -> Any:
         """
         Dispatch a call to one of L{_methods}, refusing anything else with
         L{BadCall} (a clean remote error, no traceback in the log), and log
@@ -154,11 +184,11 @@ class FingerPBRoot(pb.Root):
                 kw = {k.decode("utf-8") if isinstance(k, bytes) else k: v for k, v in kw.items()}
                 inspect.signature(method).bind(self, *args, **kw)
             except Exception as e:
-                raise BadCall(f"bad arguments for {message}: {_describe(e)}")
+                raise BadCall(f"bad arguments for {message}: {_describe(e)}") from None
             query = _queryText(args, kw)
             d = defer.maybeDeferred(method, self, *args, **kw)
         except BadCall as e:
-            self.factory.queryLog.record("pb", peer, message, f"refused: {e}", started)
+            self.factory.settings.queryLog.record("pb", peer, message, f"refused: {e}", started)
             raise
         d.addBoth(self._record, peer, query, started)
         broker.callStarted(d)
@@ -177,11 +207,11 @@ class FingerPBRoot(pb.Root):
             outcome = f"refused: {result.getErrorMessage()}"
         else:
             outcome = f"error: {result.getErrorMessage()}"
-        self.factory.queryLog.record("pb", peer, query, outcome, started)
+        self.factory.settings.queryLog.record("pb", peer, query, outcome, started)
         return result
 
 
-def _queryText(args, kw) -> str:
+def _queryText(args: Any, kw: Any) -> str:
     """The logged query: the name asked for, or empty for the list."""
     name = args[0] if args else kw.get("name", "")
     return name if isinstance(name, str) else repr(name)
@@ -201,39 +231,58 @@ class FingerBroker(TimeoutMixin, pb.Broker):
     when its request can be identified, and the connection is closed; any
     other protocol violation closes the connection with one log line.
 
-    It closes a connection idle for the factory's C{timeout} seconds: every
+    It closes a connection idle for the settings' C{timeout} seconds: every
     byte received restarts the count, and it does not run out while a call
     is being answered.
     """
 
     log = Logger()
-    _refused = False
+    factory: Any
+    # A TCP-like transport (abortConnection, half-close).
+    transport: Any
+    refusal: Refusal
     _pendingBytes = 0
-    _lingering = None
     _activeCalls = 0
 
+    @property
+    def settings(self) -> PBSettings:
+        """The factory's settings."""
+        settings: PBSettings = self.factory.settings
+        return settings
+
+    def callLater(self, period: float, func: Any) -> IDelayedCall:
+        """Schedule on the settings' clock (TimeoutMixin's timer too)."""
+        clock = self.settings.clock
+        if clock is None:
+            return super().callLater(period, func)  # Twisted's global reactor
+        return clock.callLater(period, func)
+
     def connectionMade(self) -> None:
+        """Start the idle timeout."""
         super().connectionMade()
-        self.setTimeout(getattr(self.factory, "timeout", None))
+        self.refusal = Refusal(self.transport, self)
+        self.setTimeout(self.settings.timeout)
 
     def callStarted(self, answer: defer.Deferred) -> None:
         """Keep the connection open until C{answer} fires, then idle again."""
         self._activeCalls += 1
         answer.addBoth(self._callEnded)
 
-    def _callEnded(self, result):
+    def _callEnded(self, result: object) -> object:
         self._activeCalls -= 1
         self.setTimeout(self.timeOut)  # restarts the count (or re-arms it)
         return result
 
     def timeoutConnection(self) -> None:
+        """Abort an idle connection (not while a call is answered)."""
         if self._activeCalls:
             return  # re-armed when the last call ends
         self.transport.abortConnection()
 
     def dataReceived(self, data: bytes) -> None:
+        """Decode PB messages, refusing what is too large or malformed."""
         self.resetTimeout()
-        if self._refused:
+        if self.refusal.refused:
             return  # Draining after a refusal: read and forget.
         self._pendingBytes += len(data)
         try:
@@ -250,18 +299,16 @@ class FingerBroker(TimeoutMixin, pb.Broker):
                 peer=querylog.peerName(self.transport),
                 error=_describe(e),
             )
-            self._refused = True
-            self.transport.abortConnection()
+            self.refusal.abort()
 
-    def callExpressionReceived(self, obj) -> None:
+    def callExpressionReceived(self, obj: object) -> None:
+        """A whole message arrived."""
         self._pendingBytes = 0  # A whole message arrived.
         super().callExpressionReceived(obj)
 
     def _pendingRequestID(self) -> int | None:
         """The request ID of the call being decoded, if it is a call."""
-        if not self.listStack:
-            return None
-        items = self.listStack[0][1]
+        items = _compat.bananaPartialMessage(self)
         if len(items) >= 5 and items[0] in (b"message", b"cachemessage") and items[4]:
             requestID = items[1]
             return requestID if isinstance(requestID, int) else None
@@ -269,28 +316,24 @@ class FingerBroker(TimeoutMixin, pb.Broker):
 
     def _refuse(self, reason: str) -> None:
         requestID = self._pendingRequestID()
-        self._refused = True
-        self.listStack = []
-        self.buffer = b""
+        _compat.bananaDiscardInput(self)
         peer = querylog.peerName(self.transport)
         self.log.warn("PB: refused a call from {peer}: {reason}", peer=peer, reason=reason)
-        self.factory.queryLog.record("pb", peer, "", f"refused: {reason}", time.monotonic())
+        self.settings.queryLog.record("pb", peer, "", f"refused: {reason}", time.monotonic())
         if requestID is not None:
-            error = BadCall(f"refused: {reason.rstrip('.')}; the connection is closed")
-            self._sendError(pb.CopyableFailure(error), requestID)
-        loseWrite = getattr(self.transport, "loseWriteConnection", None)
-        if loseWrite is None:
-            self.transport.loseConnection()
-            return
-        loseWrite()
-        from twisted.internet import reactor
+            error = pb.CopyableFailure(
+                BadCall(f"refused: {reason.rstrip('.')}; the connection is closed")
+            )
+            error.unsafeTracebacks = False
+            # What Broker does for a failed call: an "error" answer to requestID.
+            self.sendCall(b"error", requestID, self.serialize(error))
+        self.refusal.refuse(b"")  # the answer, if any, is sent: linger
 
-        self._lingering = reactor.callLater(LINGER_SECONDS, self.transport.abortConnection)
-
-    def connectionLost(self, reason) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """Cancel every timer."""
         self.setTimeout(None)
-        if self._lingering is not None and self._lingering.active():
-            self._lingering.cancel()
+        if hasattr(self, "refusal"):
+            self.refusal.stop()
         super().connectionLost(reason)
 
 
@@ -299,29 +342,13 @@ class FingerPBFactory(pb.PBServerFactory):
     """A PB server for any L{IFingerService}; tracebacks never leave it."""
 
     protocol = FingerBroker
-    queryLog = querylog.ENABLED
-    timeout: float | None = None  # idle seconds before a connection is closed
 
-    def __init__(self, service: IFingerService) -> None:
+    def __init__(self, service: IFingerService, settings: PBSettings = PBSettings()) -> None:
         super().__init__(FingerPBRoot(service, self), unsafeTracebacks=False)
         self.service = service
+        self.settings = settings
 
 
 components.registerAdapter(FingerPBFactory, IFingerService, IFingerPBFactory)
+registerFrontend(FingerPBFactory, PBSettings, IFingerPBFactory)
 
-
-class PBOptions:
-    """The Perspective Broker option of C{twistd finger} (a mixin)."""
-
-    def opt_pb(self, description: str) -> None:
-        """Endpoint for the Perspective Broker frontend (repeatable; default tcp:8889)."""
-        self.setdefault("pb", []).append(description)
-
-
-def addPBListeners(top, backend: IFingerService, options) -> None:
-    """Add the PB listeners the options ask for (default tcp:8889) to C{top}."""
-    for description in endpointDescriptions(options.get("pb", []), DEFAULT_ENDPOINTS):
-        factory = IFingerPBFactory(backend)
-        factory.queryLog = options.queryLog
-        factory.timeout = options["timeout"]
-        listen(top, "pb", description, factory, limits=options.limits)

@@ -5,24 +5,27 @@ L{IFingerSetterFactory}.
 The classic protocol: the first line is the user name, the second the
 status.  The server answers one line, C{OK} or C{ERROR <reason>}, and closes.
 A status sent without a final newline is accepted when the client half-closes.
+Configured by a L{SetterSettings}.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from twisted.internet import defer, protocol
 from twisted.logger import Logger
 from twisted.python import components
 from zope.interface import implementer
 
-from finger import querylog
-from finger.frontends.linebased import (
-    DEFAULT_MAX_LINE,
-    DEFAULT_TIME_LIMIT,
-    DEFAULT_TIMEOUT,
-    LineQueryProtocol,
-)
+from finger.adapt import registerFrontend
+from finger.frontends.linebased import LineQueryProtocol, LineSettings
 from finger.interfaces import IFingerSetterFactory, IFingerSetterService, StoreError
 from finger.text import stripControls
+
+
+@dataclass(frozen=True)
+class SetterSettings(LineSettings):
+    """The setter frontend's settings: those of every line-based frontend."""
 
 
 class FingerSetterProtocol(LineQueryProtocol):
@@ -35,6 +38,7 @@ class FingerSetterProtocol(LineQueryProtocol):
     name: str | None = None
 
     def textReceived(self, text: str) -> None:
+        """The first line is the name, the second the status."""
         if self.name is None:
             self.name = self.query = text.strip()
             return
@@ -52,6 +56,7 @@ class FingerSetterProtocol(LineQueryProtocol):
         return ["ERROR the status could not be stored"], "error"
 
     def inputEnded(self) -> None:
+        """The client stopped before sending both lines."""
         if self.name is None:
             self.refuse("ERROR expected a user name line and a status line")
         else:
@@ -63,17 +68,16 @@ class FingerSetterFactoryFromService(protocol.ServerFactory):
     """A setter server for any L{IFingerSetterService}."""
 
     protocol = FingerSetterProtocol
-
-    timeout = DEFAULT_TIMEOUT
-    timeLimit = DEFAULT_TIME_LIMIT
-    maxLineLength = DEFAULT_MAX_LINE
     refusalMessage = "ERROR too many connections, try again later"
-    queryLog = querylog.ENABLED
 
-    def __init__(self, service: IFingerSetterService) -> None:
+    def __init__(
+        self, service: IFingerSetterService, settings: SetterSettings = SetterSettings()
+    ) -> None:
         self.service = service
+        self.settings = settings
 
 
 components.registerAdapter(
     FingerSetterFactoryFromService, IFingerSetterService, IFingerSetterFactory
 )
+registerFrontend(FingerSetterFactoryFromService, SetterSettings, IFingerSetterFactory)

@@ -19,13 +19,11 @@ from twisted.application import service
 from twisted.python import usage
 from twisted.web.resource import IResource
 
-# Importing a frontend registers its adapter.
-import finger.frontends.finger  # noqa: F401
-import finger.frontends.setter  # noqa: F401
-import finger.frontends.web.root  # noqa: F401
+# Importing a frontend's module registers its adapters.
 from finger.adapt import frontend
 from finger.coerce import positiveInteger, positiveSeconds
-from finger.frontends.pb import PBOptions, addPBListeners
+from finger.frontends.finger import FingerSettings
+from finger.frontends.setter import SetterSettings
 from finger.frontends.web.root import WebSettings
 from finger.frontends.web.site import FingerSite
 from finger.frontends.web.templates import Templates
@@ -45,6 +43,7 @@ from finger.tap.backends import (
 )
 from finger.tap.errors import StartupError, StartupService, startupErrors
 from finger.tap.irc import IRCOptions, addIRCBot
+from finger.tap.pb import PBOptions, addPBListeners
 
 __all__ = ["BACKENDS", "Options", "StartupError", "makeBackend", "makeService"]
 
@@ -128,18 +127,21 @@ class Options(BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOpti
 
 
 def addFingerListeners(top: service.MultiService, backend, options: Options) -> None:
-    forwarder = forwarderFor(backend, options)
+    """Add the finger listeners the options ask for (default tcp:79) to C{top}."""
+    settings = FingerSettings(
+        listUsers=not options["no-list"],
+        timeout=options["timeout"],
+        timeLimit=options["max-connection-time"],
+        queryLog=options.queryLog,
+        forwarder=forwarderFor(backend, options),
+    )
     for description in endpointDescriptions(options["finger"], DEFAULT_FINGER):
-        factory = IFingerFactory(backend)
-        factory.listUsers = not options["no-list"]
-        factory.timeout = options["timeout"]
-        factory.timeLimit = options["max-connection-time"]
-        factory.queryLog = options.queryLog
-        factory.forwarder = forwarder
+        factory = frontend(IFingerFactory, backend, settings)
         listen(top, "finger", description, factory, limits=options.limits)
 
 
 def addSetterListeners(top: service.MultiService, backend, options: Options) -> None:
+    """Add the setter listeners (default tcp:1079 on loopback) if the backend is settable."""
     settable = IFingerSetterService.providedBy(backend)
     if not settable:
         if endpointDescriptions(options["setter"], []):
@@ -148,11 +150,13 @@ def addSetterListeners(top: service.MultiService, backend, options: Options) -> 
                 "this backend cannot be written"
             )
         return
+    settings = SetterSettings(
+        timeout=options["timeout"],
+        timeLimit=options["max-connection-time"],
+        queryLog=options.queryLog,
+    )
     for description in endpointDescriptions(options["setter"], DEFAULT_SETTER):
-        factory = IFingerSetterFactory(backend)
-        factory.timeout = options["timeout"]
-        factory.timeLimit = options["max-connection-time"]
-        factory.queryLog = options.queryLog
+        factory = frontend(IFingerSetterFactory, backend, settings)
         listen(top, "setter", description, factory, limits=options.limits)
 
 

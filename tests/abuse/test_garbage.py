@@ -14,9 +14,9 @@ from twisted.internet import interfaces, task
 from twisted.trial.unittest import TestCase
 
 from finger.backends.memory import MemoryFingerService
-from finger.frontends.finger import FingerFactoryFromService
-from finger.frontends.linebased import LINGER_SECONDS
-from finger.frontends.setter import FingerSetterFactoryFromService
+from finger.frontends.finger import FingerFactoryFromService, FingerSettings
+from finger.frontends.setter import FingerSetterFactoryFromService, SetterSettings
+from finger.linger import LINGER_SECONDS
 from finger.querylog import QueryLog
 from tests.helpers.abuse import assertNoErrors, connect, readAll
 from tests.helpers.fakes import PEER, ManualCooperator, SocketLikeTransport
@@ -37,14 +37,15 @@ garbage = st.lists(st.lists(pieces, max_size=6).map(b"".join), max_size=8)
 class GarbageTests(TestCase):
     """Unit level: the protocols with an in-memory transport."""
 
-    def feed(self, factory, chunks: list[bytes], halfClose: bool) -> None:
-        factory.queryLog = QueryLog(False)
-        factory.timeout, factory.timeLimit = 5.0, 20.0
+    def feed(self, makeFactory, chunks: list[bytes], halfClose: bool) -> None:
         cooperator = ManualCooperator()
-        factory.cooperate = cooperator.cooperator.cooperate
         clock = task.Clock()
+        factory = makeFactory(
+            queryLog=QueryLog(False), timeout=5.0, timeLimit=20.0, clock=clock,
+            cooperate=cooperator.cooperator.cooperate,
+        )
+        settings = factory.settings
         protocol = factory.buildProtocol(PEER)
-        protocol.callLater = clock.callLater
         transport = SocketLikeTransport()
         protocol.makeConnection(transport)
         for chunk in chunks:
@@ -57,7 +58,7 @@ class GarbageTests(TestCase):
         cooperator.runUntilIdle()
         transport.drain()
         cooperator.runUntilIdle()
-        clock.advance(max(factory.timeout, LINGER_SECONDS, factory.timeLimit))
+        clock.advance(max(settings.timeout, LINGER_SECONDS, settings.timeLimit))
         # The connection always ends: closed, or aborted by a time limit.
         self.assertTrue(transport.disconnecting or transport.aborted)
         protocol.connectionLost(None)
@@ -71,13 +72,18 @@ class GarbageTests(TestCase):
     @given(garbage, st.booleans())
     def test_finger(self, chunks, halfClose) -> None:
         backend = MemoryFingerService({"alice": "Happy\x1b[31m", "bob": "x\ny"})
-        self.feed(FingerFactoryFromService(backend), chunks, halfClose)
+        self.feed(
+            lambda **kw: FingerFactoryFromService(backend, FingerSettings(**kw)), chunks, halfClose
+        )
 
     @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(garbage, st.booleans())
     def test_setter(self, chunks, halfClose) -> None:
         backend = MemoryFingerService({"alice": "Happy"})
-        self.feed(FingerSetterFactoryFromService(backend), chunks, halfClose)
+        def makeFactory(cooperate, **kw):
+            return FingerSetterFactoryFromService(backend, SetterSettings(**kw))
+
+        self.feed(makeFactory, chunks, halfClose)
 
 
 def test_garbageOverSockets(startFinger):

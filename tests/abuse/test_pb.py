@@ -11,7 +11,7 @@ from twisted.internet.testing import StringTransport
 from twisted.trial.unittest import TestCase
 
 from finger.backends.memory import MemoryFingerService
-from finger.frontends.pb import FingerPBFactory
+from finger.frontends.pb import FingerPBFactory, PBSettings
 from tests.helpers.abuse import SOURCES, openConnections, waitAllClosed
 from tests.helpers.pb import pbClient
 from tests.helpers.support import LOOPBACK0
@@ -57,11 +57,9 @@ class SlowService:
 
 class BrokerIdleTimeoutTests(TestCase):
     def broker(self, service, timeout=2.0):
-        factory = FingerPBFactory(service)
-        factory.timeout = timeout
         clock = task.Clock()
+        factory = FingerPBFactory(service, PBSettings(timeout=timeout, clock=clock))
         broker = factory.buildProtocol(None)
-        broker.callLater = clock.callLater
         transport = StringTransport()
         broker.makeConnection(transport)
         return broker, transport, clock

@@ -12,9 +12,10 @@ from twisted.application import service
 from twisted.internet import defer, ssl, threads
 from twisted.trial.unittest import TestCase
 
-import finger.frontends.finger  # noqa: F401  (registers the adapters)
-import finger.frontends.setter  # noqa: F401
+from finger.adapt import frontend
 from finger.backends.memory import MemoryFingerService
+from finger.frontends.finger import FingerSettings
+from finger.frontends.setter import SetterSettings
 from finger.interfaces import IFingerFactory, IFingerSetterFactory
 from finger.limits import Limits
 from finger.listen import listen
@@ -52,7 +53,6 @@ class ListenOverSocketsTests(TestCase):
         self.top = service.MultiService()
 
     def start(self, frontend: str, description: str, factory, limits=None):
-        factory.queryLog = QueryLog(False)
         listener = listen(self.top, frontend, description, factory, limits=limits)
         listener.privilegedStartService()
         listener.startService()
@@ -73,7 +73,7 @@ class ListenOverSocketsTests(TestCase):
             f.write(key.selfSignedCert(1, commonName="localhost").dumpPEM())
         return self.start(
             "finger", f"ssl:0:interface=127.0.0.1:privateKey={pem}",
-            IFingerFactory(self.backend), limits,
+            frontend(IFingerFactory, self.backend, FingerSettings(queryLog=QueryLog(False))), limits,
         )
 
     def test_tlsEndpointThroughTheLimits(self):
@@ -120,7 +120,7 @@ class ListenOverSocketsTests(TestCase):
                 s.shutdown(socket.SHUT_WR)
                 return readAll(s)
 
-        d = self.start("setter", "tcp:0:interface=127.0.0.1", IFingerSetterFactory(self.backend))
+        d = self.start("setter", "tcp:0:interface=127.0.0.1", frontend(IFingerSetterFactory, self.backend, SetterSettings(queryLog=QueryLog(False))))
         d.addCallback(lambda port: threads.deferToThread(setWithoutNewline, port))
         d.addCallback(self.assertEqual, b"OK\r\n")
         d.addCallback(lambda _: self.backend.getUser("dave"))
@@ -144,7 +144,7 @@ class ListenOverSocketsTests(TestCase):
                 return refused, readAll(first)
 
         d = self.start(
-            "finger", "tcp:0:interface=127.0.0.1", IFingerFactory(self.backend), Limits(1, 1)
+            "finger", "tcp:0:interface=127.0.0.1", frontend(IFingerFactory, self.backend, FingerSettings(queryLog=QueryLog(False))), Limits(1, 1)
         )
         d.addCallback(lambda port: threads.deferToThread(overTheLimit, port))
         d.addCallback(

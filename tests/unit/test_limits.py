@@ -328,8 +328,10 @@ class OptionsTests(TestCase):
         for listener in listeners:
             self.assertIsInstance(listener.factory, LimitedFactory, listener.frontend)
             self.assertEqual(listener.factory.limits, Limits(7, 3), listener.frontend)
-        lineBased = [l for l in listeners if l.frontend in ("finger", "setter")]
-        self.assertEqual({l.factory.wrappedFactory.timeLimit for l in lineBased}, {9.0})
+        lineBased = [each for each in listeners if each.frontend in ("finger", "setter")]
+        self.assertEqual(
+            {each.factory.wrappedFactory.settings.timeLimit for each in lineBased}, {9.0}
+        )
 
 
 def _listeners(parent):

@@ -12,9 +12,10 @@ from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import SynchronousTestCase
 from zope.interface import implementer
 
-import finger.frontends.finger  # noqa: F401 (registers the adapters)
-import finger.frontends.setter  # noqa: F401
+from finger.adapt import frontend
 from finger.backends.memory import MemoryFingerService
+from finger.frontends.finger import FingerSettings
+from finger.frontends.setter import SetterSettings
 from finger.interfaces import (
     IFingerFactory,
     IFingerService,
@@ -31,9 +32,12 @@ class BackendBroke(Exception):
     """An unexpected backend failure (not UserNotFound or StoreError)."""
 
 
+DISK_ON_FIRE = BackendBroke("disk on fire")
+
+
 @implementer(IFingerService, IFingerSetterService)
 class BrokenBackend:
-    def __init__(self, setError: Exception = BackendBroke("disk on fire")) -> None:
+    def __init__(self, setError: Exception = DISK_ON_FIRE) -> None:
         self.setError = setError
 
     def getUser(self, name):
@@ -120,10 +124,9 @@ class QueryEventsTests(SynchronousTestCase):
         self.assertEqual(len(self.flushLoggedErrors(BackendBroke)), 1)
 
     def test_disabledQueryLogLogsNoQueries(self) -> None:
-        finger = IFingerFactory(MemoryFingerService({"alice": "Happy"}))
-        finger.queryLog = QueryLog(enabled=False)
-        setter = IFingerSetterFactory(MemoryFingerService())
-        setter.queryLog = QueryLog(enabled=False)
+        off = QueryLog(enabled=False)
+        finger = frontend(IFingerFactory, MemoryFingerService({"alice": "Happy"}), FingerSettings(queryLog=off))
+        setter = frontend(IFingerSetterFactory, MemoryFingerService(), SetterSettings(queryLog=off))
         self.assertEqual(self.ask(finger, b"alice\r\n"), b"Happy\r\n")
         self.assertEqual(self.ask(setter, b"dave\r\nhi\r\n"), b"OK\r\n")
         self.assertEqual(self.queryEvents(), [])

@@ -18,7 +18,7 @@ from zope.interface import implementer
 from finger.backends.chain import ChainFingerService
 from finger.backends.memory import MemoryFingerService
 from finger.backends.proxy import ForwardingDenied, ProxyFingerService
-from finger.frontends.finger import FORWARDING_DENIED, FingerFactoryFromService
+from finger.frontends.finger import FORWARDING_DENIED, FingerFactoryFromService, FingerSettings
 from finger.interfaces import IFingerService, IFingerVerboseService, LookupFailed, UserNotFound
 from finger.querylog import QueryLog
 
@@ -158,9 +158,10 @@ class FrontendTests(SynchronousTestCase):
     """How the finger frontend answers '@' queries with and without a forwarder."""
 
     def ask(self, query: str, forwarder=None) -> bytes:
-        factory = FingerFactoryFromService(MemoryFingerService({"alice": "local"}))
-        factory.forwarder = forwarder
-        factory.queryLog = QueryLog(enabled=False)
+        factory = FingerFactoryFromService(
+            MemoryFingerService({"alice": "local"}),
+            FingerSettings(forwarder=forwarder, queryLog=QueryLog(enabled=False)),
+        )
         proto = factory.buildProtocol(None)
         transport = StringTransport()
         proto.makeConnection(transport)

@@ -1,13 +1,17 @@
 """The RFC 1288 finger frontend, over an in-memory transport and clock."""
 
+from dataclasses import replace
+
 from twisted.internet import defer, task
 from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
 from twisted.trial import unittest
+from zope.interface import implementer
 
+from finger.adapt import frontend
 from finger.backends.memory import MemoryFingerService
-from finger.frontends.finger import FORWARDING_DENIED, LIST_DENIED, parseQuery
-from finger.interfaces import IFingerFactory, UserNotFound
+from finger.frontends.finger import FORWARDING_DENIED, LIST_DENIED, FingerSettings, parseQuery
+from finger.interfaces import IFingerFactory, IFingerVerboseService, UserNotFound
 from finger.querylog import QueryLog
 
 TICK = 0.001
@@ -29,18 +33,24 @@ class FingerProtocolTests(unittest.TestCase):
         self.service = MemoryFingerService(
             {"alice": "Happy and well", "bob": "Feeling sad: lost his keys"}
         )
-        self.factory = IFingerFactory(self.service)
         self.clock = task.Clock()
-        # One batch of the listing per clock tick.
-        self.factory.cooperate = task.Cooperator(
-            terminationPredicateFactory=lambda: lambda: True,
-            scheduler=lambda work: self.clock.callLater(TICK, work),
-        ).cooperate
-        self.factory.queryLog = self.queryLog = RecordingQueryLog()
+        self.queryLog = RecordingQueryLog()
+        self.settings = FingerSettings(
+            # One batch of the listing per clock tick.
+            cooperate=task.Cooperator(
+                terminationPredicateFactory=lambda: lambda: True,
+                scheduler=lambda work: self.clock.callLater(TICK, work),
+            ).cooperate,
+            queryLog=self.queryLog,
+            clock=self.clock,
+        )
+
+    def configure(self, **settings):
+        self.settings = replace(self.settings, **settings)
 
     def connect(self):
-        protocol = self.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 1))
-        protocol.callLater = self.clock.callLater
+        factory = frontend(IFingerFactory, self.service, self.settings)
+        protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 1))
         transport = StringTransport(peerAddress=IPv4Address("TCP", "192.0.2.1", 5000))
         protocol.makeConnection(transport)
         return protocol, transport
@@ -83,7 +93,7 @@ class FingerProtocolTests(unittest.TestCase):
         self.assertIn(b"alice: Happy and well\r\n", self.ask(b"/W\r\n").value())
 
     def test_listDenied(self):
-        self.factory.listUsers = False
+        self.configure(listUsers=False)
         self.assertEqual(self.ask(b"\r\n").value(), LIST_DENIED.encode() + b"\r\n")
 
     def test_forwardingDenied(self):
@@ -113,7 +123,7 @@ class FingerProtocolTests(unittest.TestCase):
         self.assertEqual(transport.value(), b"Query too long (limit 1024 bytes)\r\n")
         # Whatever the client still sends is discarded, not buffered.
         protocol.dataReceived(b"a" * 100_000)
-        self.assertEqual(protocol._buffer, b"")
+        self.assertEqual(protocol.pending, b"")
 
     def test_lineOfExactlyTheLimitIsAQuery(self):
         name = "x" * 1024
@@ -128,7 +138,7 @@ class FingerProtocolTests(unittest.TestCase):
         self.assertEqual(self.queryLog.records, [("finger", "", "idle timeout")])
 
     def test_slowClientIsDisconnectedAfterTheTimeoutEvenIfItTrickles(self):
-        self.factory.timeout = 10
+        self.configure(timeout=10)
         protocol, transport = self.connect()
         for _ in range(11):
             protocol.dataReceived(b"a")
@@ -192,3 +202,51 @@ class ParseQueryTests(unittest.TestCase):
         self.assertEqual(parseQuery("/W"), (True, ""))
         self.assertEqual(parseQuery("/w  alice "), (True, "alice"))
         self.assertEqual(parseQuery("alice@host"), (False, "alice@host"))
+
+
+# The /W query uses IFingerVerboseService when offered.
+
+
+@implementer(IFingerVerboseService)
+class VerboseMemory(MemoryFingerService):
+    def getUserVerbose(self, name):
+        return self.getUser(name).addCallback(lambda status: f"{status}\nShell: /bin/sh")
+
+
+def ask(service, query: bytes) -> bytes:
+    factory = IFingerFactory(service)
+    protocol = factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 7979))
+    transport = StringTransport()
+    protocol.makeConnection(transport)
+    protocol.dataReceived(query)
+    protocol.connectionLost(None)  # the server closed after answering
+    return transport.value()
+
+
+class VerboseQueryTests(unittest.TestCase):
+    def test_verboseQueryUsesVerboseLookup(self):
+        service = VerboseMemory({"alice": "Happy"})
+        self.assertEqual(ask(service, b"/W alice\r\n"), b"Happy\r\nShell: /bin/sh\r\n")
+        self.assertEqual(ask(service, b"/w   alice\r\n"), b"Happy\r\nShell: /bin/sh\r\n")
+
+    def test_plainQueryUsesPlainLookup(self):
+        service = VerboseMemory({"alice": "Happy"})
+        self.assertEqual(ask(service, b"alice\r\n"), b"Happy\r\n")
+
+    def test_verboseUnknownUser(self):
+        service = VerboseMemory({"alice": "Happy"})
+        self.assertEqual(ask(service, b"/W bob\r\n"), b"No such user: bob\r\n")
+
+    def test_backendWithoutVerboseAnswersPlainly(self):
+        service = MemoryFingerService({"alice": "Happy"})
+        self.assertEqual(ask(service, b"/W alice\r\n"), b"Happy\r\n")
+
+    def test_verboseLookupFailureIsReported(self):
+        @implementer(IFingerVerboseService)
+        class Broken(MemoryFingerService):
+            def getUserVerbose(self, name):
+                return defer.fail(UserNotFound(name))
+
+        self.assertEqual(
+            ask(Broken({"alice": "Happy"}), b"/W alice\r\n"), b"No such user: alice\r\n"
+        )

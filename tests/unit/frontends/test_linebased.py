@@ -5,13 +5,16 @@ total time, line length, and back-pressure when listing many users.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from twisted.internet import task
 from twisted.logger import globalLogPublisher
 from twisted.trial.unittest import TestCase
 
 from finger.backends.memory import MemoryFingerService
-from finger.frontends.finger import LIST_BATCH, FingerFactoryFromService
-from finger.frontends.setter import FingerSetterFactoryFromService
+from finger.frontends.finger import LIST_BATCH, FingerFactoryFromService, FingerSettings
+from finger.frontends.setter import FingerSetterFactoryFromService, SetterSettings
+from finger.linger import LINGER_SECONDS
 from finger.querylog import QueryLog
 from tests.helpers.fakes import BUFFER_SIZE, PEER, ManualCooperator, SocketLikeTransport
 
@@ -23,10 +26,12 @@ class LineLimitsTestsMixin:
         globalLogPublisher.addObserver(self.events.append)
         self.addCleanup(globalLogPublisher.removeObserver, self.events.append)
 
-    def connect(self, factory, transport=None):
-        factory.queryLog = QueryLog(True)
+    def configure(self, **settings) -> None:
+        self.settings = replace(self.settings, **settings)
+
+    def connect(self, transport=None):
+        factory = self.factoryType(self.backend, self.settings)
         protocol = factory.buildProtocol(PEER)
-        protocol.callLater = self.clock.callLater
         transport = transport or SocketLikeTransport()
         protocol.makeConnection(transport)
         return protocol, transport
@@ -39,12 +44,13 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.backend = MemoryFingerService({"alice": "Happy and well"})
-        self.factory = FingerFactoryFromService(self.backend)
-        self.factory.timeout = 5.0
-        self.factory.timeLimit = 30.0
+        self.factoryType = FingerFactoryFromService
+        self.settings = FingerSettings(
+            timeout=5.0, timeLimit=30.0, queryLog=QueryLog(True), clock=self.clock
+        )
 
     def test_idleConnectionIsClosed(self) -> None:
-        protocol, transport = self.connect(self.factory)
+        protocol, transport = self.connect()
         self.clock.advance(4.9)
         self.assertFalse(transport.aborted)
         self.clock.advance(0.2)
@@ -53,7 +59,7 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
 
     def test_tricklingClientIsClosedByTheIdleTimeout(self) -> None:
         """A byte a second never completes a query: that does not keep it open."""
-        protocol, transport = self.connect(self.factory)
+        protocol, transport = self.connect()
         for _ in range(6):
             protocol.dataReceived(b"a")
             self.clock.advance(1.0)
@@ -68,8 +74,8 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
         for i in range(5000):
             self.backend.setUser(f"user{i:05d}", "x" * 50)
         cooperator = ManualCooperator()
-        self.factory.cooperate = cooperator.cooperator.cooperate
-        protocol, transport = self.connect(self.factory)
+        self.configure(cooperate=cooperator.cooperator.cooperate)
+        protocol, transport = self.connect()
         protocol.dataReceived(b"\r\n")
         cooperator.runUntilIdle()
         self.assertTrue(transport.paused)
@@ -80,7 +86,7 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
         self.assertEqual(self.outcomes(), ["time limit reached"])
 
     def test_timeLimitCancelledWhenDone(self) -> None:
-        protocol, transport = self.connect(self.factory)
+        protocol, transport = self.connect()
         protocol.dataReceived(b"alice\r\n")
         self.assertTrue(transport.disconnecting)
         protocol.connectionLost(None)
@@ -98,8 +104,8 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
             self.backend._users[f"user{i:06d}"] = "s" * 40
         expected = sum(len(f"user{i:06d}: {'s' * 40}\r\n") for i in range(count))
         cooperator = ManualCooperator()
-        self.factory.cooperate = cooperator.cooperator.cooperate
-        protocol, transport = self.connect(self.factory)
+        self.configure(cooperate=cooperator.cooperator.cooperate)
+        protocol, transport = self.connect()
         protocol.dataReceived(b"\r\n")
         cooperator.runUntilIdle()
         self.assertTrue(transport.paused)
@@ -121,8 +127,8 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
         for i in range(5000):
             self.backend._users[f"user{i:05d}"] = "x" * 50
         cooperator = ManualCooperator()
-        self.factory.cooperate = cooperator.cooperator.cooperate
-        protocol, transport = self.connect(self.factory)
+        self.configure(cooperate=cooperator.cooperator.cooperate)
+        protocol, transport = self.connect()
         protocol.dataReceived(b"\r\n")
         cooperator.runUntilIdle()
         producer = transport.producer
@@ -134,43 +140,72 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
 
     def test_hugeLineRefusedWithoutBuffering(self) -> None:
         """A 10 MB query is refused at once; the rest is read and discarded."""
-        protocol, transport = self.connect(self.factory)
+        protocol, transport = self.connect()
         chunk = b"a" * 65536
         for _ in range(160):
             protocol.dataReceived(chunk)
-            self.assertEqual(protocol._buffer, b"")
+            self.assertEqual(protocol.pending, b"")
         protocol.dataReceived(b"\r\n")
         self.assertEqual(transport.value(), b"Query too long (limit 1024 bytes)\r\n")
         self.assertTrue(transport.writeLost)
         self.assertEqual(self.outcomes(), ["refused: Query too long (limit 1024 bytes)"])
 
 
+    def test_refusalLingersThenAborts(self) -> None:
+        """
+        A refused client is half-closed and drained for LINGER_SECONDS (even
+        when the idle timeout would end sooner), then cut off.
+        """
+        self.configure(timeout=1.0)
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"\xff\r\n")
+        self.assertEqual(transport.value(), b"Query is not valid UTF-8\r\n")
+        self.assertTrue(transport.writeLost)
+        self.clock.advance(LINGER_SECONDS - 0.1)
+        self.assertFalse(transport.aborted)
+        protocol.dataReceived(b"more garbage\r\n")
+        self.assertEqual(transport.value(), b"Query is not valid UTF-8\r\n")
+        self.clock.advance(0.1)
+        self.assertTrue(transport.aborted)
+        protocol.connectionLost(None)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+    def test_refusedClientClosingEndsTheLinger(self) -> None:
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"\xff\r\n")
+        protocol.readConnectionLost()
+        self.assertTrue(transport.disconnecting)
+        protocol.connectionLost(None)
+        self.assertEqual(self.clock.getDelayedCalls(), [])
+
+
 class SetterLimitsTests(LineLimitsTestsMixin, TestCase):
     def setUp(self) -> None:
         super().setUp()
         self.backend = MemoryFingerService()
-        self.factory = FingerSetterFactoryFromService(self.backend)
-        self.factory.timeout = 5.0
-        self.factory.timeLimit = 30.0
+        self.factoryType = FingerSetterFactoryFromService
+        self.settings = SetterSettings(
+            timeout=5.0, timeLimit=30.0, queryLog=QueryLog(True), clock=self.clock
+        )
 
     def test_idleAfterTheNameIsClosed(self) -> None:
-        protocol, transport = self.connect(self.factory)
+        protocol, transport = self.connect()
         protocol.dataReceived(b"dave\r\n")
         self.clock.advance(5.0)
         self.assertTrue(transport.aborted)
         self.assertEqual(self.outcomes(), ["idle timeout"])
 
     def test_hugeStatusRefusedWithoutBuffering(self) -> None:
-        protocol, transport = self.connect(self.factory)
+        protocol, transport = self.connect()
         protocol.dataReceived(b"dave\r\n")
         for _ in range(160):
             protocol.dataReceived(b"b" * 65536)
-            self.assertEqual(protocol._buffer, b"")
+            self.assertEqual(protocol.pending, b"")
         self.assertEqual(transport.value(), b"ERROR line too long (limit 1024 bytes)\r\n")
         self.assertEqual(self.backend._users, {})
 
     def test_timeLimit(self) -> None:
-        protocol, transport = self.connect(self.factory)
+        protocol, transport = self.connect()
         # Answered, but the connection is still open (the client reads nothing).
         protocol.dataReceived(b"dave\r\nhello\r\n")
         self.clock.advance(30.0)

@@ -5,20 +5,20 @@ from twisted.internet.address import IPv4Address
 from twisted.internet.testing import StringTransport
 from twisted.trial import unittest
 
+from finger.adapt import frontend
 from finger.backends.memory import MemoryFingerService
-from finger.frontends import setter  # noqa: F401 (registers the adapter)
+from finger.frontends.setter import SetterSettings
 from finger.interfaces import IFingerSetterFactory, StoreError
 
 
 class SetterProtocolTests(unittest.TestCase):
     def setUp(self):
         self.service = MemoryFingerService({"alice": "old"})
-        self.factory = IFingerSetterFactory(self.service)
         self.clock = task.Clock()
+        self.factory = frontend(IFingerSetterFactory, self.service, SetterSettings(clock=self.clock))
 
     def connect(self):
         protocol = self.factory.buildProtocol(IPv4Address("TCP", "127.0.0.1", 1))
-        protocol.callLater = self.clock.callLater
         transport = StringTransport(peerAddress=IPv4Address("TCP", "127.0.0.1", 5000))
         protocol.makeConnection(transport)
         return protocol, transport

@@ -172,7 +172,7 @@ class ProxyOptionsTests(unittest.SynchronousTestCase):
         options = self.parse("--memory", "--forward", "--finger", "tcp:0", "--setter", "none")
         top = tap.makeService(options)
         listener = [s for s in top if getattr(s, "frontend", None) == "finger"][0]
-        self.assertIsInstance(listener.factory.wrappedFactory.forwarder, ProxyFingerService)
+        self.assertIsInstance(listener.factory.wrappedFactory.settings.forwarder, ProxyFingerService)
 
 
 class StoreStartupTests(unittest.TestCase):

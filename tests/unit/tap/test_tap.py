@@ -87,9 +87,9 @@ def test_repeatableEndpointsAndNone():
 def test_optionsReachTheFactories():
     top = tap.makeService(parse("--memory", "--no-list", "--timeout", "5", "--no-log-queries"))
     finger = next(s for s in top if isinstance(s, ListeningService))
-    assert finger.factory.wrappedFactory.listUsers is False
-    assert finger.factory.wrappedFactory.timeout == 5
-    assert finger.factory.wrappedFactory.queryLog.enabled is False
+    assert finger.factory.wrappedFactory.settings.listUsers is False
+    assert finger.factory.wrappedFactory.settings.timeout == 5
+    assert finger.factory.wrappedFactory.settings.queryLog.enabled is False
 
 
 def test_missingFileIsAOneLineStartupError(tmp_path):
