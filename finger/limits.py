@@ -14,7 +14,7 @@ number refused meanwhile), so a flood of connections cannot flood the log.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from twisted.internet import interfaces
 from twisted.internet.protocol import Protocol, connectionDone
@@ -24,6 +24,7 @@ from twisted.python.failure import Failure
 from zope.interface import directlyProvides, providedBy
 
 from finger.linger import LINGER_SECONDS, Refusal, halfCloser
+from finger.reactors import globalReactor
 
 DEFAULT_MAX_CONNECTIONS = 1024
 DEFAULT_MAX_CONNECTIONS_PER_PEER = 32
@@ -74,7 +75,11 @@ class LimitedProtocol(ProtocolWrapper):
     forwards the L{PROTOCOL_INTERFACES} that the wrapped protocol provides.
     """
 
-    def __init__(self, factory: LimitedFactory, wrappedProtocol, peer: str | None) -> None:
+    factory: LimitedFactory
+
+    def __init__(
+        self, factory: LimitedFactory, wrappedProtocol: interfaces.IProtocol, peer: str | None
+    ) -> None:
         super().__init__(factory, wrappedProtocol)
         self.peer = peer
 
@@ -95,7 +100,7 @@ class LimitedProtocol(ProtocolWrapper):
         directlyProvides(self, *provided)
         Protocol.makeConnection(self, transport)
         self.factory.registerProtocol(self)
-        self.wrappedProtocol.makeConnection(self)
+        self.wrappedProtocol.makeConnection(cast(interfaces.ITransport, self))
 
     def __getattr__(self, name: str):
         # As ProtocolWrapper (the transport's other attributes), except that
@@ -110,20 +115,26 @@ class LimitedProtocol(ProtocolWrapper):
     # IHalfCloseableProtocol
 
     def readConnectionLost(self) -> None:
-        self.wrappedProtocol.readConnectionLost()
+        interfaces.IHalfCloseableProtocol(self.wrappedProtocol).readConnectionLost()
 
     def writeConnectionLost(self) -> None:
-        self.wrappedProtocol.writeConnectionLost()
+        interfaces.IHalfCloseableProtocol(self.wrappedProtocol).writeConnectionLost()
 
     # IHandshakeListener
 
     def handshakeCompleted(self) -> None:
-        self.wrappedProtocol.handshakeCompleted()
+        interfaces.IHandshakeListener(self.wrappedProtocol).handshakeCompleted()
 
     # IFileDescriptorReceiver
 
     def fileDescriptorReceived(self, descriptor: int) -> None:
-        self.wrappedProtocol.fileDescriptorReceived(descriptor)
+        interfaces.IFileDescriptorReceiver(self.wrappedProtocol).fileDescriptorReceived(descriptor)
+
+
+if TYPE_CHECKING:
+    _WrappingFactory = WrappingFactory[LimitedProtocol]
+else:  # WrappingFactory is generic only in the type stubs of newer Twisted
+    _WrappingFactory = WrappingFactory
 
 
 class RefusalProtocol(Protocol):
@@ -163,7 +174,7 @@ class RefusalProtocol(Protocol):
         self.refusal.stop()
 
 
-class LimitedFactory(WrappingFactory):
+class LimitedFactory(_WrappingFactory):
     """
     Wraps a frontend's server factory and enforces L{Limits} on it.
 
@@ -177,14 +188,19 @@ class LimitedFactory(WrappingFactory):
     log = Logger()
     noisy = False  # the wrapped factory already logs starting and stopping
 
-    def __init__(self, wrappedFactory, limits: Limits = DEFAULT_LIMITS,
-                 frontend: str = "?", clock=None) -> None:
+    def __init__(
+        self,
+        wrappedFactory: interfaces.IProtocolFactory,
+        limits: Limits = DEFAULT_LIMITS,
+        frontend: str = "?",
+        clock: interfaces.IReactorTime | None = None,
+    ) -> None:
         super().__init__(wrappedFactory)
         directlyProvides(
             self, *[i for i in FACTORY_INTERFACES if i.providedBy(wrappedFactory)]
         )
         if clock is None:
-            from twisted.internet import reactor as clock
+            clock = globalReactor()
         self.limits = limits
         self.frontend = frontend
         self.clock = clock
