@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers.support import FingerProcess
+from tests.helpers.systemusers import makeAccount  # noqa: F401 (a fixture for every test)
 
 
 @pytest.fixture

@@ -104,7 +104,7 @@ def test_pbStatusesCarryNoControls(hostile):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr.decode()
-    results = dict(zip(HOSTILE, (json.loads(line) for line in done.stdout.decode().splitlines())))
+    results = dict(zip(HOSTILE, (json.loads(line) for line in done.stdout.decode().splitlines()), strict=True))
     for result in results.values():
         assertClean(result["ok"])
     assert results["c1"]["ok"] == "csi31m red  osc nul bell bs del end"

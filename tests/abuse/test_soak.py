@@ -8,6 +8,7 @@ must be right, nothing may be logged as an error, and memory must stay flat.
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import threading
@@ -108,10 +109,11 @@ def test_sustainedMixedLoad(startFinger, tmp_path):
         lines = finger(filePort, "").split("\r\n")
         return None if len(lines) == FILE_USERS + 1 else f"{len(lines) - 1} lines"
 
-    def rewriteFile(rng, version=[0]):
-        version[0] += 1
+    versions = itertools.count(1)
+
+    def rewriteFile(rng):
         temporary = users.with_suffix(".new")
-        temporary.write_text(usersText(version[0]), encoding="utf-8")
+        temporary.write_text(usersText(next(versions)), encoding="utf-8")
         os.replace(temporary, users)
 
     def idleThenTimedOut(rng):

@@ -122,7 +122,7 @@ def test_hugeXMLRPCCallIsRefused(web):
 LAUGHS = (
     "<?xml version='1.0'?><!DOCTYPE methodCall ["
     '<!ENTITY lol0 "lololololololololololol">'
-    + "".join(f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1)) * 10}">' for i in range(1, 10))
+    + "".join(f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10))
     + "]><methodCall><methodName>getUser</methodName><params><param><value>"
     "<string>&lol9;</string></value></param></params></methodCall>"
 )

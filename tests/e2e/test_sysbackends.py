@@ -19,7 +19,6 @@ from tests.helpers.support import (
     serviceEnvironment,
     setStatus,
 )
-from tests.helpers.systemusers import makeAccount  # noqa: F401 (fixture)
 
 SETTER = ("finger", "setter")
 
@@ -123,7 +122,7 @@ def test_concurrentSettersForOneUser(startFinger, tmp_path):
         replies = []
         start = threading.Barrier(2)
 
-        def write(value):
+        def write(value, start=start, replies=replies):
             start.wait()
             replies.append(setStatus(service.port("setter"), "dave", value))
 

@@ -86,7 +86,7 @@ class Ngircd:
                 return
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"ngircd did not start:\n{self.log}")
+                    raise AssertionError(f"ngircd did not start:\n{self.log}") from None
                 time.sleep(0.1)
 
     def stop(self) -> None:
@@ -184,7 +184,7 @@ class IRCClient:
             try:
                 message = self.messages.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
-                raise AssertionError(f"{self.nick}: no {what} in {timeout} s; saw {skipped}")
+                raise AssertionError(f"{self.nick}: no {what} in {timeout} s; saw {skipped}") from None
             if message is None:
                 raise AssertionError(
                     f"{self.nick}: connection closed waiting for {what}; saw {skipped}"
