@@ -16,6 +16,11 @@ APT_PACKAGES=(
     openssl
     chromium
     chromium-driver
+    # SOAP (a safe XML parser; zeep is the real SOAP client of the tests) and
+    # the manhole (OpenSSH's ssh and ssh-keygen are its real client).
+    python3-defusedxml
+    python3-zeep
+    openssh-client
     # Packaging (tests/test_deb.py builds, installs and purges the .deb;
     # systemd provides systemd-socket-activate and systemd-analyze).
     adduser

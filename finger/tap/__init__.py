@@ -27,22 +27,23 @@ from finger.coerce import positiveInteger, positiveSeconds
 from finger.querylog import QueryLog
 from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, Limits
 from finger.listen import StartupError, endpointDescriptions, listen
+from finger.tap.soap import SOAPOptions, soapResource
 
 # Importing a frontend registers its adapter.
 import finger.frontends.finger  # noqa: F401, E402
 import finger.frontends.setter  # noqa: F401, E402
 import finger.frontends.web.root  # noqa: F401, E402
+from finger.frontends.web.root import FingerWebRoot
 from finger.frontends.web.site import FingerSite
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.tls import httpsDescription
-from twisted.web.resource import IResource
 
 DEFAULT_FINGER = ["tcp:79"]
 DEFAULT_SETTER = ["tcp:1079:interface=127.0.0.1"]
 DEFAULT_WEB = ["tcp:8000"]
 
 
-class Options(ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, usage.Options):
+class Options(ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions, usage.Options):
     synopsis = "[options]"
     longdesc = (
         "Serve users' statuses over RFC 1288 finger (and the other frontends). "
@@ -261,7 +262,7 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
     https = endpointDescriptions(options["https"], [])
     if not web and not https:
         return
-    root = IResource(backend)
+    root = FingerWebRoot(backend, soap=soapResource(top, backend, options))
     if options["templates"]:
         root.templates = Templates(options["templates"])
     site = FingerSite(root, timeout=options["timeout"])

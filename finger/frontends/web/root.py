@@ -5,6 +5,7 @@ L{IResource}.
   /               the user list (HTML, C{?page=N})
   /NAME           one user (HTML)
   /RPC2           XML-RPC
+  /soap           SOAP 1.1 (and its WSDL)
   /api/...        JSON
   /.well-known/webfinger   WebFinger, on HTTPS only
   /static/...     the stylesheet
@@ -20,6 +21,7 @@ from twisted.web import resource
 from finger.frontends.web import urls
 from finger.frontends.web.api import APIRoot
 from finger.frontends.web.pages import NotFoundPage, UserPage, UsersPage
+from finger.frontends.web.soap import SOAPResource
 from finger.frontends.web.static import StaticFiles
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.webfinger import WebFinger
@@ -35,13 +37,19 @@ class FingerWebRoot(resource.Resource):
 
     frontend = "web"
 
-    def __init__(self, service: IFingerService, templates: Templates | None = None) -> None:
+    def __init__(
+        self,
+        service: IFingerService,
+        templates: Templates | None = None,
+        soap: resource.Resource | None = None,
+    ) -> None:
         super().__init__()
         self.service = service
         self.templates = templates if templates is not None else Templates()
         self.xmlrpc = FingerXMLRPC(service)
         self.api = APIRoot(service)
         self.webfinger = WebFinger(service)
+        self.soap = soap if soap is not None else SOAPResource(service)
 
     def notFound(self) -> NotFoundPage:
         return NotFoundPage(self.service, self.templates)
@@ -55,6 +63,8 @@ class FingerWebRoot(resource.Resource):
             return self.notFound()
         if name == urls.XMLRPC:
             return self.xmlrpc
+        if name == urls.SOAP:
+            return self.soap
         if name == urls.API:
             return self.api
         if name == urls.WELL_KNOWN:
