@@ -27,6 +27,7 @@ from finger.coerce import positiveInteger, positiveSeconds
 from finger.querylog import QueryLog
 from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, Limits
 from finger.listen import StartupError, endpointDescriptions, listen
+from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.soap import SOAPOptions, soapResource
 
 # Importing a frontend registers its adapter.
@@ -43,7 +44,10 @@ DEFAULT_SETTER = ["tcp:1079:interface=127.0.0.1"]
 DEFAULT_WEB = ["tcp:8000"]
 
 
-class Options(ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions, usage.Options):
+class Options(
+    ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions, ManholeOptions,
+    usage.Options,
+):
     synopsis = "[options]"
     longdesc = (
         "Serve users' statuses over RFC 1288 finger (and the other frontends). "
@@ -283,4 +287,5 @@ def makeService(options: Options) -> service.MultiService:
     addWebListeners(top, backend, options)
     addPBListeners(top, backend, options)
     addIRCBot(top, backend, options)
+    addManhole(top, backend, options)
     return top
