@@ -170,8 +170,8 @@ class ManholeFactory(manhole_ssh.ConchFactory):
         key = settings.hostKey
         # Instance attributes: ConchFactory's class-level dicts are shared.
         # (Twisted annotates them dict[bytes, bytes]; SSHFactory uses Key objects.)
-        self.publicKeys = {key.sshType(): key.public()}  # type: ignore[dict-item]
-        self.privateKeys = {key.sshType(): key}
+        self.publicKeys = {key.sshType(): key.public()}
+        self.privateKeys = {key.sshType(): key}  # type: ignore[dict-item]
 
 
 registerFrontend(ManholeFactory, ManholeSettings, IManholeFactory)
