@@ -5,6 +5,8 @@ C{--manhole-keys FILE} (required with it), C{--manhole-host-key FILE}.
 
 from __future__ import annotations
 
+from typing import Any
+
 from twisted.application import service
 
 from finger.adapt import frontend
@@ -23,7 +25,7 @@ DEFAULT_HOST_KEY = "manhole_host_key"
 class ManholeOptions:
     """Options mixin for L{finger.tap.Options}."""
 
-    optParameters = [
+    optParameters: list[Any] = [
         ["manhole", None, None,
          "Serve a Python console (manhole) over SSH on this endpoint, e.g. "
          "tcp:2222:interface=127.0.0.1 (off by default; public keys only)."],

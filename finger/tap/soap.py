@@ -7,6 +7,7 @@ HTTPS listener; these options only configure it.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from twisted.application import service
@@ -28,7 +29,7 @@ def soapAddress(value: str) -> str:
 class SOAPOptions:
     """Options mixin for L{finger.tap.Options}."""
 
-    optParameters = [
+    optParameters: list[Any] = [
         ["soap-address", None, None,
          "The SOAP service URL the WSDL gives, for deployments behind a proxy "
          "(default: the URL the client used).", soapAddress],
