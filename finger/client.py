@@ -10,12 +10,18 @@ query.  Failures are L{FingerClientError}s whose message names the server.
 
 from __future__ import annotations
 
+import io
 import re
 import sys
+from typing import Any
 
 from twisted.internet import defer, endpoints, error, protocol
 from twisted.internet.abstract import isIPv6Address
+from twisted.internet.interfaces import IAddress, IReactorTime, IStreamClientEndpoint, ITCPTransport
 from twisted.python import usage
+from twisted.python.failure import Failure
+
+from finger.reactors import globalReactor
 
 DEFAULT_PORT = 79
 DEFAULT_TIMEOUT = 10.0
@@ -79,6 +85,8 @@ def parseHostPort(text: str, defaultPort: int = DEFAULT_PORT) -> tuple[str, int]
 class _Exchange(protocol.Protocol):
     """Sends one query, collects the reply up to C{maxSize} bytes."""
 
+    transport: ITCPTransport | None
+
     def __init__(self, request: bytes, maxSize: int, address: str) -> None:
         self.request = request
         self.maxSize = maxSize
@@ -89,6 +97,7 @@ class _Exchange(protocol.Protocol):
         self.finished: defer.Deferred[bytes] = defer.Deferred(lambda d: self.abort(None))
 
     def connectionMade(self) -> None:
+        assert self.transport is not None
         self.transport.write(self.request)
 
     def dataReceived(self, data: bytes) -> None:
@@ -104,9 +113,10 @@ class _Exchange(protocol.Protocol):
         """Stop reading now; the query fails with C{reason} (if not cancelled)."""
         self.error = reason or ConnectFailed("cancelled")
         self.chunks = []
+        assert self.transport is not None  # only aborted once connected
         self.transport.abortConnection()
 
-    def connectionLost(self, reason) -> None:
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
         if self.finished.called:
             return  # Cancelled by the caller.
         if self.error is not None:
@@ -128,24 +138,25 @@ class _ExchangeFactory(protocol.Factory):
     def __init__(self, exchange: _Exchange) -> None:
         self.exchange = exchange
 
-    def buildProtocol(self, addr) -> _Exchange:
+    def buildProtocol(self, addr: IAddress | None) -> _Exchange:
         return self.exchange
 
 
 def queryEndpoint(
-    endpoint,
+    endpoint: IStreamClientEndpoint,
     query: str,
     address: str,
     timeout: float = DEFAULT_TIMEOUT,
     maxSize: int = DEFAULT_MAX_SIZE,
-    clock=None,
+    clock: IReactorTime | None = None,
 ) -> defer.Deferred[str]:
     """
     Finger through any client endpoint (L{finger} uses a
     C{HostnameEndpoint}); C{address} names the server in error messages.
+    C{clock} times the deadline; C{None} is the global reactor.
     """
     if clock is None:
-        from twisted.internet import reactor as clock
+        clock = globalReactor()
     if "\r" in query or "\n" in query:
         return defer.fail(ValueError("a finger query is one line; it cannot contain CR or LF"))
     exchange = _Exchange(query.encode("utf-8") + b"\r\n", maxSize, address)
@@ -159,7 +170,7 @@ def queryEndpoint(
         else:
             exchange.abort(timedOut)
 
-    def connectFailed(failure):
+    def connectFailed(failure: Failure) -> Failure:
         if state["timedOut"]:
             raise timedOut
         if failure.check(error.ConnectionRefusedError):
@@ -170,17 +181,16 @@ def queryEndpoint(
             return failure
         raise ConnectFailed(f"cannot connect to {address}: {failure.getErrorMessage()}")
 
-    def stopTimer(result):
+    def stopTimer(result: object) -> object:
         if timer.active():
             timer.cancel()
         return result
 
     timer = clock.callLater(timeout, onTimeout)
     connecting = endpoint.connect(_ExchangeFactory(exchange))
-    connecting.addCallbacks(lambda _: exchange.finished, connectFailed)
-    connecting.addBoth(stopTimer)
-    connecting.addCallback(lambda data: data.decode("utf-8", "replace"))
-    return connecting
+    reply: defer.Deferred[Any] = connecting.addCallbacks(lambda _: exchange.finished, connectFailed)
+    reply.addBoth(stopTimer)
+    return reply.addCallback(lambda data: data.decode("utf-8", "replace"))
 
 
 def finger(
@@ -189,7 +199,7 @@ def finger(
     port: int = DEFAULT_PORT,
     timeout: float = DEFAULT_TIMEOUT,
     maxSize: int = DEFAULT_MAX_SIZE,
-    reactor=None,
+    reactor: Any = None,
 ) -> defer.Deferred[str]:
     """
     Send C{query} (one line, e.g. C{"alice"}, C{""} for the list, C{"/W alice"})
@@ -199,9 +209,12 @@ def finger(
     Fails with L{ConnectionRefused}, L{TimedOut} (C{timeout} seconds for
     connecting and reading together), L{ReplyTooLarge} (more than C{maxSize}
     bytes) or L{ConnectFailed}; cancelling the Deferred closes the connection.
+
+    C{reactor} connects and times the deadline (it must provide
+    C{IReactorTCP} and C{IReactorTime}); C{None} is the global reactor.
     """
     if reactor is None:
-        from twisted.internet import reactor
+        reactor = globalReactor()
     endpoint = endpoints.HostnameEndpoint(reactor, host, port)
     return queryEndpoint(endpoint, query, formatAddress(host, port), timeout, maxSize, reactor)
 
@@ -242,6 +255,8 @@ def terminalSafe(text: str, eightBit: bool = False) -> str:
 
 
 class ClientOptions(usage.Options):
+    """The command line of C{python -m finger.client}."""
+
     synopsis = "Usage: python -m finger.client [-l] [--8bit] [user]@host[:port]"
     longdesc = (
         "Finger a user (user@host) or list everyone (@host); host:port and "
@@ -257,7 +272,11 @@ class ClientOptions(usage.Options):
         ["max-size", None, DEFAULT_MAX_SIZE, "Largest reply accepted, in bytes.", int],
     ]
 
-    def parseArgs(self, target: str) -> None:
+    def parseArgs(self, *arguments: str) -> None:
+        """Take the one C{[user]@host[:port]} argument."""
+        if len(arguments) != 1:
+            raise usage.UsageError("Wrong number of arguments.")
+        (target,) = arguments
         user, sep, hostPort = target.rpartition("@")
         if not sep:
             user, hostPort = target, "localhost"
@@ -276,7 +295,7 @@ class ClientOptions(usage.Options):
             raise usage.UsageError("--max-size must be above zero")
 
 
-def _main(reactor, options: ClientOptions) -> defer.Deferred:
+def _main(reactor: Any, options: ClientOptions) -> defer.Deferred[None]:
     d = finger(
         options["query"],
         options["host"],
@@ -291,7 +310,7 @@ def _main(reactor, options: ClientOptions) -> defer.Deferred:
         sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
         sys.stdout.flush()
 
-    def failed(failure) -> None:
+    def failed(failure: Failure) -> None:
         failure.trap(FingerClientError)
         sys.stderr.write(f"finger: {failure.getErrorMessage()}\n")
         raise SystemExit(1)
@@ -308,8 +327,9 @@ def main(argv: list[str] | None = None) -> None:
         options.parseOptions(sys.argv[1:] if argv is None else argv)
     except usage.UsageError as e:
         sys.stderr.write(f"{options}\nfinger: {e}\n")
-        raise SystemExit(2)
-    sys.stdout.reconfigure(errors="replace")
+        raise SystemExit(2) from None
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(errors="replace")
     task.react(_main, (options,))
 
 

@@ -7,6 +7,13 @@ C{twisted.python.components.registerAdapter}; they never know which backend
 they serve.
 """
 
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IAddress, IProtocol
 from zope.interface import Attribute, Interface
 
 
@@ -36,13 +43,13 @@ class StoreError(Exception):
 class IFingerService(Interface):
     """A source of users' statuses."""
 
-    def getUser(name: str):
+    def getUser(name: str) -> Deferred[str]:
         """
         Return a Deferred that fires with C{name}'s status (a C{str}, possibly
         several lines), or fails with L{UserNotFound}.
         """
 
-    def getUsers():
+    def getUsers() -> Deferred[Sequence[str]]:
         """
         Return a Deferred that fires with the user names, sorted.
 
@@ -55,7 +62,7 @@ class IFingerService(Interface):
 class IFingerSetterService(Interface):
     """A store whose statuses can be written."""
 
-    def setUser(name: str, status: str):
+    def setUser(name: str, status: str) -> Deferred[None]:
         """
         Store C{status} for C{name}.  Return a Deferred that fires with
         C{None} once the status is stored, or fails with L{StoreError}.
@@ -69,7 +76,7 @@ class IFingerVerboseService(Interface):
     to C{IFingerService.getUser} otherwise.
     """
 
-    def getUserVerbose(name: str):
+    def getUserVerbose(name: str) -> Deferred[str]:
         """
         Like C{IFingerService.getUser}, possibly with more lines; fails with
         L{UserNotFound} exactly when C{getUser} would.
@@ -82,7 +89,7 @@ class IFingerDetails(Interface):
     frontends that want it (C{getUser} stays a plain string).
     """
 
-    def getUserDetails(name: str):
+    def getUserDetails(name: str) -> Deferred[dict[str, Any]]:
         """
         Return a Deferred that fires with a dict: C{"status"} (the C{str}
         C{getUser} would give) and C{"setAt"} (when it was set, as Unix time
@@ -97,7 +104,7 @@ class IFingerFactory(Interface):
     listUsers = Attribute("Whether the empty query lists all users.")
     timeout = Attribute("Idle timeout in seconds.")
 
-    def buildProtocol(addr):
+    def buildProtocol(addr: IAddress) -> IProtocol | None:
         """Return a protocol for a new connection."""
 
 
@@ -106,7 +113,7 @@ class IFingerSetterFactory(Interface):
 
     timeout = Attribute("Idle timeout in seconds.")
 
-    def buildProtocol(addr):
+    def buildProtocol(addr: IAddress) -> IProtocol | None:
         """Return a protocol for a new connection."""
 
 

@@ -19,7 +19,7 @@ from twisted.internet import interfaces
 from twisted.internet.protocol import Protocol
 from twisted.logger import Logger
 from twisted.protocols.policies import ProtocolWrapper, WrappingFactory
-from zope.interface import Provides, providedBy
+from zope.interface import directlyProvides, providedBy
 
 DEFAULT_MAX_CONNECTIONS = 1024
 DEFAULT_MAX_CONNECTIONS_PER_PEER = 32
@@ -28,9 +28,23 @@ DEFAULT_MAX_CONNECTIONS_PER_PEER = 32
 REFUSAL_LINGER_SECONDS = 2.0
 MAX_LINGERING_REFUSALS = 64
 
-# Interfaces of the wrapped protocol that its transport looks for on the
-# wrapper (Twisted's ProtocolWrapper forwards none of them).
-_FORWARDED = (interfaces.IHalfCloseableProtocol, interfaces.IHandshakeListener)
+# What a transport looks for on the protocol or factory it was given, and so
+# on a wrapper: Twisted's ProtocolWrapper and WrappingFactory forward none of
+# these.  A wrapper provides each one exactly when what it wraps does (a TCP
+# transport half-closes only an IHalfCloseableProtocol; TLS offers ALPN only
+# for an IProtocolNegotiationFactory, and without it aborts a handshake that
+# offers ALPN, i.e. every browser's and curl's).  Found by reading where
+# Twisted 22.4 and 26.10 call providedBy() or adapt a protocol or factory in
+# twisted/internet and twisted/protocols/tls.py; tests/test_wrappers.py checks
+# that every wrapper in finger forwards them.
+PROTOCOL_INTERFACES = (
+    interfaces.IHalfCloseableProtocol,  # tcp.py, _posixstdio.py
+    interfaces.IHandshakeListener,  # protocols/tls.py
+    interfaces.IFileDescriptorReceiver,  # unix.py (unix: endpoints)
+)
+FACTORY_INTERFACES = (
+    interfaces.IProtocolNegotiationFactory,  # protocols/tls.py, _sslverify.py (ALPN)
+)
 _declarations: dict = {}
 
 
@@ -63,9 +77,8 @@ def peerKey(address) -> str | None:
 
 class LimitedProtocol(ProtocolWrapper):
     """
-    Wraps one accepted connection so the factory can count it; forwards
-    half-close and TLS handshake notifications to the wrapped protocol when it
-    wants them.
+    Wraps one accepted connection so the factory can count it; provides and
+    forwards the L{PROTOCOL_INTERFACES} that the wrapped protocol provides.
     """
 
     def __init__(self, factory: LimitedFactory, wrappedProtocol, peer: str | None) -> None:
@@ -79,14 +92,14 @@ class LimitedProtocol(ProtocolWrapper):
         # declaration costs more than the rest of a finger query, so it is
         # made once per kind of transport and protocol.
         key = (providedBy(transport), providedBy(self.wrappedProtocol))
-        declaration = _declarations.get(key)
-        if declaration is None:
+        provided = _declarations.get(key)
+        if provided is None:
             if len(_declarations) > 100:
                 _declarations.clear()
-            fromTransport = [i for i in key[0] if i not in _FORWARDED]
-            wanted = [i for i in _FORWARDED if i.providedBy(self.wrappedProtocol)]
-            declaration = _declarations[key] = Provides(type(self), *fromTransport, *wanted)
-        self.__provides__ = declaration  # what directlyProvides() sets
+            fromTransport = [i for i in key[0] if i not in PROTOCOL_INTERFACES]
+            wanted = [i for i in PROTOCOL_INTERFACES if i.providedBy(self.wrappedProtocol)]
+            provided = _declarations[key] = tuple(fromTransport + wanted)
+        directlyProvides(self, *provided)
         Protocol.makeConnection(self, transport)
         self.factory.registerProtocol(self)
         self.wrappedProtocol.makeConnection(self)
@@ -113,6 +126,11 @@ class LimitedProtocol(ProtocolWrapper):
 
     def handshakeCompleted(self) -> None:
         self.wrappedProtocol.handshakeCompleted()
+
+    # IFileDescriptorReceiver
+
+    def fileDescriptorReceived(self, descriptor: int) -> None:
+        self.wrappedProtocol.fileDescriptorReceived(descriptor)
 
 
 class RefusalProtocol(Protocol):
@@ -159,7 +177,9 @@ class LimitedFactory(WrappingFactory):
     Wraps a frontend's server factory and enforces L{Limits} on it.
 
     The wrapped factory may have a C{refusalMessage} (C{str}, one line): the
-    line sent, with CRLF, to a refused client.
+    line sent, with CRLF, to a refused client.  The wrapper provides and
+    forwards the L{FACTORY_INTERFACES} that the wrapped factory provides (for
+    a web site: ALPN's protocol negotiation).
     """
 
     protocol = LimitedProtocol
@@ -169,6 +189,9 @@ class LimitedFactory(WrappingFactory):
     def __init__(self, wrappedFactory, limits: Limits = DEFAULT_LIMITS,
                  frontend: str = "?", clock=None) -> None:
         super().__init__(wrappedFactory)
+        directlyProvides(
+            self, *[i for i in FACTORY_INTERFACES if i.providedBy(wrappedFactory)]
+        )
         if clock is None:
             from twisted.internet import reactor as clock
         self.limits = limits
@@ -178,6 +201,11 @@ class LimitedFactory(WrappingFactory):
         self.lingering = 0
         self._refusedWhileFull = 0
         self._refusedFrom: dict[str | None, int] = {}
+
+    # IProtocolNegotiationFactory
+
+    def acceptableProtocols(self) -> list[bytes]:
+        return self.wrappedFactory.acceptableProtocols()
 
     @property
     def refusalMessage(self) -> bytes | None:

@@ -11,6 +11,7 @@ from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IProtocolFactory
 from twisted.logger import Logger
 
+from finger.errors import FingerConfigurationError
 from finger.limits import DEFAULT_LIMITS, LimitedFactory, Limits
 
 DISABLED = "none"
@@ -111,6 +112,8 @@ def listen(
             f"cannot use {frontend} endpoint {description!r}: "
             f"{e.filename or ''}: {e.strerror or e}"
         ) from None
+    except FingerConfigurationError as e:  # e.g. --https's key: the message says it all
+        raise StartupError(str(e)) from None
     except (ValueError, KeyError, TypeError) as e:
         raise StartupError(f"bad {frontend} endpoint {description!r}: {e}") from None
     limited = LimitedFactory(factory, limits or DEFAULT_LIMITS, frontend, clock=reactor)

@@ -55,9 +55,11 @@ class Statuses(Mapping[str, str]):
         return self._packed[start : self._ends[j]].decode("utf-8")
 
     def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
         try:
             self._index(name)
-        except (KeyError, TypeError):
+        except KeyError:
             return False
         return True
 
@@ -180,14 +182,16 @@ class UsersParser:
             )
             self._problems.sort()
         self._names = []
-        sortedNames = tuple(sortedNames)
-        statuses = Statuses(sortedNames, order, self._packed, self._ends)
-        self.table = UsersTable(statuses, sortedNames, self._problems, self._skipped)
+        uniqueNames = tuple(sortedNames)
+        del sortedNames  # free the list now, as the tuple is built
+        statuses = Statuses(uniqueNames, order, self._packed, self._ends)
+        self.table = UsersTable(statuses, uniqueNames, self._problems, self._skipped)
 
     def finish(self) -> UsersTable:
         """Build the table in one go and return it."""
         for _ in self.building():
             pass
+        assert self.table is not None  # building() always sets it
         return self.table
 
 

@@ -16,6 +16,7 @@ APT_PACKAGES=(
     openssl
     chromium
     chromium-driver
+    libnss3-tools  # certutil: Chromium trusts the tests' throwaway CA
     # SOAP (a safe XML parser; zeep is the real SOAP client of the tests) and
     # the manhole (OpenSSH's ssh and ssh-keygen are its real client).
     python3-defusedxml
@@ -42,6 +43,9 @@ APT_PACKAGES=(
     python3-pytest-xdist
     python3-hypothesis
     python3-selenium
+    # HTTP/2 over HTTPS on Twisted 22.4 (Twisted imports both).
+    python3-h2
+    python3-priority
 )
 
 missing=()

@@ -17,9 +17,11 @@ from __future__ import annotations
 import bisect
 import itertools
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer
+from twisted.python.failure import Failure
 from zope.interface import alsoProvides, implementer
 
 from finger.interfaces import (
@@ -54,7 +56,7 @@ def sortedUnion(lists: Sequence[Sequence[str]]) -> tuple[str, ...]:
     )
     if not extras:
         return base if isinstance(base, tuple) else tuple(base)
-    pieces = []
+    pieces: list[Sequence[str]] = []
     start = 0
     for name in extras:
         at = bisect.bisect_left(base, name, start)
@@ -67,7 +69,7 @@ def sortedUnion(lists: Sequence[Sequence[str]]) -> tuple[str, ...]:
 
 @implementer(IFingerService)
 class ChainFingerService(service.MultiService):
-    """Backends tried in order."""
+    """Backends tried in order (C{ValueError} if there are none)."""
 
     def __init__(self, backends: Sequence[IFingerService]) -> None:
         super().__init__()
@@ -80,40 +82,42 @@ class ChainFingerService(service.MultiService):
         for interface in _OPTIONAL:
             if any(interface.providedBy(backend) for backend in self.backends):
                 alsoProvides(self, interface)
-        self._lastLists: tuple | None = None
+        self._lastLists: tuple[Sequence[str], ...] | None = None
         self._lastUnion: tuple[str, ...] = ()
 
-    def _firstThatKnows(self, name: str, ask: Callable) -> defer.Deferred:
+    def _firstThatKnows(
+        self, name: str, ask: Callable[[Any, str], defer.Deferred[Any]]
+    ) -> defer.Deferred[Any]:
         """Call C{ask(backend, name)} on each backend until one knows C{name}."""
         remaining = iter(self.backends)
 
-        def tryNext(failure=None):
+        def tryNext(failure: Failure | None = None) -> defer.Deferred[Any]:
             if failure is not None:
                 failure.trap(UserNotFound)
             backend = next(remaining, None)
             if backend is None:
-                raise UserNotFound(name)
+                return defer.fail(UserNotFound(name))
             return defer.maybeDeferred(ask, backend, name).addErrback(tryNext)
 
         return tryNext()
 
     # IFingerService
 
-    def getUser(self, name: str) -> defer.Deferred:
+    def getUser(self, name: str) -> defer.Deferred[str]:
+        """The status from the first backend that knows C{name}."""
         return self._firstThatKnows(name, lambda backend, n: backend.getUser(n))
 
-    def getUsers(self) -> defer.Deferred:
+    def getUsers(self) -> defer.Deferred[Sequence[str]]:
+        """The sorted union of the backends' names (the same tuple while none changed)."""
         lists = [defer.maybeDeferred(backend.getUsers) for backend in self.backends]
-        d = defer.gatherResults(lists, consumeErrors=True)
-        d.addCallback(self._union)
-        d.addErrback(lambda failure: failure.value.subFailure)
-        return d
+        gathered = defer.gatherResults(lists, consumeErrors=True)
+        return gathered.addCallback(self._union).addErrback(_firstError)
 
-    def _union(self, lists: list) -> tuple[str, ...]:
+    def _union(self, lists: list[Sequence[str]]) -> Sequence[str]:
         # Backends that cache return the same object while nothing changed;
         # then so does the chain, and listing a big store stays cheap.
         if self._lastLists is not None and all(
-            new is old for new, old in zip(lists, self._lastLists)
+            new is old for new, old in zip(lists, self._lastLists, strict=True)
         ):
             return self._lastUnion
         union = sortedUnion(lists)
@@ -123,16 +127,20 @@ class ChainFingerService(service.MultiService):
 
     # IFingerVerboseService, IFingerDetails (provided when a backend does)
 
-    def getUserVerbose(self, name: str) -> defer.Deferred:
-        def ask(backend, n):
+    def getUserVerbose(self, name: str) -> defer.Deferred[str]:
+        """The verbose status from the first backend that knows C{name}."""
+
+        def ask(backend: Any, n: str) -> defer.Deferred[str]:
             if IFingerVerboseService.providedBy(backend):
                 return backend.getUserVerbose(n)
             return backend.getUser(n)
 
         return self._firstThatKnows(name, ask)
 
-    def getUserDetails(self, name: str) -> defer.Deferred:
-        def ask(backend, n):
+    def getUserDetails(self, name: str) -> defer.Deferred[dict[str, Any]]:
+        """The details from the first backend that knows C{name}."""
+
+        def ask(backend: Any, n: str) -> defer.Deferred[dict[str, Any]]:
             if IFingerDetails.providedBy(backend):
                 return backend.getUserDetails(n)
             return defer.maybeDeferred(backend.getUser, n).addCallback(
@@ -143,8 +151,17 @@ class ChainFingerService(service.MultiService):
 
     # IFingerSetterService (provided when a backend is settable)
 
-    def setUser(self, name: str, status: str) -> defer.Deferred:
+    def setUser(self, name: str, status: str) -> defer.Deferred[None]:
+        """Set the status in the first settable backend."""
         for backend in self.backends:
             if IFingerSetterService.providedBy(backend):
                 return defer.maybeDeferred(backend.setUser, name, status)
         raise NotImplementedError("no backend in this chain is settable")
+
+
+def _firstError(failure: Failure) -> Failure:
+    """The failure of the first backend that failed (not C{FirstError})."""
+    failure.trap(defer.FirstError)
+    error = failure.value
+    assert isinstance(error, defer.FirstError)
+    return error.subFailure

@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Sequence
 
 from twisted.application import service
 from twisted.internet import defer, task
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from finger.interfaces import IFingerService, UserNotFound
+from finger.reactors import globalReactor
 from finger.users import UsersParser, UsersTable
 
 MAX_FILE_SIZE = 512 * 1024 * 1024
@@ -80,7 +83,9 @@ def readingUsersFile(path: str) -> Generator[None, None, tuple[_Signature, Users
             raise BadUsersFile(
                 f"{path}: not valid UTF-8 (byte offset {parser.offset + e.start})"
             ) from None
-    return fileSignature(st), parser.table
+    table = parser.table
+    assert table is not None  # parser.building() ran to completion
+    return fileSignature(st), table
 
 
 def readUsersFile(path: str) -> tuple[_Signature, UsersTable]:
@@ -103,19 +108,29 @@ class _ChangedWhileReading(Exception):
 
 @implementer(IFingerService)
 class FileFingerService(service.Service):
-    """Statuses from a C{name: status} file, re-read when it changes."""
+    """
+    Statuses from a C{name: status} file, re-read when it changes.
+
+    @param refresh: seconds between checks for a changed file.
+    @param reactor: the clock that paces the checks and the reload steps;
+        C{None} is the global reactor, resolved here.
+    @param settle: seconds a changed file must stay unchanged to be read.
+    """
 
     log = Logger()
 
     def __init__(
-        self, path: str, refresh: float = 30.0, reactor=None, settle: float = SETTLE_SECONDS
+        self,
+        path: str,
+        refresh: float = 30.0,
+        reactor: IReactorTime | None = None,
+        settle: float = SETTLE_SECONDS,
     ) -> None:
-        if reactor is None:
-            from twisted.internet import reactor
+        clock: IReactorTime = globalReactor() if reactor is None else reactor
         self.path = path
         self.refresh = refresh
         self.settle = settle
-        self._reactor = reactor
+        self._reactor = clock
         self._table: UsersTable | None = None
         self._signature: _Signature | None = None
         self._lastError: str | None = None
@@ -124,22 +139,27 @@ class FileFingerService(service.Service):
         self._pending: _Signature | None = None
         self._pendingSince = 0.0
         self._rejected: _Signature | None = None  # a version found unusable
-        self._recheck = None
+        self._recheck: IDelayedCall | None = None
         self._loading: task.CooperativeTask | None = None
         self._cooperator = task.Cooperator(
             terminationPredicateFactory=lambda: _timeSliceOver(RELOAD_SLICE_SECONDS),
-            scheduler=lambda work: reactor.callLater(0, work),
+            scheduler=lambda work: clock.callLater(0, work),
         )
 
     # IFingerService
 
-    def getUser(self, name: str) -> defer.Deferred:
+    def getUser(self, name: str) -> defer.Deferred[str]:
+        """The status of C{name} in the last good table."""
+        table = self._table
         try:
-            return defer.succeed(self._table.users[name])
-        except (KeyError, AttributeError):
-            return defer.fail(UserNotFound(name))
+            if table is not None:
+                return defer.succeed(table.users[name])
+        except KeyError:
+            pass
+        return defer.fail(UserNotFound(name))
 
-    def getUsers(self) -> defer.Deferred:
+    def getUsers(self) -> defer.Deferred[Sequence[str]]:
+        """The names in the last good table, sorted (the same tuple until a reload)."""
         return defer.succeed(self._table.names if self._table else ())
 
     # Loading
@@ -153,7 +173,7 @@ class FileFingerService(service.Service):
         signature, table = readUsersFile(self.path)
         self._install(signature, table, started)
 
-    def checkForChanges(self) -> defer.Deferred:
+    def checkForChanges(self) -> defer.Deferred[None]:
         """
         Start re-reading the file if it changed since the last good load and
         has not changed for C{settle} seconds.  The returned Deferred fires
@@ -184,12 +204,12 @@ class FileFingerService(service.Service):
             self._recheck.cancel()
         self._recheck = self._reactor.callLater(seconds, self.checkForChanges)
 
-    def _reload(self, expected: _Signature) -> defer.Deferred:
+    def _reload(self, expected: _Signature) -> defer.Deferred[None]:
         self.log.info("{path} changed; reloading it", path=self.path)
         started = time.monotonic()
-        result = []
+        result: list[tuple[_Signature, UsersTable]] = []
 
-        def steps():
+        def steps() -> Generator[None, None, None]:
             result.append((yield from readingUsersFile(self.path)))
 
         self._loading = self._cooperator.cooperate(steps())
@@ -197,7 +217,7 @@ class FileFingerService(service.Service):
         d.addCallback(lambda _: self._reloaded(*result[0], expected, started))
         d.addErrback(self._reloadFailed, expected)
 
-        def done(_):
+        def done(_: object) -> None:
             self._loading = None
 
         return d.addCallback(done)
@@ -223,7 +243,7 @@ class FileFingerService(service.Service):
                 )
         self._install(signature, table, started)
 
-    def _reloadFailed(self, failure, expected: _Signature) -> None:
+    def _reloadFailed(self, failure: Failure, expected: _Signature) -> None:
         if failure.check(_ChangedWhileReading):
             self.log.info("{path} changed while being read; reading it again", path=self.path)
             self._pending = None
@@ -294,7 +314,7 @@ class FileFingerService(service.Service):
             self._loading.stop()
 
 
-def _timeSliceOver(seconds: float):
+def _timeSliceOver(seconds: float) -> Callable[[], bool]:
     """A Cooperator termination predicate: true once C{seconds} have passed."""
     deadline = time.monotonic() + seconds
     return lambda: time.monotonic() >= deadline

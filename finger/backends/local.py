@@ -16,13 +16,18 @@ C{getUsers} is empty: chain with C{--pwd} to list the system's users.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 
 from twisted.application import service
 from twisted.internet import defer, error, protocol
+from twisted.internet.interfaces import IDelayedCall, IProcessProtocol, IProcessTransport
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from finger.interfaces import IFingerService, UserNotFound
+from finger.reactors import globalReactor
 
 DEFAULT_PROGRAM = "/usr/bin/finger"
 DEFAULT_TIMEOUT = 5.0
@@ -43,8 +48,30 @@ class LocalFingerError(Exception):
     """The finger program did not give an answer (timeout, crash)."""
 
 
+class ProcessReactor(Protocol):
+    """
+    What L{LocalFingerService} needs of its reactor: C{IReactorProcess}'s
+    C{spawnProcess} and C{IReactorTime}'s C{callLater} (the real reactor,
+    or C{MemoryReactorClock} in tests).
+    """
+
+    def spawnProcess(
+        self,
+        processProtocol: IProcessProtocol,
+        executable: str,
+        args: Sequence[str],
+        env: Mapping[str, str] | None = None,
+    ) -> IProcessTransport: ...
+
+    def callLater(
+        self, delay: float, callable: Callable[..., Any], *args: object, **kwargs: object
+    ) -> IDelayedCall: ...
+
+
 class _OutputCollector(protocol.ProcessProtocol):
     """Collects a capped amount of output; kills the program when asked."""
+
+    transport: IProcessTransport | None
 
     def __init__(self, maxOutput: int) -> None:
         self.maxOutput = maxOutput
@@ -53,9 +80,10 @@ class _OutputCollector(protocol.ProcessProtocol):
         self.errors = b""
         self.truncated = False
         self.killed = False
-        self.ended: defer.Deferred = defer.Deferred()
+        self.ended: defer.Deferred[BaseException | None] = defer.Deferred()
 
     def connectionMade(self) -> None:
+        assert self.transport is not None
         self.transport.closeStdin()
 
     def outReceived(self, data: bytes) -> None:
@@ -74,19 +102,25 @@ class _OutputCollector(protocol.ProcessProtocol):
     def kill(self) -> None:
         """Stop the program: SIGKILL it and stop reading its output."""
         self.killed = True
+        assert self.transport is not None  # kill() is called once it runs
         try:
             self.transport.signalProcess("KILL")
         except error.ProcessExitedAlready:
             pass
         self.transport.loseConnection()
 
-    def processEnded(self, reason) -> None:
+    def processEnded(self, reason: Failure) -> None:
         self.ended.callback(reason.value)
 
 
 @implementer(IFingerService)
 class LocalFingerService(service.Service):
-    """Statuses from the system's finger program."""
+    """
+    Statuses from the system's finger program.
+
+    @param reactor: spawns the program and times it out; C{None} is the
+        global reactor, resolved here.
+    """
 
     log = Logger()
 
@@ -96,39 +130,39 @@ class LocalFingerService(service.Service):
         timeout: float = DEFAULT_TIMEOUT,
         maxOutput: int = MAX_OUTPUT,
         maxRunning: int = MAX_RUNNING,
-        reactor=None,
+        reactor: ProcessReactor | None = None,
     ) -> None:
-        if reactor is None:
-            from twisted.internet import reactor
         self.program = program
         self.timeout = timeout
         self.maxOutput = maxOutput
-        self._reactor = reactor
+        self._reactor: ProcessReactor = globalReactor() if reactor is None else reactor
         self._running = defer.DeferredSemaphore(maxRunning)
 
-    def getUser(self, name: str) -> defer.Deferred:
+    def getUser(self, name: str) -> defer.Deferred[str]:
+        """What C{PROGRAM -m name} says (at most C{maxRunning} at once)."""
         if not isSafeName(name):
             return defer.fail(UserNotFound(name))
         return self._running.run(self._run, name)
 
-    def getUsers(self) -> defer.Deferred:
+    def getUsers(self) -> defer.Deferred[Sequence[str]]:
+        """The program cannot list users: always empty."""
         return defer.succeed(())
 
-    def _run(self, name: str) -> defer.Deferred:
+    def _run(self, name: str) -> defer.Deferred[str]:
         collector = _OutputCollector(self.maxOutput)
         self._reactor.spawnProcess(
             collector, self.program, [self.program, "-m", name], env=dict(ENVIRONMENT)
         )
         timer = self._reactor.callLater(self.timeout, collector.kill)
 
-        def ended(status):
+        def ended(status: BaseException | None) -> str:
             if timer.active():
                 timer.cancel()
             return self._answer(name, collector, status)
 
         return collector.ended.addCallback(ended)
 
-    def _answer(self, name: str, collector: _OutputCollector, status) -> str:
+    def _answer(self, name: str, collector: _OutputCollector, status: BaseException | None) -> str:
         output = b"".join(collector.output)
         if collector.killed and not collector.truncated:
             raise LocalFingerError(

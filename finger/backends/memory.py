@@ -1,6 +1,6 @@
 """The memory backend: a settable in-memory store."""
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from twisted.application import service
 from twisted.internet import defer
@@ -23,18 +23,21 @@ class MemoryFingerService(service.Service):
         self._users: dict[str, str] = dict(users)
         self._sortedNames: tuple[str, ...] | None = None
 
-    def getUser(self, name: str) -> defer.Deferred:
+    def getUser(self, name: str) -> defer.Deferred[str]:
+        """The status of C{name}."""
         try:
             return defer.succeed(self._users[name])
         except KeyError:
             return defer.fail(UserNotFound(name))
 
-    def getUsers(self) -> defer.Deferred:
+    def getUsers(self) -> defer.Deferred[Sequence[str]]:
+        """The names, sorted (the same tuple until a new name is set)."""
         if self._sortedNames is None:
             self._sortedNames = tuple(sorted(self._users))
         return defer.succeed(self._sortedNames)
 
-    def setUser(self, name: str, status: str) -> defer.Deferred:
+    def setUser(self, name: str, status: str) -> defer.Deferred[None]:
+        """Set C{name}'s status; fail with L{StoreError} for an invalid name."""
         problem = userNameProblem(name)
         if problem:
             return defer.fail(StoreError(f"invalid user name: {problem}"))

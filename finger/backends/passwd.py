@@ -19,7 +19,7 @@ from __future__ import annotations
 import os
 import pwd
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from twisted.application import service
@@ -54,6 +54,7 @@ class Account:
 
     @classmethod
     def fromEntry(cls, entry: pwd.struct_passwd) -> Account:
+        """The account of a password database entry."""
         return cls(
             name=entry.pw_name,
             uid=entry.pw_uid,
@@ -158,7 +159,7 @@ def describe(account: Account, verbose: bool = False) -> Lookup:
     try:
         if hasNoFinger(homeFd):
             return Lookup(None, problems)
-        contents = {}
+        contents: dict[str, bytes | None] = {}
         for filename in (".project", ".plan"):
             try:
                 contents[filename] = readHomeFile(homeFd, filename, account.uid)
@@ -167,13 +168,14 @@ def describe(account: Account, verbose: bool = False) -> Lookup:
                 contents[filename] = None
     finally:
         os.close(homeFd)
-    if contents[".project"]:
-        lines.append(f"Project: {_text(contents['.project'])}")
-    if contents[".plan"] is None:
+    project, plan = contents[".project"], contents[".plan"]
+    if project:
+        lines.append(f"Project: {_text(project)}")
+    if plan is None:
         lines.append(NO_PLAN)
     else:
         lines.append("Plan:")
-        lines.append(_text(contents[".plan"]))
+        lines.append(_text(plan))
     return Lookup("\n".join(lines), problems)
 
 
@@ -217,13 +219,16 @@ class PasswordFingerService(service.Service):
 
     # IFingerService, IFingerVerboseService
 
-    def getUser(self, name: str) -> defer.Deferred:
+    def getUser(self, name: str) -> defer.Deferred[str]:
+        """The full name, project and plan of C{name} (read in a thread)."""
         return self._lookup(name, verbose=False)
 
-    def getUserVerbose(self, name: str) -> defer.Deferred:
+    def getUserVerbose(self, name: str) -> defer.Deferred[str]:
+        """L{getUser}, with the home directory and shell if C{verbose}."""
         return self._lookup(name, verbose=self.verbose)
 
-    def getUsers(self) -> defer.Deferred:
+    def getUsers(self) -> defer.Deferred[Sequence[str]]:
+        """The served accounts without C{~/.nofinger}, sorted (read in a thread)."""
         return threads.deferToThread(self._listNames).addCallback(self._sameIfUnchanged)
 
     def _sameIfUnchanged(self, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -234,10 +239,8 @@ class PasswordFingerService(service.Service):
 
     # Work done in a thread
 
-    def _lookup(self, name: str, verbose: bool) -> defer.Deferred:
-        d = threads.deferToThread(self._describe, name, verbose)
-        d.addCallback(self._answer, name)
-        return d
+    def _lookup(self, name: str, verbose: bool) -> defer.Deferred[str]:
+        return threads.deferToThread(self._describe, name, verbose).addCallback(self._answer, name)
 
     def _describe(self, name: str, verbose: bool) -> Lookup:
         account = self.account(name)

@@ -33,16 +33,19 @@ finger frontend asks for C{/W user@host}) sends C{/W user} to C{host}.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer
 from twisted.python import usage
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from finger import client
 from finger.coerce import positiveSeconds
 from finger.interfaces import IFingerService, IFingerVerboseService, LookupFailed, UserNotFound
+from finger.reactors import globalReactor
 from finger.text import stripControls
 
 DEFAULT_HOPS = 3
@@ -89,18 +92,21 @@ class ProxyFingerService(service.Service):
         timeout: float = client.DEFAULT_TIMEOUT,
         maxSize: int = client.DEFAULT_MAX_SIZE,
         maxHops: int = DEFAULT_HOPS,
-        reactor=None,
+        reactor: Any = None,
     ) -> None:
         """
         @param allowed: C{HOST[:PORT]} targets that may be asked (port 79 if
             omitted; C{*} for any host or port); the default, C{*:79}, is the
             finger port on any host.  Empty allows nothing.
+        @param reactor: connects to the servers asked and times the
+            deadline (C{IReactorTCP} and C{IReactorTime}); C{None} is the
+            global reactor, resolved here.
         """
         self.allowed = {allowedTarget(a) for a in allowed}
         self.timeout = timeout
         self.maxSize = maxSize
         self.maxHops = maxHops
-        self.reactor = reactor
+        self.reactor = globalReactor() if reactor is None else reactor
 
     def allows(self, host: str, port: int) -> bool:
         """May C{host:port} be asked?"""
@@ -134,15 +140,15 @@ class ProxyFingerService(service.Service):
 
     # IFingerService, IFingerVerboseService
 
-    def getUser(self, name: str) -> defer.Deferred:
+    def getUser(self, name: str) -> defer.Deferred[str]:
         """Answer C{user@host[:port]} by fingering C{user} at C{host}."""
         return self._forward(name, verbose=False)
 
-    def getUserVerbose(self, name: str) -> defer.Deferred:
+    def getUserVerbose(self, name: str) -> defer.Deferred[str]:
         """Like L{getUser}, sending C{/W user} (RFC 1288: /W applies at the far end)."""
         return self._forward(name, verbose=True)
 
-    def _forward(self, name: str, verbose: bool) -> defer.Deferred:
+    def _forward(self, name: str, verbose: bool) -> defer.Deferred[str]:
         try:
             query, host, port = self.route(name)
         except LookupFailed as e:
@@ -150,15 +156,15 @@ class ProxyFingerService(service.Service):
         if verbose:
             query = f"/W {query}".rstrip()
         d = client.finger(query, host, port, self.timeout, self.maxSize, self.reactor)
-        d.addErrback(_clientFailed)
-        return d
+        return d.addErrback(_clientFailed)
 
-    def getUsers(self) -> defer.Deferred:
+    def getUsers(self) -> defer.Deferred[Sequence[str]]:
         """A proxy has no users of its own: always empty."""
         return defer.succeed(())
 
 
-def _clientFailed(failure):
+def _clientFailed(failure: Failure) -> str:
+    """A client error as the one-line L{LookupFailed} a frontend shows."""
     failure.trap(client.FingerClientError)
     raise LookupFailed(f"Error: {failure.getErrorMessage()}")
 

@@ -36,11 +36,14 @@ import pwd
 import sqlite3
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from twisted.application import service
 from twisted.internet import defer, threads
+from twisted.internet.interfaces import IReactorFromThreads
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 from twisted.python.util import switchUID
 from zope.interface import implementer
@@ -53,6 +56,7 @@ from finger.interfaces import (
     UserNotFound,
 )
 from finger.listen import StartupError
+from finger.reactors import globalReactor
 from finger.users import userNameProblem
 
 SCHEMA_VERSION = 1
@@ -201,20 +205,60 @@ def _prepare(connection: sqlite3.Connection) -> None:
         raise
 
 
+_R = TypeVar("_R")
+
+
+# Run in the store's thread, on its one connection.
+
+
+def _select(connection: sqlite3.Connection, name: str) -> tuple[str, float] | None:
+    row: tuple[str, float] | None = connection.execute(
+        "SELECT status, set_at FROM statuses WHERE name = ?", (name,)
+    ).fetchone()
+    return row
+
+
+def _selectNames(connection: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in connection.execute("SELECT name FROM statuses ORDER BY name")]
+
+
+def _upsert(connection: sqlite3.Connection, name: str, status: str, setAt: float) -> None:
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute(
+            "INSERT INTO statuses (name, status, set_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET status = excluded.status, "
+            "set_at = excluded.set_at",
+            (name, status, setAt),
+        )
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+
+
 @implementer(IFingerService, IFingerSetterService, IFingerDetails)
 class SQLiteFingerService(service.Service):
-    """Statuses in an SQLite database; every status set is durable."""
+    """
+    Statuses in an SQLite database; every status set is durable.
+
+    @param clock: the time a status is set at (Unix time).
+    @param reactor: where the store's thread delivers its results; C{None}
+        is the global reactor, resolved here.
+    """
 
     log = Logger()
 
     def __init__(
-        self, path: str, clock: Callable[[], float] = time.time, reactor=None
+        self,
+        path: str,
+        clock: Callable[[], float] = time.time,
+        reactor: IReactorFromThreads | None = None,
     ) -> None:
-        if reactor is None:
-            from twisted.internet import reactor
         self.path = path
         self._clock = clock
-        self._reactor = reactor
+        self._reactor: IReactorFromThreads = globalReactor() if reactor is None else reactor
         self._connection: sqlite3.Connection | None = None
         self._pool: ThreadPool | None = None
         self._names: list[str] | None = None  # sorted, loaded on first getUsers
@@ -238,20 +282,24 @@ class SQLiteFingerService(service.Service):
         if self._connection is None:
             self._connection = openDatabase(self.path)
 
-    def _inThread(self, function, *args) -> defer.Deferred:
-        if self._pool is None:
+    def _inThread(self, function: Callable[..., _R], *args: object) -> defer.Deferred[_R]:
+        if self._pool is None or self._connection is None:
             return defer.fail(StoreError("the store is not running"))
-        return threads.deferToThreadPool(self._reactor, self._pool, function, *args)
+        return threads.deferToThreadPool(
+            self._reactor, self._pool, function, self._connection, *args
+        )
 
     # IFingerService, IFingerDetails
 
-    def getUser(self, name: str) -> defer.Deferred:
+    def getUser(self, name: str) -> defer.Deferred[str]:
+        """The status of C{name}, read in the store's thread."""
         return self.getUserDetails(name).addCallback(lambda details: details["status"])
 
-    def getUserDetails(self, name: str) -> defer.Deferred:
-        d = self._inThread(self._select, name)
+    def getUserDetails(self, name: str) -> defer.Deferred[dict[str, Any]]:
+        """C{name}'s status and when it was set (C{"status"}, C{"setAt"})."""
+        d = self._inThread(_select, name)
 
-        def found(row):
+        def found(row: tuple[str, float] | None) -> dict[str, Any]:
             if row is None:
                 raise UserNotFound(name)
             status, setAt = row
@@ -259,14 +307,15 @@ class SQLiteFingerService(service.Service):
 
         return d.addCallback(found)
 
-    def getUsers(self) -> defer.Deferred:
+    def getUsers(self) -> defer.Deferred[Sequence[str]]:
+        """The names, sorted; read once, then kept up to date by L{setUser}."""
         if self._namesTuple is None and self._names is not None:
             self._namesTuple = tuple(self._names)
         if self._namesTuple is not None:
             return defer.succeed(self._namesTuple)
-        return self._inThread(self._selectNames).addCallback(self._namesLoaded)
+        return self._inThread(_selectNames).addCallback(self._namesLoaded)
 
-    def _namesLoaded(self, names: list[str]) -> tuple[str, ...]:
+    def _namesLoaded(self, names: list[str]) -> Sequence[str]:
         # Queries run in order in one thread and their results arrive in
         # order, so a name set after this load began is added after this.
         self._names = names
@@ -275,24 +324,26 @@ class SQLiteFingerService(service.Service):
 
     # IFingerSetterService
 
-    def setUser(self, name: str, status: str) -> defer.Deferred:
+    def setUser(self, name: str, status: str) -> defer.Deferred[None]:
+        """Store C{name}'s status durably; fail with L{StoreError}."""
         problem = userNameProblem(name)
         if problem:
             return defer.fail(StoreError(f"invalid user name: {problem}"))
         if len(status) > MAX_STATUS:
             return defer.fail(StoreError(f"status too long (limit {MAX_STATUS} characters)"))
-        d = self._inThread(self._upsert, name, status, self._clock())
-        d.addCallbacks(self._stored, self._storeFailed, callbackArgs=(name,), errbackArgs=(name,))
-        return d
+        d = self._inThread(_upsert, name, status, self._clock())
+        return d.addCallbacks(
+            self._stored, self._storeFailed, callbackArgs=(name,), errbackArgs=(name,)
+        )
 
-    def _stored(self, result, name: str) -> None:
+    def _stored(self, result: None, name: str) -> None:
         if self._names is not None:
             where = bisect.bisect_left(self._names, name)
             if where == len(self._names) or self._names[where] != name:
                 self._names.insert(where, name)
                 self._namesTuple = None
 
-    def _storeFailed(self, failure, name: str) -> None:
+    def _storeFailed(self, failure: Failure, name: str) -> None:
         failure.trap(sqlite3.Error)
         self.log.error(
             "Could not store the status of {name!r} in {path}: {error}",
@@ -301,34 +352,6 @@ class SQLiteFingerService(service.Service):
             error=failure.getErrorMessage(),
         )
         raise StoreError(f"could not store the status: {failure.getErrorMessage()}")
-
-    # In the store's thread
-
-    def _select(self, name: str):
-        return self._connection.execute(
-            "SELECT status, set_at FROM statuses WHERE name = ?", (name,)
-        ).fetchone()
-
-    def _selectNames(self) -> list[str]:
-        return [row[0] for row in self._connection.execute(
-            "SELECT name FROM statuses ORDER BY name"
-        )]
-
-    def _upsert(self, name: str, status: str, setAt: float) -> None:
-        connection = self._connection
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            connection.execute(
-                "INSERT INTO statuses (name, status, set_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET status = excluded.status, "
-                "set_at = excluded.set_at",
-                (name, status, setAt),
-            )
-            connection.execute("COMMIT")
-        except BaseException:
-            if connection.in_transaction:
-                connection.execute("ROLLBACK")
-            raise
 
     # IService
 

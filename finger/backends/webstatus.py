@@ -16,6 +16,8 @@ empty finger query answers "No one is here."
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from typing import Any, cast
 from urllib.parse import quote, urlsplit
 
 from OpenSSL import SSL
@@ -23,17 +25,20 @@ from service_identity import VerificationError
 from twisted.application import service
 from twisted.internet import defer, protocol, ssl
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError
+from twisted.internet.interfaces import IOpenSSLClientConnectionCreator, IPushProducer, IReactorTime
 from twisted.logger import Logger
 from twisted.python import usage
+from twisted.python.failure import Failure
 from twisted.web.client import Agent, ResponseDone
 from twisted.web.http import PotentialDataLoss
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import UNKNOWN_LENGTH, IPolicyForHTTPS
+from twisted.web.iweb import IAgent, IPolicyForHTTPS, IResponse
 from zope.interface import implementer
 
 from finger import __version__
 from finger.coerce import nonNegativeSeconds, positiveSeconds
 from finger.interfaces import IFingerService, LookupFailed, UserNotFound
+from finger.reactors import globalReactor
 from finger.text import stripControls
 from finger.users import userNameProblem
 
@@ -71,8 +76,11 @@ def namePathProblem(name: str) -> str | None:
     return userNameProblem(name)
 
 
-def describeFailure(failure) -> str:
-    """A short reason for a failed fetch, for the error line."""
+def describeFailure(failure: Failure) -> str | None:
+    """
+    A short reason for a failed fetch, for the error line; C{None} for a
+    timeout or cancellation, which the caller reports with its deadline.
+    """
     reasons = getattr(failure.value, "reasons", None) or [failure]
     for reason in reasons:
         if reason.check(defer.TimeoutError, defer.CancelledError):
@@ -104,28 +112,34 @@ def _openSSLReason(error: SSL.Error) -> str:
 class _CappedBody(protocol.Protocol):
     """Collects a response body, stopping the transfer past C{cap} bytes."""
 
-    def __init__(self, cap: int, expected) -> None:
+    def __init__(self, cap: int, expected: int | str) -> None:
         self.cap = cap
         self.expected = expected
         self.chunks: list[bytes] = []
         self.size = 0
-        self.finished: defer.Deferred[bytes] | None = defer.Deferred(self._cancel)
+        self.result: defer.Deferred[bytes] = defer.Deferred(self._cancel)
+        # The result while it has not fired (None once it has, or was cancelled).
+        self.finished: defer.Deferred[bytes] | None = self.result
 
     def _stop(self) -> None:
         self.chunks = []
-        self.transport.stopProducing()
+        # IResponse.deliverBody connects the protocol to an IPushProducer
+        # (Agent's TransportProxyProducer), not to a full ITransport.
+        cast(IPushProducer, self.transport).stopProducing()
 
-    def _cancel(self, d) -> None:
+    def _cancel(self, d: defer.Deferred[bytes]) -> None:
         self.finished = None
         self._stop()
 
-    def _fail(self, reason) -> None:
+    def _fail(self, reason: BaseException) -> None:
         d, self.finished = self.finished, None
         self._stop()
-        d.errback(reason)
+        if d is not None:
+            d.errback(reason)
 
     def connectionMade(self) -> None:
-        if self.expected is not UNKNOWN_LENGTH and self.expected > self.cap:
+        # The length is a number of bytes, or UNKNOWN_LENGTH (a str).
+        if isinstance(self.expected, int) and self.expected > self.cap:
             self._fail(BodyTooLarge())
 
     def dataReceived(self, data: bytes) -> None:
@@ -137,7 +151,7 @@ class _CappedBody(protocol.Protocol):
             return
         self.chunks.append(data)
 
-    def connectionLost(self, reason) -> None:
+    def connectionLost(self, reason: Failure = protocol.connectionDone) -> None:
         if self.finished is None:
             return
         d, self.finished = self.finished, None
@@ -147,29 +161,29 @@ class _CappedBody(protocol.Protocol):
             d.errback(reason)
 
 
-def readCappedBody(response, cap: int = MAX_BODY) -> defer.Deferred[bytes]:
+def readCappedBody(response: IResponse, cap: int = MAX_BODY) -> defer.Deferred[bytes]:
     """Read C{response}'s body; fail with L{BodyTooLarge} beyond C{cap} bytes."""
     body = _CappedBody(cap, response.length)
-    finished = body.finished
     response.deliverBody(body)
-    return finished
+    return body.result
 
 
 @implementer(IPolicyForHTTPS)
 class TrustRootPolicy:
     """HTTPS that trusts only the given CA certificates (and checks host names)."""
 
-    def __init__(self, trustRoot) -> None:
+    def __init__(self, trustRoot: Any) -> None:
         self.trustRoot = trustRoot
 
-    def creatorForNetloc(self, hostname: bytes, port: int):
+    def creatorForNetloc(self, hostname: bytes, port: int) -> IOpenSSLClientConnectionCreator:
+        """TLS for C{hostname}, verified against the trust root only."""
         return ssl.optionsForClientTLS(hostname.decode("ascii"), trustRoot=self.trustRoot)
 
 
 _PEM = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 
 
-def loadTrustRoot(path: str):
+def loadTrustRoot(path: str) -> Any:
     """The CA certificates in the PEM file C{path}; C{ValueError} if none."""
     try:
         with open(path, "rb") as f:
@@ -188,7 +202,14 @@ def loadTrustRoot(path: str):
 
 @implementer(IFingerService)
 class WebStatusService(service.Service):
-    """Statuses fetched from C{template} with C{{user}} replaced by the name."""
+    """
+    Statuses fetched from C{template} with C{{user}} replaced by the name
+    (C{ValueError} if the template is unusable).
+
+    @param reactor: times the deadline and the cache, and makes the default
+        C{Agent}; C{None} is the global reactor, resolved here.
+    @param agent: fetches the statuses (default: an C{Agent} with C{policy}).
+    """
 
     log = Logger()
 
@@ -199,14 +220,14 @@ class WebStatusService(service.Service):
         timeout: float = DEFAULT_TIMEOUT,
         maxBody: int = MAX_BODY,
         policy: IPolicyForHTTPS | None = None,
-        agent=None,
-        reactor=None,
+        agent: IAgent | None = None,
+        reactor: IReactorTime | None = None,
     ) -> None:
         problem = checkTemplate(template)
         if problem:
             raise ValueError(problem)
         if reactor is None:
-            from twisted.internet import reactor
+            reactor = globalReactor()
         self.template = template
         self.server = urlsplit(template).netloc
         self.ttl = ttl
@@ -215,11 +236,11 @@ class WebStatusService(service.Service):
         self.reactor = reactor
         if agent is None:
             agent = Agent(reactor, policy) if policy is not None else Agent(reactor)
-        self.agent = agent
+        self.agent: IAgent = agent
         # name -> (expiry time, status or None for "not found")
         self._cache: dict[str, tuple[float, str | None]] = {}
         # name -> Deferreds waiting for the request in flight
-        self._waiting: dict[str, list[defer.Deferred]] = {}
+        self._waiting: dict[str, list[defer.Deferred[str]]] = {}
         self.requests = 0
 
     def urlFor(self, name: str) -> bytes:
@@ -231,7 +252,8 @@ class WebStatusService(service.Service):
 
     # IFingerService
 
-    def getUser(self, name: str) -> defer.Deferred:
+    def getUser(self, name: str) -> defer.Deferred[str]:
+        """C{name}'s status, from the cache or fetched (one fetch per name at a time)."""
         cached = self._cache.get(name)
         if cached is not None and cached[0] > self.reactor.seconds():
             return self._answer(name, cached[1])
@@ -243,33 +265,31 @@ class WebStatusService(service.Service):
         if waiting is None:
             waiting = self._waiting[name] = []
             self._fetch(url).addBoth(self._fetched, name)
-        d = defer.Deferred()
+        d: defer.Deferred[str] = defer.Deferred()
         waiting.append(d)
         return d
 
-    def getUsers(self) -> defer.Deferred:
+    def getUsers(self) -> defer.Deferred[Sequence[str]]:
         """There is no list of users on the web: always empty."""
         return defer.succeed(())
 
     # Fetching
 
-    def _answer(self, name: str, status: str | None) -> defer.Deferred:
+    def _answer(self, name: str, status: str | None) -> defer.Deferred[str]:
         if status is None:
             return defer.fail(UserNotFound(name))
         return defer.succeed(status)
 
-    def _fetch(self, url: bytes) -> defer.Deferred:
+    def _fetch(self, url: bytes) -> defer.Deferred[str | None]:
         self.requests += 1
         headers = Headers({
             b"User-Agent": [f"twisted-finger/{__version__}".encode("ascii")],
             b"Accept": [b"text/plain"],
         })
-        d = self.agent.request(b"GET", url, headers)
-        d.addCallback(self._received)
-        d.addTimeout(self.timeout, self.reactor)
-        return d
+        d = self.agent.request(b"GET", url, headers).addCallback(self._received)
+        return d.addTimeout(self.timeout, self.reactor)
 
-    def _received(self, response) -> defer.Deferred:
+    def _received(self, response: IResponse) -> defer.Deferred[str | None]:
         body = readCappedBody(response, self.maxBody)
         if response.code == 200:
             return body.addCallback(lambda data: data.decode("utf-8", "replace").rstrip())
@@ -278,12 +298,12 @@ class WebStatusService(service.Service):
         phrase = stripControls(response.phrase.decode("latin-1"))
         error = LookupFailed(f"Error: status server {self.server} answered {response.code} {phrase}")
 
-        def failed(_):
+        def failed(_: object) -> None:
             raise error
 
         return body.addBoth(failed)
 
-    def _fetched(self, result, name: str) -> None:
+    def _fetched(self, result: str | None | Failure, name: str) -> None:
         waiting = self._waiting.pop(name)
         if isinstance(result, str) or result is None:
             self._remember(name, result)

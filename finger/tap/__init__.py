@@ -20,7 +20,7 @@ from finger.backends.passwd import PasswordFingerService
 from finger.backends.proxy import ProxyOptions, forwarderFor, proxyBackend
 from finger.backends.store import SQLiteFingerService, StoreOpenError, twistdUser
 from finger.backends.webstatus import WebStatusOptions, webStatusBackend
-from finger.frontends.irc import IRCOptions, addIRCBot
+from finger.tap.irc import IRCOptions, addIRCBot
 from finger.frontends.pb import PBOptions, addPBListeners
 from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
 from finger.coerce import positiveInteger, positiveSeconds
@@ -34,10 +34,12 @@ from finger.tap.soap import SOAPOptions, soapResource
 import finger.frontends.finger  # noqa: F401, E402
 import finger.frontends.setter  # noqa: F401, E402
 import finger.frontends.web.root  # noqa: F401, E402
-from finger.frontends.web.root import FingerWebRoot
+from finger.adapt import frontend
+from finger.frontends.web.root import WebSettings
 from finger.frontends.web.site import FingerSite
-from finger.frontends.web.templates import Templates
-from finger.frontends.web.tls import httpsDescription
+from finger.frontends.web.templates import TemplateError, Templates
+from finger.frontends.web.tls import TLSConfigurationError, httpsDescription
+from twisted.web.resource import IResource
 
 DEFAULT_FINGER = ["tcp:79"]
 DEFAULT_SETTER = ["tcp:1079:interface=127.0.0.1"]
@@ -266,15 +268,22 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
     https = endpointDescriptions(options["https"], [])
     if not web and not https:
         return
-    root = FingerWebRoot(backend, soap=soapResource(top, backend, options))
-    if options["templates"]:
-        root.templates = Templates(options["templates"])
+    try:
+        templates = Templates(options["templates"] or None)
+    except TemplateError as e:
+        raise StartupError(str(e)) from None
+    soap = soapResource(top, backend, options)
+    root = frontend(IResource, backend, WebSettings(templates=templates, soap=soap))
     site = FingerSite(root, timeout=options["timeout"])
     site.queryLog = options.queryLog
     for description in web:
         listen(top, "web", description, site, limits=options.limits)
     for description in https:
-        listen(top, "https", httpsDescription(description), site, limits=options.limits)
+        try:
+            endpoint = httpsDescription(description)
+        except TLSConfigurationError as e:
+            raise StartupError(str(e)) from None
+        listen(top, "https", endpoint, site, limits=options.limits)
 
 
 def makeService(options: Options) -> service.MultiService:

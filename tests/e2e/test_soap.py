@@ -6,7 +6,6 @@ test process) and by raw envelopes for what no well-behaved client sends.
 
 from __future__ import annotations
 
-import ssl
 import urllib.error
 import urllib.request
 from xml.etree import ElementTree
@@ -14,6 +13,7 @@ from xml.etree import ElementTree
 import pytest
 
 zeep = pytest.importorskip("zeep")
+requests = pytest.importorskip("requests")
 
 from tests.helpers.statusserver import StatusServer  # noqa: E402
 from tests.helpers.support import LOOPBACK0  # noqa: E402
@@ -180,16 +180,11 @@ def test_soapOverHTTPS(startFinger, tmp_path):
     service = startFinger(
         "--memory", *USERS, *WEB, "--https", endpoint, expect=("web", "https")
     )
-    context = ssl.create_default_context(cafile=certificates.ca)
+    session = requests.Session()
+    session.verify = certificates.ca
+    session.trust_env = False  # REQUESTS_CA_BUNDLE would win over verify
     url = f"https://{HOSTNAME}:{service.port('https')}/soap"
-    # urllib, not zeep: requests offers ALPN, which the HTTPS listener answers
-    # only once issue 19's fix (the connection-limit wrapper passing ALPN on) is in.
-    with urllib.request.urlopen(url + "?wsdl", timeout=TIMEOUT, context=context) as response:
-        # The WSDL gives the HTTPS address the client used.
-        assert f'location="{url}"'.encode() in response.read()
-    request = urllib.request.Request(
-        url, data=envelope("<t:getUser><t:name>alice</t:name></t:getUser>"),
-        headers={"Content-Type": "text/xml; charset=utf-8"},
-    )
-    with urllib.request.urlopen(request, timeout=TIMEOUT, context=context) as response:
-        assert b"<tns:status>Happy and well</tns:status>" in response.read()
+    client = zeep.Client(url + "?wsdl", transport=zeep.Transport(session=session))
+    # The WSDL gives the HTTPS address the client used, so the call goes there too.
+    assert client.service._binding_options["address"] == url
+    assert client.service.getUser(name="alice") == "Happy and well"

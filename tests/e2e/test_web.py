@@ -1,7 +1,9 @@
 """
 End-to-end tests of the web frontend: a real C{twistd -n finger} process,
 spoken to by real clients (xmlrpc.client, urllib, curl, Python's ssl).
-The browser test is in test_web_browser.py.
+The browser test is in test_web_browser.py.  urllib offers no ALPN, unlike
+browsers and curl: HTTPS with curl (HTTP/1.1 and HTTP/2, every web path) is
+in test_web_https_clients.py.
 """
 
 from __future__ import annotations

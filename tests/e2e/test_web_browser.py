@@ -1,16 +1,24 @@
 """
 A real browser against a real service: Debian's headless Chromium, driven
-through Debian's chromedriver by Selenium.
+through Debian's chromedriver by Selenium, over HTTP and over HTTPS with the
+tests' throwaway CA trusted (added to the NSS database Chromium reads, in a
+HOME of its own), so certificates and host names are really verified.
 """
 
 from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
 
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from twisted.web import http
 
 from tests.helpers.support import LOOPBACK0
+from tests.helpers.tlsfiles import HOSTNAME, makeCertificates
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -28,7 +36,20 @@ CHROMIUM_FLAGS = [
 ATTACK = "<script>document.title='pwned'; window.pwned = 1;</script>"
 
 
-def startBrowser(profile, phone: bool = False) -> webdriver.Chrome:
+def trustingHome(directory: Path, ca: str) -> dict[str, str]:
+    """An environment whose HOME has an NSS database trusting C{ca} for servers."""
+    nssdb = directory / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    database = f"sql:{nssdb}"
+    subprocess.run(["certutil", "-N", "-d", database, "--empty-password"], check=True)
+    subprocess.run(
+        ["certutil", "-A", "-d", database, "-n", "finger tests CA", "-t", "C,,", "-i", ca],
+        check=True,
+    )
+    return {**os.environ, "HOME": str(directory)}
+
+
+def startBrowser(profile, phone: bool = False, env: dict[str, str] | None = None) -> webdriver.Chrome:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in CHROMIUM_FLAGS:
@@ -39,7 +60,8 @@ def startBrowser(profile, phone: bool = False) -> webdriver.Chrome:
         options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
     else:
         options.add_argument("--window-size=1280,900")
-    browser = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    service = Service(executable_path=CHROMEDRIVER, env=env)
+    browser = webdriver.Chrome(service=service, options=options)
     browser.set_page_load_timeout(60)
     return browser
 
@@ -115,3 +137,51 @@ def test_phoneWidthHasNoSidewaysScrolling(tmp_path, site):
             assert overflow == 0, path
     finally:
         phone.quit()
+
+
+# HTTPS
+
+
+@pytest.fixture
+def secureSite(startFinger, tmp_path):
+    """The service on HTTPS, and a browser trusting the CA that signed its certificate."""
+    certificates = makeCertificates(str(tmp_path / "tls"))
+    endpoint = (
+        f"ssl:0:interface=127.0.0.1:privateKey={certificates.key}:certKey={certificates.cert}"
+    )
+    service = startFinger(
+        "--memory", "--user", "alice=Happy and well", "--user", "bob=Out to lunch",
+        "--finger", "none", "--setter", "none", "--https", endpoint, expect=("https",),
+    )
+    home = tmp_path / "home"
+    browser = startBrowser(tmp_path / "tls-profile", env=trustingHome(home, certificates.ca))
+    yield browser, service.port("https")
+    browser.quit()
+
+
+def test_browserOverHTTPSReadsAStatus(secureSite):
+    """
+    Chromium offers h2 and http/1.1 in ALPN (issue 19: such handshakes were
+    aborted); it gets h2 when Twisted speaks HTTP/2, else HTTP/1.1.
+    """
+    browser, port = secureSite
+    site = f"https://{HOSTNAME}:{port}"
+    browser.get(site + "/")
+    browser.find_element(By.LINK_TEXT, "alice").click()
+    assert browser.current_url == site + "/alice"
+    assert statusText(browser) == "Happy and well"
+    protocol = browser.execute_script(
+        "return performance.getEntriesByType('navigation')[0].nextHopProtocol"
+    )
+    assert protocol == ("h2" if http.H2_ENABLED else "http/1.1")
+    assert browser.execute_script("return window.isSecureContext")
+    # The stylesheet came over HTTPS too (Content-Security-Policy: 'self').
+    assert browser.execute_script("return getComputedStyle(document.body).maxWidth") != "none"
+
+
+def test_browserVerifiesTheHostName(secureSite):
+    """The same trusted CA, a name the certificate is not for: Chromium refuses."""
+    browser, port = secureSite
+    browser.get(f"https://127.0.0.1:{port}/alice")
+    assert browser.find_elements(By.CSS_SELECTOR, "p.status") == []
+    assert "Happy and well" not in browser.page_source

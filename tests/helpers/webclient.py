@@ -5,16 +5,23 @@ Twisted's L{StringTransport} (unit tests), and parse raw HTTP responses.
 
 from __future__ import annotations
 
+import re
+import shutil
+import tempfile
 import xmlrpc.client
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 from twisted.internet.address import IPv4Address
 from twisted.internet.interfaces import ISSLTransport
 from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.trial.unittest import TestCase
+from twisted.web.resource import IResource
 from zope.interface import implementer
 
+from finger.adapt import frontend
 from finger.backends.memory import MemoryFingerService
-from finger.frontends.web.root import FingerWebRoot
+from finger.frontends.web.root import WebSettings
 from finger.frontends.web.site import FingerSite
 from finger.frontends.web.templates import Templates
 from finger.querylog import QueryLog
@@ -83,7 +90,7 @@ class SiteClient:
         self, users=None, service=None, templates: Templates | None = None, timeout: float = 60
     ) -> None:
         self.service = service if service is not None else MemoryFingerService(users or {})
-        self.root = FingerWebRoot(self.service, templates)
+        self.root = frontend(IResource, self.service, WebSettings(templates=templates))
         self.clock = MemoryReactorClock()
         self.site = FingerSite(self.root, timeout=timeout, reactor=self.clock)
         self.queryLog = RecordingQueryLog()
@@ -124,3 +131,47 @@ class SiteClient:
         assert response.code == 200, response
         (result,), _ = xmlrpc.client.loads(response.body)
         return result
+
+
+# Shared by the web frontend's unit tests (tests/unit/frontends/web/):
+# a hostile status, a scratch directory, and reading the pages' links.
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+def temporaryDirectory(test: TestCase) -> str:
+    """A fresh directory, removed after the test."""
+    directory = tempfile.mkdtemp(prefix="finger-web-test-")
+    test.addCleanup(shutil.rmtree, directory, True)
+    return directory
+
+
+class Links(HTMLParser):
+    """Collects the elements of a page: anchors (href, text) and element text by class."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.anchors: list[tuple[str | None, str]] = []
+        self.scripts = 0
+        self._anchor: list | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "script":
+            self.scripts += 1
+        if tag == "a":
+            self._anchor = [dict(attrs).get("href"), ""]
+
+    def handle_data(self, data):
+        if self._anchor is not None:
+            self._anchor[1] += data
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._anchor is not None:
+            self.anchors.append(tuple(self._anchor))
+            self._anchor = None
+
+
+def userLinks(html: str) -> list[tuple[str | None, str]]:
+    """The anchors of the user list (those with class 'name')."""
+    return re.findall(r'<a class="name"(?: href="([^"]*)")?>([^<]*)</a>', html)

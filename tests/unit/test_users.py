@@ -1,9 +1,14 @@
-"""The users file format and user-name rules."""
+"""Unit tests of finger.users: user-name rules, the users file format, the incremental parser and its compact table."""
+
+from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from twisted.trial.unittest import TestCase
 
-from finger.text import printableLines, stripControls
-from finger.users import MAX_NAME_LENGTH, parseUsers, userNameProblem
+from finger import users
+from finger.users import MAX_NAME_LENGTH, UsersParser, parseUsers, userNameProblem
 
 
 def test_statusMayContainColons():
@@ -33,7 +38,7 @@ def test_duplicateNameLastWinsAndIsReported():
 
 
 def test_namesAreSortedAndUtf8IsDecoded():
-    table = parseUsers("zoë: z\nalice: a\nbob: b\n".encode("utf-8"))
+    table = parseUsers("zoë: z\nalice: a\nbob: b\n".encode())
     assert table.names == ("alice", "bob", "zoë")
 
 
@@ -65,10 +70,108 @@ def test_goodNames(name):
     assert userNameProblem(name) is None
 
 
-def test_stripControlsKeepsTabAndDropsC0C1AndDel():
-    assert stripControls("a\tb\x1b[31mc\x7fd\x9be\x00") == "a\tb[31mcde"
+SAMPLE = (
+    "# comment\n"
+    "bob: x\n"
+    "alice: Happy: yes\n"
+    " bad line\n"
+    "alice: again\r\n"
+    "carol: caf\u00e9 \u2603\n"
+    "\n"
+    "no/slash: y\n"
+    "alice: third\n"
+    "dave: last, no newline"
+).encode("utf-8")
 
 
-def test_printableLinesSplitsEveryLineEndStyle():
-    assert printableLines("one\r\ntwo\nthree\rfour\x1b") == ["one", "two", "three", "four"]
-    assert printableLines("") == [""]
+class ParseUsersTests(TestCase):
+    def test_table(self) -> None:
+        table = parseUsers(SAMPLE)
+        self.assertEqual(table.names, ("alice", "bob", "carol", "dave"))
+        self.assertEqual(
+            dict(table.users),
+            {"alice": "third", "bob": "x", "carol": "caf\u00e9 \u2603", "dave": "last, no newline"},
+        )
+        self.assertEqual(
+            table.problems,
+            [
+                (4, "no ':' between name and status; line skipped"),
+                (5, "duplicate user 'alice'; this line wins"),
+                (8, "the name contains '/'; line skipped"),
+                (9, "duplicate user 'alice'; this line wins"),
+            ],
+        )
+        self.assertEqual(table.skipped, 2)
+
+    def test_mapping(self) -> None:
+        statuses = parseUsers(SAMPLE).users
+        self.assertIn("bob", statuses)
+        self.assertNotIn("zed", statuses)
+        self.assertNotIn(42, statuses)
+        self.assertRaises(KeyError, statuses.__getitem__, "zed")
+        self.assertRaises(KeyError, statuses.__getitem__, "")
+        self.assertEqual(len(statuses), 4)
+        self.assertEqual(list(statuses), ["alice", "bob", "carol", "dave"])
+        self.assertEqual(statuses.get("zed", "none"), "none")
+
+    def test_empty(self) -> None:
+        table = parseUsers(b"")
+        self.assertEqual((table.names, len(table.users), table.problems), ((), 0, []))
+
+    def test_invalidUTF8OffsetCountsEarlierChunks(self) -> None:
+        parser = UsersParser()
+        parser.feed(b"alice: ok\nbob: fine\n")
+        with self.assertRaises(UnicodeDecodeError) as caught:
+            parser.feed(b"carol: \xff\n")
+        self.assertEqual(parser.offset + caught.exception.start, 27)
+
+    def test_buildingYieldsInSmallSteps(self) -> None:
+        """
+        Sorting and indexing 50,000 names is done in many small steps, never
+        in one go (a million would stall the reactor for a second).
+        """
+        parser = UsersParser()
+        parser.feed("".join(f"u{(i * 7919) % 50000}: s\n" for i in range(50000)).encode())
+        steps = sum(1 for _ in parser.building())
+        self.assertGreaterEqual(steps, 50000 // users._SORT_RUN + 50000 // users._MERGE_BATCH)
+        self.assertEqual(parser.table.names, tuple(sorted(f"u{i}" for i in range(50000))))
+
+
+names = st.sampled_from(["alice", "bob", "carol", "d\u00e9j\u00e0", "x" * 64, "x" * 65, "a/b", ""])
+lines = st.one_of(
+    st.builds(lambda n, s: f"{n}: {s}", names, st.text(max_size=20).map(lambda t: t.replace("\n", ""))),
+    st.just("# comment"),
+    st.just(""),
+    st.just("   "),
+    st.text(max_size=30).map(lambda t: t.replace("\n", "")),
+)
+
+
+class IncrementalParsingTests(TestCase):
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(lines, max_size=30), st.booleans(), st.lists(st.integers(1, 40), min_size=1))
+    def test_anyChunkingGivesTheSameTable(self, fileLines, finalNewline, sizes) -> None:
+        """
+        Feeding the file in chunks of any sizes (splitting lines and UTF-8
+        sequences anywhere) gives the table parsing it at once gives.
+        """
+        data = "\n".join(fileLines).encode("utf-8") + (b"\n" if finalNewline else b"")
+        whole = parseUsers(data)
+        parser = UsersParser()
+        position, i = 0, 0
+        while position < len(data):
+            size = sizes[i % len(sizes)]
+            parser.feed(data[position : position + size])
+            position, i = position + size, i + 1
+        chunked = parser.finish()
+        self.assertEqual(chunked.names, whole.names)
+        self.assertEqual(dict(chunked.users), dict(whole.users))
+        self.assertEqual((chunked.problems, chunked.skipped), (whole.problems, whole.skipped))
+        # The last line for a name wins.
+        expected = {}
+        for line in data.decode("utf-8").split("\n"):
+            name, sep, status = line.strip().partition(":")
+            if sep and not users.userNameProblem(name.strip()):
+                expected[name.strip()] = status.strip()
+        self.assertEqual(dict(whole.users), expected)
+        self.assertEqual(whole.names, tuple(sorted(expected)))

@@ -12,6 +12,8 @@ status from where it is kept (L{LookupFailed}: the error is its message).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from twisted.internet import defer
 from twisted.web import resource
 from twisted.web.server import NOT_DONE_YET
@@ -19,6 +21,9 @@ from twisted.web.server import NOT_DONE_YET
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, sendJSON
 from finger.interfaces import IFingerService, LookupFailed, UserNotFound
+
+if TYPE_CHECKING:
+    from finger.frontends.web.site import FingerRequest
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -28,7 +33,9 @@ class BadParameter(ValueError):
     """A query parameter breaks its rules; the message says which and why."""
 
 
-def wholeNumber(request, name: str, default: int, lowest: int, highest: int | None = None) -> int:
+def wholeNumber(
+    request: FingerRequest, name: str, default: int, lowest: int, highest: int | None = None
+) -> int:
     """Read query parameter C{name} as an integer within bounds."""
     given = request.args.get(name.encode("ascii"))
     if given is None:
@@ -45,17 +52,20 @@ def wholeNumber(request, name: str, default: int, lowest: int, highest: int | No
     return value
 
 
-def apiError(request, code: int, message: str, outcome: str) -> object:
+def apiError(request: FingerRequest, code: int, message: str, outcome: str) -> int:
     """Answer with a JSON error; returns C{NOT_DONE_YET} for C{render}."""
     sendJSON(request, code, {"error": message}, outcome=outcome)
     return NOT_DONE_YET
 
 
-def apiServerError(request) -> None:
+def apiServerError(request: FingerRequest) -> None:
+    """The last resort when an API answer could not be made."""
     apiError(request, 500, "internal error; it has been logged", "error")
 
 
 class APIResource(resource.Resource):
+    """Base for the API's resources (logged as the C{api} frontend)."""
+
     frontend = "api"
 
     def __init__(self, service: IFingerService) -> None:
@@ -68,26 +78,26 @@ class APINotFound(APIResource):
 
     isLeaf = True
 
-    def render(self, request):
+    def render(self, request: FingerRequest) -> int:
         return apiError(request, 404, "no such resource; see /api/users", "not found")
 
 
 class APIRoot(APIResource):
     """C{/api/}: only C{users} lives here."""
 
-    def getChild(self, path: bytes, request) -> resource.Resource:
+    def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
         if path == b"users":
             return UsersCollection(self.service)
         return APINotFound(self.service)
 
-    def render(self, request):
+    def render(self, request: FingerRequest) -> int:
         return APINotFound(self.service).render(request)
 
 
 class UsersCollection(APIResource):
     """C{/api/users}: the names, C{limit} at a time from C{offset}."""
 
-    def getChild(self, path: bytes, request) -> resource.Resource:
+    def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
         if path == b"":
             return self  # /api/users/ is the collection too
         try:
@@ -96,7 +106,7 @@ class UsersCollection(APIResource):
             return APINotFound(self.service)
         return UserDocument(self.service, name)
 
-    def render_GET(self, request):
+    def render_GET(self, request: FingerRequest) -> int:
         try:
             offset = wholeNumber(request, "offset", 0, 0)
             limit = wholeNumber(request, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
@@ -104,7 +114,7 @@ class UsersCollection(APIResource):
             return apiError(request, 400, str(e), "bad request")
         return runAsync(request, self._render(request, offset, limit), apiServerError)
 
-    async def _render(self, request, offset: int, limit: int) -> None:
+    async def _render(self, request: FingerRequest, offset: int, limit: int) -> None:
         names = await defer.maybeDeferred(self.service.getUsers)
         window = list(names[offset : offset + limit])
         following = offset + limit
@@ -127,12 +137,12 @@ class UserDocument(APIResource):
         super().__init__(service)
         self.name = name
 
-    def render_GET(self, request):
+    def render_GET(self, request: FingerRequest) -> int:
         if request.postpath:
             return APINotFound(self.service).render(request)
         return runAsync(request, self._render(request), apiServerError)
 
-    async def _render(self, request) -> None:
+    async def _render(self, request: FingerRequest) -> None:
         try:
             status = await getLocalUser(self.service, self.name)
         except UserNotFound:

@@ -7,11 +7,14 @@ C{twisted.web.template}, which escapes every value it is given.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from twisted.internet import defer
 from twisted.web import resource
-from twisted.web.template import Element, TagLoader, flattenString, renderer
+from twisted.web.iweb import IRequest
+from twisted.web.template import Element, Tag, TagLoader, flattenString, renderer
 
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage, statusOrNone
 from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, send
@@ -19,6 +22,9 @@ from finger.frontends.web.templates import Templates
 from finger.frontends.web.urls import listPath, userPath
 from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 from finger.text import stripControls
+
+if TYPE_CHECKING:
+    from finger.frontends.web.site import FingerRequest
 
 PAGE_SIZE = 50
 HTML = b"text/html; charset=utf-8"
@@ -43,11 +49,11 @@ class LayoutElement(Element):
         self.body = content
 
     @renderer
-    def page(self, request, tag):
+    def page(self, request: IRequest | None, tag: Tag) -> Tag:
         return tag.fillSlots(title=self.title)
 
     @renderer
-    def content(self, request, tag):
+    def content(self, request: IRequest | None, tag: Tag) -> Tag:
         return tag(self.body)
 
 
@@ -64,7 +70,7 @@ class UsersElement(Element):
         self.total = total
 
     @renderer
-    def users(self, request, tag):
+    def users(self, request: IRequest | None, tag: Tag) -> Tag:
         if self.total == 0:
             summary = "No one is here yet."
         elif self.total == 1:
@@ -74,27 +80,27 @@ class UsersElement(Element):
         return tag.fillSlots(summary=summary)
 
     @renderer
-    def list(self, request, tag):
+    def list(self, request: IRequest | None, tag: Tag) -> Tag | str:
         return tag if self.entries else ""
 
     @renderer
-    def user(self, request, tag):
+    def user(self, request: IRequest | None, tag: Tag) -> Iterator[UserEntryElement]:
         for entry in self.entries:
             filled = tag.clone().fillSlots(name=entry.name, status=entry.status)
             yield UserEntryElement(TagLoader(filled), entry.path)
 
     @renderer
-    def pager(self, request, tag):
+    def pager(self, request: IRequest | None, tag: Tag) -> Tag | str:
         if self.pages <= 1:
             return ""
         return tag.fillSlots(page=f"{self.page:,}", pages=f"{self.pages:,}")
 
     @renderer
-    def previous(self, request, tag):
+    def previous(self, request: IRequest | None, tag: Tag) -> Tag | str:
         return tag(href=listPath(self.page - 1)) if self.page > 1 else ""
 
     @renderer
-    def next(self, request, tag):
+    def next(self, request: IRequest | None, tag: Tag) -> Tag | str:
         return tag(href=listPath(self.page + 1)) if self.page < self.pages else ""
 
 
@@ -106,7 +112,7 @@ class UserEntryElement(Element):
         self.path = path
 
     @renderer
-    def link(self, request, tag):
+    def link(self, request: IRequest | None, tag: Tag) -> Tag:
         return tag(href=self.path) if self.path else tag
 
 
@@ -119,7 +125,7 @@ class UserElement(Element):
         self.status = status
 
     @renderer
-    def user(self, request, tag):
+    def user(self, request: IRequest | None, tag: Tag) -> Tag:
         return tag.fillSlots(name=self.name, status=self.status)
 
 
@@ -132,12 +138,12 @@ class ErrorElement(Element):
         self.message = message
 
     @renderer
-    def error(self, request, tag):
+    def error(self, request: IRequest | None, tag: Tag) -> Tag:
         return tag.fillSlots(heading=self.heading, message=self.message)
 
 
 async def renderPage(
-    request,
+    request: FingerRequest,
     templates: Templates,
     code: int,
     title: str,
@@ -149,7 +155,7 @@ async def renderPage(
     send(request, code, HTML, DOCTYPE + body, outcome)
 
 
-def serverError(request) -> None:
+def serverError(request: FingerRequest) -> None:
     """The last resort when a page could not be rendered."""
     send(
         request,
@@ -158,7 +164,6 @@ def serverError(request) -> None:
         b"Internal error; it has been logged.\n",
         "error",
     )
-
 
 
 class HTMLPage(resource.Resource):
@@ -173,37 +178,45 @@ class HTMLPage(resource.Resource):
         self.templates = templates
 
     async def renderError(
-        self, request, code: int, heading: str, message: str, outcome: str
+        self, request: FingerRequest, code: int, heading: str, message: str, outcome: str
     ) -> None:
         """Render an error page (C{error.html}) in the layout."""
         content = ErrorElement(self.templates, heading, message)
         await renderPage(request, self.templates, code, heading, content, outcome)
 
-    def errorPage(self, request, code: int, heading: str, message: str, outcome: str):
+    def errorPage(
+        self, request: FingerRequest, code: int, heading: str, message: str, outcome: str
+    ) -> int:
         """Answer with an error page; returns C{NOT_DONE_YET} for C{render}."""
         return runAsync(
             request, self.renderError(request, code, heading, message, outcome), serverError
         )
 
-    def notFound(self, request, message: str = "There is no such page here."):
+    def notFound(self, request: FingerRequest, message: str = "There is no such page here.") -> int:
+        """Answer with a 404 page; returns C{NOT_DONE_YET} for C{render}."""
         return self.errorPage(request, 404, "Not found", message, "not found")
 
 
 class NotFoundPage(HTMLPage):
     """A 404 page for any path that names nothing, whatever the method."""
 
-    def __init__(self, service, templates, message: str = "There is no such page here.") -> None:
+    def __init__(
+        self,
+        service: IFingerService,
+        templates: Templates,
+        message: str = "There is no such page here.",
+    ) -> None:
         super().__init__(service, templates)
         self.message = message
 
-    def render(self, request):
+    def render(self, request: FingerRequest) -> int:
         return self.notFound(request, self.message)
 
 
 class UsersPage(HTMLPage):
     """C{/}: the users and their statuses, C{PAGE_SIZE} at a time, by name."""
 
-    def render_GET(self, request):
+    def render_GET(self, request: FingerRequest) -> int:
         if request.postpath:
             return self.notFound(request)
         given = request.args.get(b"page", [b"1"])
@@ -212,7 +225,7 @@ class UsersPage(HTMLPage):
             return self.errorPage(request, 400, "Bad request", message, "bad request")
         return runAsync(request, self._render(request, int(given[0])), serverError)
 
-    async def _render(self, request, page: int) -> None:
+    async def _render(self, request: FingerRequest, page: int) -> None:
         names = await defer.maybeDeferred(self.service.getUsers)
         total = len(names)
         pages = max(1, math.ceil(total / PAGE_SIZE))
@@ -223,15 +236,12 @@ class UsersPage(HTMLPage):
         # The backend's sorted sequence is shared: slice it, never copy it.
         window = names[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         statuses = await defer.gatherResults(
-            [
-                statusOrNone(self.service, name)
-                for name in window
-            ],
+            [statusOrNone(self.service, name) for name in window],
             consumeErrors=True,
         )
         entries = [
             Entry(stripControls(name), displayStatus(status), userPath(name))
-            for name, status in zip(window, statuses)
+            for name, status in zip(window, statuses, strict=True)
             if status is not None
         ]
         title = "Everyone" if page == 1 else f"Everyone, page {page}"
@@ -242,16 +252,16 @@ class UsersPage(HTMLPage):
 class UserPage(HTMLPage):
     """C{/NAME}: one user's status."""
 
-    def __init__(self, service, templates, name: str) -> None:
+    def __init__(self, service: IFingerService, templates: Templates, name: str) -> None:
         super().__init__(service, templates)
         self.name = name
 
-    def render_GET(self, request):
+    def render_GET(self, request: FingerRequest) -> int:
         if request.postpath:
             return self.notFound(request)
         return runAsync(request, self._render(request), serverError)
 
-    async def _render(self, request) -> None:
+    async def _render(self, request: FingerRequest) -> None:
         try:
             status = await getLocalUser(self.service, self.name)
         except UserNotFound:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
 from twisted.logger import Logger
@@ -12,6 +12,9 @@ from twisted.python.failure import Failure
 from twisted.web.server import NOT_DONE_YET
 
 from finger.text import printableLines, replaceSurrogates
+
+if TYPE_CHECKING:
+    from finger.frontends.web.site import FingerRequest
 
 JSON = b"application/json"
 # The status of a user who is kept elsewhere could not be had (the backend
@@ -28,11 +31,17 @@ def displayStatus(status: str) -> str:
     return replaceSurrogates("\n".join(printableLines(status)))
 
 
-def send(request, code: int, contentType: bytes, body: bytes, outcome: str | None = None) -> None:
+def send(
+    request: FingerRequest,
+    code: int,
+    contentType: bytes,
+    body: bytes,
+    outcome: str | None = None,
+) -> None:
     """Answer C{request} with one complete body (unless the client has gone)."""
     if outcome is not None:
         request.outcome = outcome
-    if getattr(request, "gone", False):
+    if request.gone:
         return
     request.setResponseCode(code)
     request.setHeader(b"Content-Type", contentType)
@@ -42,7 +51,11 @@ def send(request, code: int, contentType: bytes, body: bytes, outcome: str | Non
 
 
 def sendJSON(
-    request, code: int, document: Any, contentType: bytes = JSON, outcome: str | None = None
+    request: FingerRequest,
+    code: int,
+    document: Any,
+    contentType: bytes = JSON,
+    outcome: str | None = None,
 ) -> None:
     """Answer with C{document} as UTF-8 JSON."""
     body = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
@@ -50,10 +63,10 @@ def sendJSON(
 
 
 def runAsync(
-    request,
-    work: Coroutine,
-    failed: Callable[[Any], None],
-) -> object:
+    request: FingerRequest,
+    work: Coroutine[Any, Any, None],
+    failed: Callable[[FingerRequest], None],
+) -> int:
     """
     Run a resource's coroutine; an unexpected failure is logged and
     C{failed(request)} answers the client.  Returns C{NOT_DONE_YET}.
@@ -61,7 +74,7 @@ def runAsync(
 
     def unexpected(failure: Failure) -> None:
         log.failure("Error answering {uri}", failure, uri=request.uri)
-        if not getattr(request, "gone", False) and not request.finished:
+        if not request.gone and not request.finished:
             failed(request)
 
     defer.ensureDeferred(work).addErrback(unexpected)

@@ -11,13 +11,21 @@ L{IResource}.
   /static/...     the stylesheet
 
 The reserved paths take precedence over user names.
+
+C{IResource(backend)} is the root with the shipped templates;
+C{frontend(IResource, backend, WebSettings(templates=...))} is the root
+configured otherwise (see L{finger.adapt}).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from twisted.python import components
 from twisted.web import resource
 
+from finger.adapt import registerFrontend
 from finger.frontends.web import urls
 from finger.frontends.web.api import APIRoot
 from finger.frontends.web.pages import NotFoundPage, UserPage, UsersPage
@@ -28,33 +36,51 @@ from finger.frontends.web.webfinger import WebFinger
 from finger.frontends.web.xmlrpc import FingerXMLRPC
 from finger.interfaces import IFingerService
 
+if TYPE_CHECKING:
+    from finger.frontends.web.site import FingerRequest
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """
+    The web frontend's settings.
+
+    @ivar templates: the parsed templates and static files; C{None} means
+        the shipped ones, read when the root is made.
+    @ivar soap: the C{/soap} endpoint; C{None} means one with its default
+        settings (see L{finger.frontends.web.soap}).
+    """
+
+    templates: Templates | None = None
+    soap: resource.Resource | None = None
+
+
+DEFAULT = WebSettings()
+
 
 class FingerWebRoot(resource.Resource):
     """
-    Dispatches each request to the page or interface it names.  Set
-    C{templates} to serve customised templates (default: the shipped ones).
+    Dispatches each request to the page or interface it names, with the
+    templates of its L{WebSettings}.
     """
 
     frontend = "web"
 
-    def __init__(
-        self,
-        service: IFingerService,
-        templates: Templates | None = None,
-        soap: resource.Resource | None = None,
-    ) -> None:
+    def __init__(self, service: IFingerService, settings: WebSettings = DEFAULT) -> None:
         super().__init__()
         self.service = service
-        self.templates = templates if templates is not None else Templates()
+        self.settings = settings
+        self.templates = settings.templates if settings.templates is not None else Templates()
         self.xmlrpc = FingerXMLRPC(service)
         self.api = APIRoot(service)
         self.webfinger = WebFinger(service)
-        self.soap = soap if soap is not None else SOAPResource(service)
+        self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
 
     def notFound(self) -> NotFoundPage:
+        """The 404 page, for any path that names nothing."""
         return NotFoundPage(self.service, self.templates)
 
-    def getChild(self, path: bytes, request) -> resource.Resource:
+    def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
         if path == b"":
             return UsersPage(self.service, self.templates)
         try:
@@ -73,7 +99,7 @@ class FingerWebRoot(resource.Resource):
             return StaticFiles(self.templates, self.notFound)
         return UserPage(self.service, self.templates, name)
 
-    def render(self, request):
+    def render(self, request: FingerRequest) -> int:
         return self.notFound().render(request)
 
 
@@ -84,13 +110,14 @@ class WellKnown(resource.Resource):
         super().__init__()
         self.root = root
 
-    def getChild(self, path: bytes, request) -> resource.Resource:
+    def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
         if path == b"webfinger" and request.isSecure():
             return self.root.webfinger
         return self.root.notFound()
 
-    def render(self, request):
+    def render(self, request: FingerRequest) -> int:
         return self.root.notFound().render(request)
 
 
 components.registerAdapter(FingerWebRoot, IFingerService, resource.IResource)
+registerFrontend(FingerWebRoot, WebSettings, resource.IResource)

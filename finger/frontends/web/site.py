@@ -13,16 +13,25 @@ headers a byte at a time ("slowloris") would hold a connection forever: the
 channel also gives each request's headers a total deadline (the site's
 C{timeout}, i.e. C{--timeout}), counted from the connection or the end of
 the previous request, and closes the connection when it passes.
+
+Over HTTPS, ALPN offers C{h2} when Twisted's HTTP/2 support is installed
+(the C{h2} package), and C{http/1.1}.  On C{h2}, a body over the limit
+resets its stream (RST_STREAM; the connection and its other streams go on),
+as soon as its first data shows a C{Content-Length} over the limit or the
+data grows past it; the connection's idle timeout is C{--timeout}.
 """
 
 from __future__ import annotations
 
 import time
 
+from twisted.internet.interfaces import INegotiated
+from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 from twisted.web import http, server
 
 from finger import querylog
+from finger._compat import H2_ENABLED, H2Connection, requestLine
 
 MAX_BODY = 1024 * 1024
 # After refusing a body, how long we keep reading (and discarding) what the
@@ -62,7 +71,7 @@ class FingerRequest(server.Request):
 
     def process(self) -> None:
         self.started = time.monotonic()
-        self.peer = querylog.peerName(self.transport)
+        self.peer = querylog.peerName(self.channel)  # an HTTP/2 stream has no transport
         for name, value in SECURITY_HEADERS.items():
             self.setHeader(name, value)
         if self.isSecure():
@@ -90,16 +99,51 @@ class FingerRequest(server.Request):
     # Bounding the body (see the module docstring).
 
     _bodyLength = 0
+    _declaredLength: int | None = None
+    _streamRefused = False
+
+    def gotLength(self, length: int | None) -> None:
+        self._declaredLength = length
+        super().gotLength(length)
 
     def handleContentChunk(self, data: bytes) -> None:
         channel = self.channel
-        if channel is None or channel.refusedBody:
+        if channel is None or self._streamRefused:
             return
-        self._bodyLength += len(data)
-        if self._bodyLength > channel.maxBody:
-            channel.refuseBody()
-            return
+        if isinstance(channel, BoundedHTTPChannel):
+            if channel.refusedBody:
+                return
+            self._bodyLength += len(data)
+            if self._bodyLength > channel.maxBody:
+                channel.refuseBody()
+                return
+        else:  # an HTTP/2 stream
+            self._bodyLength += len(data)
+            limit = getattr(channel.site, "maxBody", MAX_BODY)
+            if max(self._bodyLength, self._declaredLength or 0) > limit:
+                self._refuseStream(limit)
+                return
         super().handleContentChunk(data)
+
+    def _refuseStream(self, limit: int) -> None:
+        # Reset once H2Connection is done with the frames it is handling:
+        # resetting from inside it makes it touch the stream it forgot.
+        self._streamRefused = True
+        self.channel.site.reactor.callLater(0, self._resetStream)
+        queryLog = getattr(self.channel.site, "queryLog", querylog.ENABLED)
+        queryLog.record(
+            "web", querylog.peerName(self.channel),
+            f"{_text(self.channel.command or b'?')} {_text(self.channel.path or b'?')}",
+            f"stream reset: body too large (limit {limit} bytes)", time.monotonic(),
+        )
+
+    def _resetStream(self) -> None:
+        if not self.gone:
+            self.channel.abortConnection()  # RST_STREAM, for this stream only
+
+    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
+        if not self._streamRefused:
+            super().requestReceived(command, path, version)
 
 
 class BoundedHTTPChannel(http.HTTPChannel):
@@ -131,6 +175,11 @@ class BoundedHTTPChannel(http.HTTPChannel):
                 self._headersDeadline.cancel()
             self._headersDeadline = None
 
+    def stopTimers(self) -> None:
+        """Cancel this channel's timeouts: another channel takes the connection over."""
+        self._cancelHeadersDeadline()
+        self.setTimeout(None)
+
     def _headersTooSlow(self) -> None:
         # As an idle timeout: close (aborted if the client does not let go).
         self._headersDeadline = None
@@ -155,9 +204,10 @@ class BoundedHTTPChannel(http.HTTPChannel):
         self._cancelHeadersDeadline()
         # Twisted before 24.7 takes any third word of the request line for
         # the version, and echoes it (NULs and all) in the status line.
-        if getattr(self, "_version", None) not in (b"HTTP/1.0", b"HTTP/1.1"):
+        if requestLine(self)[2] not in (b"HTTP/1.0", b"HTTP/1.1"):
             self.badRequest = True
-            self._respondToBadRequestAndDisconnect()
+            self.transport.write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+            self.loseConnection()
             return
         if self.length is not None and self.length > self.maxBody:
             self.refuseBody()
@@ -174,7 +224,7 @@ class BoundedHTTPChannel(http.HTTPChannel):
             return
         self.refusedBody = True
         started = time.monotonic()
-        message = f"Request body too large (limit {self.maxBody} bytes)\n".encode("utf-8")
+        message = f"Request body too large (limit {self.maxBody} bytes)\n".encode()
         headers = [
             b"HTTP/1.1 413 " + http.RESPONSES[413],
             b"Content-Type: text/plain; charset=utf-8",
@@ -184,16 +234,31 @@ class BoundedHTTPChannel(http.HTTPChannel):
         ]
         self.transport.write(b"\r\n".join(headers) + b"\r\n\r\n" + message)
         queryLog = getattr(self.site, "queryLog", querylog.ENABLED)
-        query = f"{_text(getattr(self, '_command', b'?'))} {_text(getattr(self, '_path', b'?'))}"
+        command, path, _ = requestLine(self)
+        query = f"{_text(command or b'?')} {_text(path or b'?')}"
         queryLog.record(
             "web", querylog.peerName(self.transport), query, "413 body too large", started
         )
-        # Stop parsing: everything the client still sends is dropped unread.
-        self.dataReceived = self.rawDataReceived = self.lineReceived = _discard
+        # Stop parsing: everything the client still sends is dropped unread
+        # (see dataReceived, lineReceived and rawDataReceived).
         self.setTimeout(LINGER_SECONDS)
         loseWrite = getattr(self.transport, "loseWriteConnection", None)
         if loseWrite is not None:
             loseWrite()
+
+    def dataReceived(self, data: bytes) -> None:
+        if not self.refusedBody:  # nor restart the linger timeout
+            super().dataReceived(data)
+
+    # LineReceiver.dataReceived goes on with the lines it already split.
+
+    def lineReceived(self, line: bytes) -> None:
+        if not self.refusedBody:
+            super().lineReceived(line)
+
+    def rawDataReceived(self, data: bytes) -> None:
+        if not self.refusedBody:
+            super().rawDataReceived(data)
 
     def timeoutConnection(self) -> None:
         self._cancelHeadersDeadline()  # the idle timeout came first
@@ -203,8 +268,53 @@ class BoundedHTTPChannel(http.HTTPChannel):
             super().timeoutConnection()
 
 
-def _discard(data: bytes) -> None:
-    pass
+class NegotiatedChannel(Protocol):
+    """
+    The protocol of a L{FingerSite}: speaks HTTP/1.1 through a
+    L{BoundedHTTPChannel} from the start, and hands the connection to an
+    HTTP/2 channel on the first data if TLS negotiated C{h2} (ALPN).
+
+    L{FingerSite.buildProtocol} sets C{site}, C{requestFactory}, C{timeOut}
+    and C{callLater} on it as on any channel; it passes them on.
+    """
+
+    site: server.Site | None = None
+    requestFactory = None
+    timeOut: float | None = None
+    callLater = None
+    channel = None
+    _chosen = False
+
+    def _setUp(self, channel):
+        channel.factory = self.factory
+        channel.site = self.site
+        channel.requestFactory = self.requestFactory
+        channel.timeOut = self.timeOut
+        channel.callLater = self.callLater
+        return channel
+
+    def connectionMade(self) -> None:
+        self.channel = self._setUp(BoundedHTTPChannel())
+        self.channel.makeConnection(self.transport)
+
+    def dataReceived(self, data: bytes) -> None:
+        if not self._chosen:
+            self._chosen = True
+            negotiated = INegotiated(self.transport, None)
+            if negotiated is not None and negotiated.negotiatedProtocol == b"h2":
+                self._switchToHTTP2()
+        self.channel.dataReceived(data)
+
+    def _switchToHTTP2(self) -> None:
+        self.channel.stopTimers()
+        self.transport.unregisterProducer()
+        self.channel = self._setUp(H2Connection(getattr(self.site, "reactor", None)))
+        self.channel.makeConnection(self.transport)
+        self.transport.registerProducer(self.channel, True)
+
+    def connectionLost(self, reason=None) -> None:
+        if self.channel is not None:
+            self.channel.connectionLost(reason)
 
 
 class FingerSite(server.Site):
@@ -214,7 +324,7 @@ class FingerSite(server.Site):
     really means no record of who asked for what).
     """
 
-    protocol = BoundedHTTPChannel
+    protocol = NegotiatedChannel
     requestFactory = FingerRequest
     displayTracebacks = False
     maxBody = MAX_BODY
@@ -222,3 +332,7 @@ class FingerSite(server.Site):
 
     def log(self, request) -> None:
         """Requests are logged by L{FingerRequest} through C{queryLog}."""
+
+    def acceptableProtocols(self) -> list[bytes]:
+        """What HTTPS offers in ALPN: C{h2} if Twisted can speak it, and C{http/1.1}."""
+        return [b"h2", b"http/1.1"] if H2_ENABLED else [b"http/1.1"]

@@ -6,7 +6,9 @@ checkout's top-level C{templates/} directory, mapped there by
 C{pyproject.toml}).  C{--templates DIR} points at a customised copy: each
 file is looked up in C{DIR} first, then in the shipped set.  Everything is
 read and parsed once, at start-up, so a broken template stops the service
-with a message naming the file instead of failing later, page by page.
+with a message naming the file instead of failing later, page by page:
+L{Templates} raises L{TemplateError} (the tap layer turns it into a one-line
+start-up error).
 """
 
 from __future__ import annotations
@@ -19,11 +21,15 @@ from xml.sax import SAXParseException
 
 from twisted.web.template import XMLString
 
-from finger.listen import StartupError
+from finger.errors import FingerConfigurationError
 
 TEMPLATE_NAMES = ("layout.html", "users.html", "user.html", "error.html")
 STATIC_DIRECTORY = "static"
 MAX_STATIC_FILE = 1024 * 1024
+
+
+class TemplateError(FingerConfigurationError):
+    """A template or static file cannot be read or parsed; the message names it."""
 
 
 def packagedTemplates() -> Traversable:
@@ -46,13 +52,16 @@ class Templates:
     """
     The parsed page templates (L{loader}) and the static files (L{static}),
     from C{override} first when given, else from the shipped set.
+
+    Raises L{TemplateError} if a directory, template or static file is
+    missing, unreadable or malformed.
     """
 
     def __init__(self, override: str | None = None, packaged: Traversable | None = None) -> None:
         self.override = Path(override) if override else None
         self.packaged = packaged if packaged is not None else packagedTemplates()
         if self.override is not None and not self.override.is_dir():
-            raise StartupError(f"--templates {override}: not a directory")
+            raise TemplateError(f"--templates {override}: not a directory")
         self._loaders = {name: self._parse(name) for name in TEMPLATE_NAMES}
         self.static: dict[str, tuple[bytes, bytes]] = self._readStatic()
 
@@ -72,15 +81,15 @@ class Templates:
         try:
             data = where.read_bytes()
         except OSError as e:
-            raise StartupError(f"cannot read template {where}: {e.strerror or e}") from None
+            raise TemplateError(f"cannot read template {where}: {e.strerror or e}") from None
         try:
             return XMLString(data)
         except UnicodeDecodeError as e:
-            raise StartupError(
+            raise TemplateError(
                 f"template {where}: not valid UTF-8 (byte offset {e.start})"
             ) from None
         except SAXParseException as e:
-            raise StartupError(
+            raise TemplateError(
                 f"template {where}: not well-formed XML at line {e.getLineNumber()}, "
                 f"column {e.getColumnNumber()}: {e.getMessage()}"
             ) from None
@@ -100,11 +109,11 @@ class Templates:
                 try:
                     data = entry.read_bytes()
                 except OSError as e:
-                    raise StartupError(
+                    raise TemplateError(
                         f"cannot read static file {entry}: {e.strerror or e}"
                     ) from None
                 if len(data) > MAX_STATIC_FILE:
-                    raise StartupError(
+                    raise TemplateError(
                         f"static file {entry} is larger than {MAX_STATIC_FILE // 1024} KiB"
                     )
                 files[entry.name] = (staticContentType(entry.name), data)

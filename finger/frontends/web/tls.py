@@ -8,7 +8,8 @@ So L{httpsDescription} renames the endpoint type to C{finger-https}, whose
 parser (L{HTTPSServerParser}, a plugin in C{twisted/plugins/finger_https.py})
 builds the same listener with a TLS 1.2 minimum, and turns a missing,
 unreadable, malformed or mismatched key or certificate into a one-line
-start-up error naming the file.
+L{TLSConfigurationError} naming the file (the tap layer makes it a start-up
+error).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from twisted.plugin import IPlugin
 from twisted.python.filepath import FilePath
 from zope.interface import implementer
 
-from finger.listen import StartupError
+from finger.errors import FingerConfigurationError
 
 PREFIX = "finger-https"
 MINIMUM_TLS = ssl.TLSVersion.TLSv1_2
@@ -32,11 +33,15 @@ _CERTIFICATE_BLOCK = re.compile(
 )
 
 
+class TLSConfigurationError(FingerConfigurationError, ValueError):
+    """The HTTPS endpoint, key or certificate cannot be used; one line naming the file."""
+
+
 def httpsDescription(description: str) -> str:
     """Turn the C{ssl:} endpoint string given to C{--https} into a C{finger-https:} one."""
     kind, colon, rest = description.partition(":")
     if kind.strip().lower() != "ssl" or not colon:
-        raise StartupError(
+        raise TLSConfigurationError(
             "--https wants an ssl: endpoint, e.g. "
             f"ssl:8443:privateKey=key.pem:certKey=cert.pem, not {description!r}"
         )
@@ -47,7 +52,7 @@ def _read(path: str, what: str) -> bytes:
     try:
         return FilePath(path).getContent()
     except OSError as e:
-        raise StartupError(f"cannot read the HTTPS {what} {path}: {e.strerror or e}") from None
+        raise TLSConfigurationError(f"cannot read the HTTPS {what} {path}: {e.strerror or e}") from None
 
 
 def _loadKey(path: str) -> ssl.KeyPair:
@@ -55,7 +60,7 @@ def _loadKey(path: str) -> ssl.KeyPair:
     try:
         return ssl.KeyPair.load(data, crypto.FILETYPE_PEM)
     except Exception:
-        raise StartupError(f"the HTTPS private key {path} is not a PEM private key") from None
+        raise TLSConfigurationError(f"the HTTPS private key {path} is not a PEM private key") from None
 
 
 def _loadCertificate(path: str) -> ssl.Certificate:
@@ -63,7 +68,7 @@ def _loadCertificate(path: str) -> ssl.Certificate:
     try:
         return ssl.Certificate.loadPEM(data)
     except Exception:
-        raise StartupError(f"the HTTPS certificate {path} is not a PEM certificate") from None
+        raise TLSConfigurationError(f"the HTTPS certificate {path} is not a PEM certificate") from None
 
 
 def _loadChain(path: str) -> list:
@@ -73,7 +78,7 @@ def _loadChain(path: str) -> list:
     except Exception:
         chain = []
     if not chain or len(chain) != len(blocks):
-        raise StartupError(f"the HTTPS certificate chain {path} holds no valid PEM certificates")
+        raise TLSConfigurationError(f"the HTTPS certificate chain {path} holds no valid PEM certificates")
     return chain
 
 
@@ -85,7 +90,7 @@ def certificateOptions(
 ) -> ssl.CertificateOptions:
     """
     The TLS server settings for a key and certificate file (PEM): TLS 1.2
-    or newer, Twisted's default ciphers.  Raises L{StartupError} naming
+    or newer, Twisted's default ciphers.  Raises L{TLSConfigurationError} naming
     the file at fault.
     """
     certKey = certKey or privateKey
@@ -94,7 +99,7 @@ def certificateOptions(
     try:
         ssl.PrivateCertificate.fromCertificateAndKeyPair(certificate, key)
     except Exception:  # twisted.internet._sslverify.VerifyError
-        raise StartupError(
+        raise TLSConfigurationError(
             f"the HTTPS private key {privateKey} does not match the certificate {certKey}"
         ) from None
     options = ssl.CertificateOptions(
@@ -109,7 +114,7 @@ def certificateOptions(
     try:
         options.getContext()  # Check it all now, not at the first client.
     except SSL.Error as e:
-        raise StartupError(
+        raise TLSConfigurationError(
             f"cannot use the HTTPS key {privateKey} and certificate {certKey}: {e}"
         ) from None
     return options
@@ -137,11 +142,11 @@ class HTTPSServerParser:
         **unknown: str,
     ) -> SSL4ServerEndpoint:
         if "sslmethod" in unknown:
-            raise StartupError(
+            raise TLSConfigurationError(
                 "--https: leave out sslmethod; HTTPS always allows TLS 1.2 and newer only"
             )
         if unknown:
-            raise StartupError(
+            raise TLSConfigurationError(
                 f"--https: unknown ssl: endpoint option(s): {', '.join(sorted(unknown))}"
             )
         options = certificateOptions(privateKey, certKey, extraCertChain, dhParameters)

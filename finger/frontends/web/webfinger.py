@@ -14,6 +14,7 @@ had (the error is the backend's reason).  Every answer allows any origin
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from twisted.web import resource
@@ -23,6 +24,9 @@ from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, sendJSON
 from finger.frontends.web.urls import userPath
 from finger.interfaces import IFingerService, LookupFailed, UserNotFound
+
+if TYPE_CHECKING:
+    from finger.frontends.web.site import FingerRequest
 
 JRD = b"application/jrd+json"
 PROFILE_PAGE = "http://webfinger.net/rel/profile-page"
@@ -81,7 +85,7 @@ class WebFinger(resource.Resource):
         super().__init__()
         self.service = service
 
-    def render_GET(self, request):
+    def render_GET(self, request: FingerRequest) -> int:
         request.setHeader(b"Access-Control-Allow-Origin", b"*")
         given = request.args.get(b"resource", [])
         request.query = b", ".join(given).decode("utf-8", "replace") or "(no resource)"
@@ -118,7 +122,7 @@ class WebFinger(resource.Resource):
         return name, host
 
     async def _answer(
-        self, request, subject: str, name: str, requestHost: str, rels: set[str]
+        self, request: FingerRequest, subject: str, name: str, requestHost: str, rels: set[str]
     ) -> None:
         try:
             status = await getLocalUser(self.service, name)
@@ -129,7 +133,7 @@ class WebFinger(resource.Resource):
             message = lookupFailedMessage(e)
             sendJSON(request, LOOKUP_FAILED, {"error": message}, outcome=message)
             return
-        document: dict = {"subject": subject}
+        document: dict[str, Any] = {"subject": subject}
         path = userPath(name)
         links = []
         if path is not None:
@@ -141,5 +145,5 @@ class WebFinger(resource.Resource):
         sendJSON(request, 200, document, contentType=JRD, outcome="found")
 
 
-def _serverError(request) -> None:
+def _serverError(request: FingerRequest) -> None:
     sendJSON(request, 500, {"error": "internal error; it has been logged"}, outcome="error")

@@ -16,14 +16,20 @@ from __future__ import annotations
 import inspect
 import re
 import reprlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 from twisted.internet import defer
+from twisted.python.failure import Failure
 from twisted.web import xmlrpc
 
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.frontends.web.api import MAX_LIMIT
 from finger.frontends.web.respond import displayStatus
 from finger.interfaces import IFingerService, LookupFailed, UserNotFound
+
+if TYPE_CHECKING:
+    from finger.frontends.web.site import FingerRequest
 
 FAULT_NO_SUCH_USER = 1
 FAULT_BAD_ARGUMENTS = 2
@@ -47,7 +53,7 @@ def xmlText(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def _isInteger(value) -> bool:
+def _isInteger(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -60,7 +66,7 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
         super().__init__(allowNone=False, useDateTime=False)
         self.service = service
 
-    def lookupProcedure(self, procedurePath: str):
+    def lookupProcedure(self, procedurePath: str) -> Callable[..., defer.Deferred[Any]]:
         """
         Find the procedure, and wrap it so that wrong arguments are a clear
         fault and every call is described in the query log.
@@ -68,7 +74,8 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
         method = super().lookupProcedure(procedurePath)
         signature = inspect.signature(method)
 
-        def call(request, *args):
+        @xmlrpc.withRequest
+        def call(request: FingerRequest, *args: object) -> defer.Deferred[Any]:
             request.query = f"{procedurePath}({', '.join(map(_argumentRepr.repr, args))})"
             try:
                 signature.bind(*args)
@@ -81,21 +88,20 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
             )
             return d
 
-        call.withRequest = True
         return call
 
     @staticmethod
-    def _succeeded(result, request):
+    def _succeeded(result: object, request: FingerRequest) -> object:
         request.outcome = "answered"
         return result
 
     @staticmethod
-    def _failed(failure, request):
-        fault = failure.value if failure.check(xmlrpc.Fault) else None
+    def _failed(failure: Failure, request: FingerRequest) -> Failure:
+        fault = failure.value if isinstance(failure.value, xmlrpc.Fault) else None
         request.outcome = f"fault {fault.faultCode}: {fault.faultString}" if fault else "error"
         return failure
 
-    def xmlrpc_getUser(self, name):
+    def xmlrpc_getUser(self, name: object) -> defer.Deferred[str]:
         """Return the status of the user called C{name}."""
         if not isinstance(name, str):
             raise xmlrpc.Fault(FAULT_BAD_ARGUMENTS, "getUser: the name must be a string")
@@ -105,13 +111,15 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
         return d
 
     @staticmethod
-    def _userFailed(failure, name: str):
-        if failure.check(LookupFailed):
+    def _userFailed(failure: Failure, name: str) -> str:
+        if isinstance(failure.value, LookupFailed):
             raise xmlrpc.Fault(FAULT_LOOKUP_FAILED, lookupFailedMessage(failure.value))
         failure.trap(UserNotFound)
         raise xmlrpc.Fault(FAULT_NO_SUCH_USER, f"no such user: {name}")
 
-    def xmlrpc_getUsers(self, offset=0, limit=MAX_LIMIT):
+    def xmlrpc_getUsers(
+        self, offset: object = 0, limit: object = MAX_LIMIT
+    ) -> defer.Deferred[list[str]]:
         """Return up to C{limit} user names from C{offset}, sorted."""
         if not _isInteger(offset) or offset < 0:
             raise xmlrpc.Fault(

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from twisted.internet import defer, protocol, reactor
-from twisted.internet.testing import StringTransport
+from twisted.internet.address import IPv4Address
+from twisted.internet.error import ConnectionDone
+from twisted.internet.interfaces import (
+    IHostnameResolver,
+    IHostResolution,
+    IReactorPluggableNameResolver,
+)
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer
 
@@ -246,3 +254,74 @@ class ProxyInAChainTests(SynchronousTestCase):
         chain = ChainFingerService([ProxyFingerService(), MemoryFingerService({"alice": "local"})])
         self.assertEqual(self.successResultOf(chain.getUser("alice")), "local")
         self.failureResultOf(chain.getUser("zed"), UserNotFound)
+
+
+@implementer(IHostResolution)
+class Resolution:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def cancel(self) -> None:
+        pass
+
+
+@implementer(IHostnameResolver)
+class LiteralResolver:
+    """Resolves an IPv4 address literal to itself, at once (no thread, any Twisted)."""
+
+    def resolveHostName(self, receiver, hostName, portNumber=0, addressTypes=None,
+                        transportSemantics="TCP"):
+        resolution = Resolution(hostName)
+        receiver.resolutionBegan(resolution)
+        receiver.addressResolved(IPv4Address("TCP", hostName, portNumber))
+        receiver.resolutionComplete()
+        return resolution
+
+
+@implementer(IReactorPluggableNameResolver)
+class ResolvingMemoryReactor(MemoryReactorClock):
+    def __init__(self) -> None:
+        super().__init__()
+        self.nameResolver = LiteralResolver()
+
+    def installNameResolver(self, resolver):
+        raise NotImplementedError()
+
+
+class ProxyReactorTests(SynchronousTestCase):
+    """The reactor given to the proxy connects and times its queries (no real network)."""
+
+    def setUp(self):
+        self.reactor = ResolvingMemoryReactor()
+        self.proxy = ProxyFingerService(timeout=5, reactor=self.reactor)
+
+    def connect(self):
+        """Connect the attempt the proxy made to a StringTransport."""
+        (host, port, factory, _, _), = self.reactor.tcpClients
+        proto = factory.buildProtocol(None)
+        transport = StringTransport()
+        proto.makeConnection(transport)
+        return (host, port), proto, transport
+
+    def test_forwardsThroughTheGivenReactor(self):
+        d = self.proxy.getUser("alice@10.0.0.1")
+        address, proto, transport = self.connect()
+        self.assertEqual(address, ("10.0.0.1", 79))
+        self.assertEqual(transport.value(), b"alice\r\n")
+        proto.dataReceived(b"Happy\r\n")
+        proto.connectionLost(Failure(ConnectionDone()))
+        self.assertEqual(self.successResultOf(d), "Happy\r\n")
+        self.assertEqual(self.reactor.getDelayedCalls(), [])
+
+    def test_deadlineOnTheGivenClock(self):
+        d = self.proxy.getUser("alice@10.0.0.1")
+        self.reactor.advance(4.9)
+        self.assertNoResult(d)
+        self.reactor.advance(0.1)
+        failure = self.failureResultOf(d, LookupFailed)
+        self.assertEqual(
+            failure.getErrorMessage(), "Error: 10.0.0.1:79 did not answer within 5 seconds"
+        )
+
+    def test_defaultIsTheGlobalReactor(self):
+        self.assertIs(ProxyFingerService().reactor, reactor)

@@ -23,6 +23,7 @@ from twisted.trial.unittest import TestCase
 from zope.interface import implementer
 
 import finger.frontends.finger  # noqa: F401 (registers the finger adapter)
+from finger.adapt import frontend
 from finger.frontends import irc
 from finger.frontends.pb import IFingerPBFactory
 from finger.frontends.web.xmlrpc import FAULT_LOOKUP_FAILED
@@ -181,8 +182,7 @@ def test_pbDoesNotForward():
 
 class IRCTests(LookupFailedTestCase):
     def test_replyLineWithTheReason(self):
-        factory = irc.IFingerIRCFactory(self.backend)
-        factory.lineRate = None
+        factory = frontend(irc.IFingerIRCFactory, self.backend, irc.IRCSettings(lineRate=None))
         bot = factory.buildProtocol(None)
         transport = StringTransport()
         bot.makeConnection(transport)

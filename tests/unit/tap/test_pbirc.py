@@ -1,12 +1,8 @@
-"""The --pb and --irc-* options and how makeService composes them."""
-
-import pytest
-from twisted.application.internet import ClientService
+"""The --pb options and how makeService composes them (the IRC ones: test_irc.py)."""
 
 from finger import tap
-from finger.frontends.irc import FingerBotFactory
 from finger.frontends.pb import FingerPBFactory
-from finger.listen import ListeningService, StartupError
+from finger.listen import ListeningService
 
 
 def parse(*args: str) -> tap.Options:
@@ -25,95 +21,3 @@ def test_pbIsRepeatableAndHasTheQueryLog():
     ]
     assert all(isinstance(s.factory.wrappedFactory, FingerPBFactory) for s in pb)
     assert pb[0].factory.wrappedFactory.queryLog.enabled is False
-
-
-def test_ircIsOffByDefault():
-    top = tap.makeService(parse("--pb", "none"))
-    assert [s for s in top if isinstance(s, ClientService)] == []
-
-
-def test_ircOptionsReachTheBot():
-    top = tap.makeService(
-        parse(
-            "--pb", "none",
-            "--irc-server", "tcp:irc.example.org:6667",
-            "--irc-nick", "statusbot",
-            "--irc-channel", "#finger",
-            "--irc-channel", "&local",
-            "--irc-password", "sesame",
-        )
-    )
-    [bot] = [s for s in top if isinstance(s, ClientService)]
-    factory = bot.botFactory
-    assert isinstance(factory, FingerBotFactory)
-    assert (factory.nickname, factory.channels, factory.password) == (
-        "statusbot",
-        ("#finger", "&local"),
-        "sesame",
-    )
-
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
-        (["--irc-server", "tcp:h:1", "--irc-channel", "finger"], "a channel name starts with"),
-        (["--irc-server", "tcp:h:1", "--irc-channel", "#a,#b"], "no spaces, commas"),
-        (["--irc-server", "tcp:h:1", "--irc-nick", "finger bot"], "a nickname starts with"),
-        (["--irc-max-retry-delay", "0"], "positive"),
-    ],
-)
-def test_badIRCOptions(args, message):
-    with pytest.raises(StartupError, match=message):
-        parse(*args)
-
-
-def test_badIRCEndpointIsAStartupError():
-    with pytest.raises(StartupError, match="bad IRC server endpoint 'tcp:nowhere'"):
-        tap.makeService(parse("--pb", "none", "--irc-server", "tcp:nowhere"))
-
-
-def test_channelWithoutServerIsAStartupError():
-    with pytest.raises(StartupError, match="--irc-channel needs --irc-server"):
-        tap.makeService(parse("--pb", "none", "--irc-channel", "#finger"))
-
-
-def botPassword(*args: str) -> str | None:
-    top = tap.makeService(parse("--pb", "none", "--irc-server", "tcp:irc.example.org:6667", *args))
-    [bot] = [s for s in top if isinstance(s, ClientService)]
-    return bot.botFactory.password
-
-
-@pytest.mark.parametrize("ending", ["\n", "\r\n", ""])
-def test_ircPasswordFileIsReadWithoutTheLineEnd(tmp_path, ending):
-    path = tmp_path / "irc-password"
-    path.write_bytes(f"open sesame \u00e9{ending}".encode("utf-8"))
-    assert botPassword("--irc-password-file", str(path)) == "open sesame \u00e9"
-
-
-@pytest.mark.parametrize(
-    "content, message",
-    [
-        (None, "cannot read the IRC password file {path}: No such file or directory"),
-        (b"\n", "the IRC password file {path} is empty"),
-        (b"first\nsecond\n", "the IRC password file {path} must hold just the password, on one line"),
-        (b"x" * 5000, "the IRC password file {path} must hold just the password, on one line"),
-        (b"caf\xe9\n", "the IRC password file {path} is not UTF-8 text"),
-    ],
-)
-def test_badIRCPasswordFileIsAStartupError(tmp_path, content, message):
-    path = tmp_path / "irc-password"
-    if content is not None:
-        path.write_bytes(content)
-    with pytest.raises(StartupError) as caught:
-        botPassword("--irc-password-file", str(path))
-    assert str(caught.value) == "finger: " + message.format(path=path)
-
-
-def test_ircPasswordFileConflictsAndNeedsAServer(tmp_path):
-    path = tmp_path / "irc-password"
-    path.write_text("sesame\n")
-    with pytest.raises(StartupError, match="give --irc-password or --irc-password-file, not both"):
-        botPassword("--irc-password", "x", "--irc-password-file", str(path))
-    with pytest.raises(StartupError, match="--irc-password-file needs --irc-server"):
-        tap.makeService(parse("--pb", "none", "--irc-password-file", str(path)))
-

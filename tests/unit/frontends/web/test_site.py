@@ -11,7 +11,8 @@ from twisted.trial.unittest import TestCase
 from twisted.web.resource import Resource
 from twisted.web.static import Data
 
-from finger.frontends.web.site import FingerSite
+from finger.frontends.web.site import MAX_BODY, FingerSite
+from tests.helpers.webclient import SiteClient, parseResponses
 
 
 class Transport(StringTransport):
@@ -75,3 +76,143 @@ class HeadersDeadlineTests(TestCase):
         protocol, transport, clock = channel(timeout=None)
         trickle(protocol, clock, b"GET / HTTP/1.1\r\nHost", 10)
         self.assertFalse(transport.disconnecting)
+
+
+# ---------------------------------------------------------------------------
+# The site's requests, through the whole web frontend (moved from test_web.py):
+# security headers, bounded bodies, idle timeouts, one query-log record each.
+# ---------------------------------------------------------------------------
+
+
+class HeaderTests(TestCase):
+    def setUp(self):
+        self.client = SiteClient({"alice": "Happy"})
+
+    def assertSecurityHeaders(self, response):
+        self.assertEqual(response.header("X-Content-Type-Options"), "nosniff")
+        policy = response.header("Content-Security-Policy")
+        self.assertIn("default-src 'none'", policy)
+        self.assertNotIn("unsafe-inline", policy)
+        self.assertNotIn("script-src", policy)  # so scripts fall back to 'none'
+
+    def test_everyKindOfResponseCarriesSecurityHeaders(self):
+        for path in [
+            "/",
+            "/alice",
+            "/nobody",
+            "/api/users",
+            "/api/nope",
+            "/static/finger.css",
+            "/RPC2",
+        ]:
+            response = self.client.get(path)
+            self.assertSecurityHeaders(response)
+            self.assertIsNone(response.header("Strict-Transport-Security"), path)
+
+    def test_htmlHasCharset(self):
+        for path in ["/", "/alice", "/nobody"]:
+            self.assertEqual(
+                self.client.get(path).header("Content-Type"), "text/html; charset=utf-8"
+            )
+        self.assertEqual(
+            self.client.get("/static/finger.css").header("Content-Type"), "text/css; charset=utf-8"
+        )
+
+    def test_htstsOnSecureRequestsOnly(self):
+        response = self.client.get("/alice", secure=True)
+        self.assertEqual(response.header("Strict-Transport-Security"), "max-age=31536000")
+        self.assertSecurityHeaders(response)
+
+
+class BodyLimitTests(TestCase):
+    def setUp(self):
+        self.client = SiteClient({"alice": "Happy"})
+
+    def test_contentLengthOverTheLimitIsRefusedBeforeTheBody(self):
+        channel, transport = self.client.connect()
+        channel.dataReceived(
+            b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (100 * MAX_BODY,)
+        )
+        (response,) = parseResponses(transport.value())
+        self.assertEqual(response.code, 413)
+        self.assertEqual(response.text, f"Request body too large (limit {MAX_BODY} bytes)\n")
+        self.assertEqual(response.header("Connection"), "close")
+        # What follows is dropped unread, even a complete second request.
+        transport.clear()
+        channel.dataReceived(b"x" * 65536 + b"GET /alice HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(transport.value(), b"")
+        self.assertEqual(
+            [r[2:] for r in self.client.queryLog.records], [("POST /RPC2", "413 body too large")]
+        )
+
+    def test_chunkedBodyOverTheLimitIsRefusedAsItGrows(self):
+        channel, transport = self.client.connect()
+        channel.dataReceived(
+            b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
+        chunk = b"%x\r\n%s\r\n" % (65536, b"y" * 65536)
+        for _ in range(MAX_BODY // 65536):
+            channel.dataReceived(chunk)
+        self.assertEqual(transport.value(), b"")  # exactly at the limit: still reading
+        channel.dataReceived(chunk + b"0\r\n\r\n")
+        self.assertTrue(transport.value().startswith(b"HTTP/1.1 413 "))
+        self.assertEqual(transport.value().count(b"HTTP/1.1"), 1)
+
+    def test_lingerThenClose(self):
+        channel, transport = self.client.connect()
+        channel.dataReceived(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n")
+        self.assertFalse(transport.disconnecting)
+        self.client.clock.advance(5)
+        self.assertTrue(transport.disconnecting or transport.disconnected)
+
+    def test_idleConnectionsTimeOut(self):
+        client = SiteClient({"alice": "Happy"}, timeout=7)
+        channel, transport = client.connect()
+        channel.dataReceived(b"GET /alice HTTP/1.1\r\n")
+        client.clock.advance(6)
+        self.assertFalse(transport.disconnecting)
+        client.clock.advance(2)
+        self.assertTrue(transport.disconnecting)
+
+
+class QueryLogTests(TestCase):
+    def test_eachRequestIsLoggedOnceWithItsFrontend(self):
+        client = SiteClient({"alice": "Happy"})
+        client.get("/alice")
+        client.get("/nobody")
+        client.get("/api/users/alice")
+        client.call("getUser", "alice")
+        client.get("/.well-known/webfinger?resource=acct:alice@127.0.0.1", secure=True)
+        self.assertEqual(
+            [(frontend, query, outcome) for frontend, _, query, outcome in client.queryLog.records],
+            [
+                ("web", "GET /alice", "200 found"),
+                ("web", "GET /nobody", "404 no such user"),
+                ("api", "GET /api/users/alice", "200 found"),
+                ("xmlrpc", "getUser('alice')", "200 answered"),
+                ("webfinger", "acct:alice@127.0.0.1", "200 found"),
+            ],
+        )
+        self.assertTrue(all(peer == "127.0.0.1:40000" for _, peer, _, _ in client.queryLog.records))
+
+
+class NegotiationTests(TestCase):
+    """What HTTPS offers in ALPN follows what Twisted can speak."""
+
+    def test_h2OfferedOnlyWithTwistedsHTTP2(self) -> None:
+        from finger.frontends.web import site
+
+        fingerSite = site.FingerSite(Resource())
+        self.patch(site, "H2_ENABLED", True)
+        self.assertEqual(fingerSite.acceptableProtocols(), [b"h2", b"http/1.1"])
+        self.patch(site, "H2_ENABLED", False)
+        self.assertEqual(fingerSite.acceptableProtocols(), [b"http/1.1"])
+
+    def test_plainConnectionsStayHTTP11(self) -> None:
+        """Without TLS (no negotiated protocol) the channel is the bounded HTTP/1.1 one."""
+        from finger.frontends.web.site import BoundedHTTPChannel
+
+        channel, transport = SiteClient({"alice": "Happy and well"}).connect()
+        channel.dataReceived(b"GET /alice HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIsInstance(channel.channel, BoundedHTTPChannel)
+        self.assertIn(b"Happy and well", transport.value())

@@ -13,7 +13,7 @@ from zope.interface import implementer
 from finger.adapt import frontend
 from finger.backends.memory import MemoryFingerService
 from finger.frontends.web import soap
-from finger.frontends.web.root import FingerWebRoot
+from finger.frontends.web.root import FingerWebRoot, WebSettings
 from finger.frontends.web.site import FingerSite
 from finger.frontends.web.wsdl import SOAP_ENV, TNS
 from finger.interfaces import IFingerService, LookupFailed
@@ -46,7 +46,7 @@ class SettingsClient(SiteClient):
     def __init__(self, users, settings: soap.SOAPSettings) -> None:
         self.service = MemoryFingerService(users)
         resource = frontend(soap.ISOAPResource, self.service, settings)
-        self.root = FingerWebRoot(self.service, soap=resource)
+        self.root = FingerWebRoot(self.service, WebSettings(soap=resource))
         self.clock = MemoryReactorClock()
         self.site = FingerSite(self.root, reactor=self.clock)
         self.queryLog = RecordingQueryLog()

@@ -7,15 +7,17 @@ from twisted.internet.error import ConnectionDone
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
-from twisted.words.protocols import irc as twistedIRC
 
+from finger.adapt import frontend
 from finger.backends.memory import MemoryFingerService
-from finger.frontends import irc
 from finger.frontends.irc import (
+    IDLE_TIMEOUT,
+    MAX_QUEUED_LINES,
+    MAX_REPLY_LINES,
+    FingerBot,
     IFingerIRCFactory,
-    addressedQuery,
+    IRCSettings,
     roomForText,
-    splitUTF8,
 )
 from finger.querylog import QueryLog
 
@@ -33,23 +35,27 @@ class RecordingQueryLog(QueryLog):
 
 class BotTestCase(TestCase):
     users = {"alice": "Happy and well", "carol": "line one\nline two"}
+    lineRate: float | None = None
 
     def setUp(self) -> None:
         self.clock = task.Clock()
-        self.factory = IFingerIRCFactory(MemoryFingerService(self.users))
-        self.factory.clock = self.clock
-        self.factory.budget = irc.SenderBudget(self.clock)
-        self.factory.nickname = "fingerbot"
-        self.factory.channels = ("#finger",)
-        self.factory.lineRate = None
-        self.factory.queryLog = self.queryLog = RecordingQueryLog()
+        self.queryLog = RecordingQueryLog()
+        self.backend = MemoryFingerService(self.users)
+        settings = IRCSettings(
+            nickname="fingerbot",
+            channels=("#finger",),
+            lineRate=self.lineRate,
+            queryLog=self.queryLog,
+            clock=self.clock,
+        )
+        self.factory = frontend(IFingerIRCFactory, self.backend, settings)
         self.bot = self.factory.buildProtocol(None)
         self.transport = StringTransport()
         self.bot.makeConnection(self.transport)
         self.addCleanup(self.disconnect)
 
     def disconnect(self) -> None:
-        if not self.bot._lost:
+        if not self.bot.ended:
             self.bot.connectionLost(Failure(ConnectionDone()))
 
     def signOn(self, nick: str = "fingerbot") -> None:
@@ -68,9 +74,18 @@ class BotTestCase(TestCase):
 
 class RegistrationTests(BotTestCase):
     def test_registersAndJoins(self):
+        self.assertIsInstance(self.bot, FingerBot)
         self.assertEqual(self.sent(), ["NICK fingerbot", "USER finger foo bar :finger status bot"])
         self.receive(":irc.test 001 fingerbot :Welcome")
         self.assertEqual(self.sent(), ["JOIN #finger"])
+
+    def test_passwordIsSentFirst(self):
+        settings = IRCSettings(password="sesame", clock=self.clock, lineRate=None)
+        bot = frontend(IFingerIRCFactory, self.backend, settings).buildProtocol(None)
+        transport = StringTransport()
+        bot.makeConnection(transport)
+        self.addCleanup(bot.connectionLost, Failure(ConnectionDone()))
+        self.assertEqual(transport.value().split(b"\r\n")[0], b"PASS sesame")
 
     def test_nickCollisionPicksAnAlternativeThatKeepsWorking(self):
         self.sent()
@@ -94,33 +109,39 @@ class RegistrationTests(BotTestCase):
         self.receive(":irc.test 432 * averyvery :Erroneous Nickname")
         self.assertTrue(self.transport.disconnecting)
 
+    def test_refusedNickAfterSigningOnIsIgnored(self):
+        self.signOn()
+        self.receive(":irc.test 432 fingerbot bad-nick :Erroneous Nickname")
+        self.assertEqual(self.sent(), [])
+        self.assertFalse(self.transport.disconnecting)
+
     def test_refusedPasswordDisconnectsWithoutTraceback(self):
         self.receive(":irc.test 464 * :Password incorrect")
         self.assertTrue(self.transport.disconnecting)
         self.assertEqual(self.flushLoggedErrors(), [])
-
-    def test_failedSessionsGrowTheRetryDelay(self):
-        policy = irc.retryPolicy(self.factory, maxDelay=1000.0, jitter=lambda: 0)
-        first = policy(1)
-        self.disconnect()  # lost before signing on
-        self.assertEqual(self.factory.failedSessions, 1)
-        self.assertGreater(policy(1), first)
-        bot = self.factory.buildProtocol(None)
-        bot.makeConnection(StringTransport())
-        bot.dataReceived(b":irc.test 001 fingerbot :Welcome\r\n")
-        self.assertEqual(self.factory.failedSessions, 0)
-        self.assertEqual(policy(1), first)
-        bot.connectionLost(Failure(ConnectionDone()))
 
     def test_silentServerIsLeftAfterIdleTimeout(self):
         self.signOn()
         self.clock.advance(120)
         self.assertEqual(self.sent(), ["PING irc.test"])  # the heartbeat
         self.receive(":irc.test PONG irc.test :irc.test")
-        self.clock.advance(irc.IDLE_TIMEOUT - 1)
+        self.clock.advance(IDLE_TIMEOUT - 1)
         self.assertFalse(self.transport.disconnected)
         self.clock.advance(2)
         self.assertTrue(self.transport.disconnected)
+
+    def test_heartbeatRunsOnTheBotsClock(self):
+        self.signOn()
+        for _ in range(3):
+            self.clock.advance(120)
+            self.assertEqual(self.sent(), ["PING irc.test"])
+            self.receive(":irc.test PONG irc.test :irc.test")
+
+    def test_connectionLostLeavesNothingScheduled(self):
+        self.signOn()
+        self.assertNotEqual(self.clock.getDelayedCalls(), [])
+        self.disconnect()
+        self.assertEqual(self.clock.getDelayedCalls(), [])
 
 
 class QueryTests(BotTestCase):
@@ -157,17 +178,8 @@ class QueryTests(BotTestCase):
             self.assertEqual(self.sent(), [], text)
         self.assertEqual(self.queryLog.records[0][1], "tester!~tester@127.0.0.1 in #finger")
 
-    def test_addressedQuery(self):
-        self.assertEqual(addressedQuery("fingerbot: alice", "fingerbot"), "alice")
-        self.assertEqual(addressedQuery("fingerbot,alice ", "fingerbot"), "alice")
-        # RFC 1459 case folding: [ and { are the same letter.
-        self.assertEqual(addressedQuery("finger[bot: alice", "finger{bot"), "alice")
-        self.assertIsNone(addressedQuery("fingerbot alice", "fingerbot"))
-        self.assertIsNone(addressedQuery("fingerbots: alice", "fingerbot"))
-        self.assertIsNone(addressedQuery("fingerbot", "fingerbot"))
-
     def test_controlCharactersStripped(self):
-        self.factory.service.setUser("mallory", "red\x1b[31m alert\x07\x00 \x9b2J")
+        self.backend.setUser("mallory", "red\x1b[31m alert\x07\x00 \x9b2J")
         self.receive(f"{TESTER} PRIVMSG fingerbot :mallory")
         self.assertEqual(self.sent(), ["PRIVMSG tester :mallory: red[31m alert 2J"])
 
@@ -242,33 +254,15 @@ class BudgetTests(BotTestCase):
             self.clock.advance(2.5)
         self.assertEqual(len(self.sent()), 12)
 
-    def test_budgetForgetsOldSenders(self):
-        budget = irc.SenderBudget(self.clock, requests=1, window=10)
-        for n in range(irc.MAX_SENDERS):
-            budget.check(f"nick{n}")
-        self.clock.advance(11)
-        budget.check("newcomer")
-        self.assertEqual(list(budget._senders), ["newcomer"])
-
 
 class SplittingTests(BotTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.signOn()
 
-    def test_splitUTF8OnCharacterBoundaries(self):
-        text = "aé€😀" * 100  # 1, 2, 3 and 4 bytes
-        for limit in range(4, 40):
-            pieces = splitUTF8(text, limit)
-            self.assertEqual("".join(pieces), text)
-            for piece in pieces:
-                self.assertLessEqual(len(piece.encode("utf-8")), limit)
-            for piece in pieces[:-1]:
-                self.assertGreater(len(piece.encode("utf-8")), limit - 4)
-
     def test_longStatusFitsIn512BytesWithPrefix(self):
         status = "€uro " * 250  # 1500 bytes
-        self.factory.service.setUser("dora", status)
+        self.backend.setUser("dora", status)
         self.receive(f"{TESTER} PRIVMSG #finger :fingerbot: dora")
         lines = self.sent()
         self.assertGreater(len(lines), 2)
@@ -283,21 +277,27 @@ class SplittingTests(BotTestCase):
         self.assertGreater(len(texts[0].encode("utf-8")), room - 3)
 
     def test_veryLongStatusIsCut(self):
-        self.factory.service.setUser("erin", "x" * 10_000)
+        self.backend.setUser("erin", "x" * 10_000)
         self.receive(f"{TESTER} PRIVMSG fingerbot :erin")
         lines = self.sent()
-        self.assertEqual(len(lines), irc.MAX_REPLY_LINES)
+        self.assertEqual(len(lines), MAX_REPLY_LINES)
         self.assertRegex(lines[-1], r"^PRIVMSG tester :erin: \[\d+ more lines not shown\]$")
 
 
 class LineRateTests(BotTestCase):
+    """Pacing runs on the bot's clock (no global reactor, no IRCClient queue)."""
+
+    lineRate = 0.5
+
     def setUp(self) -> None:
         super().setUp()
-        self.patch(twistedIRC, "reactor", self.clock)  # IRCClient paces with it
-        self.factory.lineRate = 0.5
-        self.bot.lineRate = 0.5
+        self.assertEqual(self.sent(), ["NICK fingerbot"])  # registration is paced too
+        self.clock.advance(0.5)
+        self.assertEqual(self.sent(), ["USER finger foo bar :finger status bot"])
+        self.clock.advance(0.5)
         self.signOn()
         self.clock.advance(0.5)  # the JOIN went first
+
     def test_outgoingLinesArePaced(self):
         self.receive(f"{TESTER} PRIVMSG fingerbot :carol", f"{TESTER} PRIVMSG fingerbot :alice")
         self.assertEqual(self.sent(), ["PRIVMSG tester :carol: line one"])
@@ -309,6 +309,32 @@ class LineRateTests(BotTestCase):
     def test_queueIsBounded(self):
         for n in range(200):
             self.receive(f":user{n}!~u@10.0.0.{n} PRIVMSG fingerbot :carol")
-        self.assertLessEqual(len(self.bot._queue), irc.MAX_QUEUED_LINES + irc.MAX_REPLY_LINES)
+        self.assertLessEqual(self.bot.pacer.waiting, MAX_QUEUED_LINES + MAX_REPLY_LINES)
+        self.assertGreaterEqual(self.bot.pacer.waiting, MAX_QUEUED_LINES)
         outcomes = [record[3] for record in self.queryLog.records]
         self.assertIn("dropped: too many answers waiting to be sent", outcomes)
+        self.assertEqual(outcomes.count("found"), MAX_QUEUED_LINES // 2 + 1)
+
+    def test_queueBoundIsASetting(self):
+        self.disconnect()
+        settings = IRCSettings(
+            lineRate=0.5, maxQueuedLines=3, queryLog=self.queryLog, clock=self.clock
+        )
+        bot = frontend(IFingerIRCFactory, self.backend, settings).buildProtocol(None)
+        bot.makeConnection(StringTransport())
+        self.addCleanup(bot.connectionLost, Failure(ConnectionDone()))
+        self.clock.advance(1)  # NICK, USER
+        bot.dataReceived(b":irc.test 001 fingerbot :Welcome\r\n")
+        self.clock.advance(0.5)  # JOIN
+        for n in range(5):
+            bot.dataReceived(f":user{n}!~u@h PRIVMSG fingerbot :carol\r\n".encode())
+        outcomes = [record[3] for record in self.queryLog.records]
+        self.assertEqual(outcomes[:2], ["found", "found"])
+        self.assertEqual(set(outcomes[2:]), {"dropped: too many answers waiting to be sent"})
+
+    def test_heartbeatIsPacedToo(self):
+        self.clock.advance(119.5)  # 120 s after signing on
+        self.receive(f"{TESTER} PRIVMSG fingerbot :carol")
+        self.assertEqual(self.sent(), ["PING irc.test"])
+        self.clock.advance(0.5)
+        self.assertEqual(self.sent(), ["PRIVMSG tester :carol: line one"])
