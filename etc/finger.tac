@@ -33,8 +33,12 @@ USERS = os.environ.get("FINGER_USERS", "/etc/finger/users")
 PUBLIC = os.environ.get("FINGER_ENDPOINT", "tcp:79")
 ADMIN = os.environ.get("FINGER_ADMIN_ENDPOINT", "tcp:7979:interface=127.0.0.1")
 
+# A port that cannot be bound (finger.listen.ListenError) stops twistd with
+# one line and exit status 1, as with the plugin: the plugin's top service.
+from finger.tap.errors import StartupService  # noqa: E402
+
 application = service.Application("finger")
-top = service.MultiService()
+top = StartupService()
 top.setServiceParent(application)
 
 # The backend: statuses from the users file, re-read when it changes.

@@ -1,35 +1,31 @@
-"""Listening on endpoint strings, with start-up errors a person can act on."""
+"""
+Listening on endpoint strings, with errors a person can act on.
+
+An endpoint that cannot be parsed or bound raises L{ListenError}, whose
+message names the frontend, the endpoint and the likely fix (the tap layer
+turns it into a start-up error).
+"""
 
 from __future__ import annotations
 
 import errno
 
 from twisted.application import service
-from twisted.application.internet import StreamServerEndpointService
-from twisted.internet import endpoints
+from twisted.internet import defer, endpoints
 from twisted.internet.error import CannotListenError
-from twisted.internet.interfaces import IProtocolFactory
+from twisted.internet.interfaces import IListeningPort, IProtocolFactory, IStreamServerEndpoint
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 
 from finger.errors import FingerConfigurationError
 from finger.limits import DEFAULT_LIMITS, LimitedFactory, Limits
+from finger.reactors import globalReactor
 
 DISABLED = "none"
 
 
-class StartupError(SystemExit, Exception):
-    """
-    The service cannot start; the message says why and what to do.
-
-    It is a C{SystemExit}, so that in the foreground twistd prints the one
-    line and exits non-zero, with no traceback; and an C{Exception}, so that
-    a daemonizing twistd's child reports it to the waiting parent (which
-    catches C{Exception} only: with a bare C{SystemExit} the parent would
-    wait forever) and the parent exits non-zero with the message.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(f"finger: {message}")
+class ListenError(FingerConfigurationError):
+    """An endpoint cannot be parsed or listened on; the message says why and what to do."""
 
 
 def endpointDescriptions(given: list[str], default: list[str]) -> list[str]:
@@ -52,32 +48,64 @@ def _hint(error: CannotListenError) -> str:
     return "check the endpoint string"
 
 
-class ListeningService(StreamServerEndpointService):
+class ListeningService(service.Service):
     """
-    Listens on one endpoint for one frontend.  A port that cannot be bound
-    stops start-up with a message naming the endpoint and the likely fix;
-    a successful bind is logged with the real address (useful with port 0).
+    Listens on one endpoint for one frontend (as Twisted's
+    C{StreamServerEndpointService}, with public APIs only).  A port that
+    cannot be bound raises L{ListenError}, naming the endpoint and the
+    likely fix; a successful bind is logged with the real address (useful
+    with port 0).
     """
 
     log = Logger()
 
-    def __init__(self, frontend: str, description: str, endpoint, factory) -> None:
-        super().__init__(endpoint, factory)
+    def __init__(
+        self,
+        frontend: str,
+        description: str,
+        endpoint: IStreamServerEndpoint,
+        factory: IProtocolFactory,
+    ) -> None:
         self.frontend = frontend
         self.description = description
-        self._raiseSynchronously = True
+        self.endpoint = endpoint
+        self.factory = factory
+        # Fires with the listening port, or None if listening failed.
+        self._port: defer.Deferred[IListeningPort | None] | None = None
 
     def privilegedStartService(self) -> None:
-        try:
-            super().privilegedStartService()
-        except CannotListenError as e:
-            raise StartupError(
-                f"cannot listen for {self.frontend} on {self.description!r}: "
-                f"{getattr(e.socketError, 'strerror', e.socketError)}; {_hint(e)}"
-            ) from None
-        self._waitingForPort.addCallback(self._listening)
+        """Listen now (twistd calls this before giving up root)."""
+        super().privilegedStartService()
+        self._listen()
 
-    def _listening(self, port):
+    def startService(self) -> None:
+        """Listen, unless L{privilegedStartService} did."""
+        super().startService()
+        if self._port is None:
+            self._listen()
+
+    def _listen(self) -> None:
+        failedNow: list[Failure] = []
+        starting = [True]
+
+        def failed(failure: Failure) -> None:
+            if starting[0]:
+                failedNow.append(failure)
+            elif not failure.check(defer.CancelledError):
+                self.log.failure("{frontend} cannot listen", failure, frontend=self.frontend)
+
+        self._port = self.endpoint.listen(self.factory).addCallbacks(self._listened, failed)
+        starting[0] = False
+        if failedNow:
+            error = failedNow[0].value
+            if isinstance(error, CannotListenError):
+                raise ListenError(
+                    f"cannot listen for {self.frontend} on {self.description!r}: "
+                    f"{getattr(error.socketError, 'strerror', error.socketError)}; {_hint(error)}"
+                ) from None
+            failedNow[0].raiseException()
+
+    def _listened(self, port: IListeningPort) -> IListeningPort:
         address = port.getHost()
         self.log.info(
             "{frontend} listening on {host}:{port} ({description})",
@@ -87,6 +115,40 @@ class ListeningService(StreamServerEndpointService):
             description=self.description,
         )
         return port
+
+    def whenListening(self) -> defer.Deferred[IListeningPort | None]:
+        """
+        Once started: a Deferred firing with the listening port (C{None} if
+        listening failed).
+        """
+        if self._port is None:
+            raise RuntimeError(f"the {self.frontend} listener is not started")
+        result: defer.Deferred[IListeningPort | None] = defer.Deferred()
+
+        def passOn(port: IListeningPort | None) -> IListeningPort | None:
+            result.callback(port)
+            return port
+
+        self._port.addCallback(passOn)
+        return result
+
+    def stopService(self) -> defer.Deferred[None]:
+        """Stop listening, or stop trying to; fires when the port is closed."""
+        if self._port is None:
+            super().stopService()
+            return defer.succeed(None)
+        port, self._port = self._port, None
+        port.cancel()
+
+        def stopListening(listening: IListeningPort | None) -> defer.Deferred[None]:
+            stopping = listening.stopListening() if listening is not None else None
+            return stopping if stopping is not None else defer.succeed(None)
+
+        def stopped(result: None) -> None:
+            self.running = False
+            return result
+
+        return port.addCallback(stopListening).addBoth(stopped)
 
 
 def listen(
@@ -104,18 +166,18 @@ def listen(
     (pass C{options.limits} from the command line; the defaults otherwise).
     """
     if reactor is None:
-        from twisted.internet import reactor
+        reactor = globalReactor()
     try:
         endpoint = endpoints.serverFromString(reactor, description)
+    except FingerConfigurationError:
+        raise  # An endpoint parser's own message (e.g. finger-https:).
     except OSError as e:
-        raise StartupError(
+        raise ListenError(
             f"cannot use {frontend} endpoint {description!r}: "
             f"{e.filename or ''}: {e.strerror or e}"
         ) from None
-    except FingerConfigurationError as e:  # e.g. --https's key: the message says it all
-        raise StartupError(str(e)) from None
     except (ValueError, KeyError, TypeError) as e:
-        raise StartupError(f"bad {frontend} endpoint {description!r}: {e}") from None
+        raise ListenError(f"bad {frontend} endpoint {description!r}: {e}") from None
     limited = LimitedFactory(factory, limits or DEFAULT_LIMITS, frontend, clock=reactor)
     listener = ListeningService(frontend, description, endpoint, limited)
     listener.setServiceParent(parent)

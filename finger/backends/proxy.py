@@ -38,12 +38,10 @@ from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer
-from twisted.python import usage
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from finger import client
-from finger.coerce import positiveSeconds
 from finger.interfaces import IFingerService, IFingerVerboseService, LookupFailed, UserNotFound
 from finger.reactors import globalReactor
 from finger.text import stripControls
@@ -167,67 +165,3 @@ def _clientFailed(failure: Failure) -> str:
     """A client error as the one-line L{LookupFailed} a frontend shows."""
     failure.trap(client.FingerClientError)
     raise LookupFailed(f"Error: {failure.getErrorMessage()}")
-
-
-# Command-line options (a mixin of finger.tap.Options) and builders.
-
-
-def _hopLimit(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise ValueError(f"the hop limit must be at least 1, not {value!r}")
-    return number
-
-
-_hopLimit.coerceDoc = "At least 1."
-
-
-class ProxyOptions:
-    """Forwarding and proxy options for C{twistd finger}."""
-
-    optFlags = [
-        ["forward", None, "Forward user@host queries to host (RFC 1288 forwarding), "
-         "to port 79 only unless --forward-allow says otherwise."],
-    ]
-    optParameters = [
-        ["forward-timeout", None, client.DEFAULT_TIMEOUT,
-         "Seconds a forwarded query may take (connecting and reading).", positiveSeconds],
-        ["forward-hops", None, DEFAULT_HOPS,
-         "Refuse forwarded queries with more '@' (hops) than this.", _hopLimit],
-    ]
-
-    def opt_forward_allow(self, target: str) -> None:
-        """Forward only to HOST[:PORT] (port 79 if omitted; '*' for any host or port; repeatable; implies --forward)."""
-        try:
-            allowedTarget(target)
-        except ValueError as e:
-            raise usage.UsageError(f"--forward-allow: {e}") from None
-        self.setdefault("forward-allow", []).append(target)
-        self["forward"] = True
-
-    def opt_proxy(self) -> None:
-        """Be a finger proxy: answer user@host by asking host (the backend)."""
-        self._addBackend("proxy")
-        self["forward"] = True
-
-
-def _proxyFromOptions(options) -> ProxyFingerService:
-    return ProxyFingerService(
-        allowed=options.get("forward-allow") or DEFAULT_ALLOWED,
-        timeout=options["forward-timeout"],
-        maxHops=options["forward-hops"],
-    )
-
-
-def proxyBackend(argument: None, options) -> ProxyFingerService:
-    """The C{--proxy} backend builder (for C{finger.tap.BACKENDS})."""
-    return _proxyFromOptions(options)
-
-
-def forwarderFor(backend, options) -> IFingerService | None:
-    """The service answering C{@} queries: C{None} (refused) unless C{--forward}."""
-    if not options.get("forward"):
-        return None
-    if isinstance(backend, ProxyFingerService):
-        return backend
-    return _proxyFromOptions(options)

@@ -10,12 +10,12 @@ service as root and switches to USER only before C{startService}:
   - L{SQLiteFingerService.check}, when the service is built, creates
     nothing: an existing database is opened and checked (corrupt, someone
     else's, too new, unwritable); for a new one, its directory must take a
-    new file.  With C{-u}/C{-g} this runs in a child process switched to
-    that user and group, so what they cannot do is a clear start-up error
-    before twistd detaches;
+    new file.  (With C{-u}/C{-g}, the tap layer runs it in a child process
+    switched to that user and group, so what they cannot do is a clear
+    start-up error before twistd detaches: L{finger.tap.privileges}.)
   - C{startService}, as the user the service runs as: the database is opened
     (created if new, so it belongs to that user) and checked again.  A
-    failure here (the files changed since) is a L{StartupError}.
+    failure here (the files changed since) is a L{StoreOpenError}.
 
 Once running, every query runs in one dedicated thread, off the reactor, on
 one connection, so writes are serialised and never contend with each other.
@@ -45,9 +45,9 @@ from twisted.internet.interfaces import IReactorFromThreads
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
-from twisted.python.util import switchUID
 from zope.interface import implementer
 
+from finger.errors import FingerConfigurationError
 from finger.interfaces import (
     IFingerDetails,
     IFingerService,
@@ -55,7 +55,6 @@ from finger.interfaces import (
     StoreError,
     UserNotFound,
 )
-from finger.listen import StartupError
 from finger.reactors import globalReactor
 from finger.users import userNameProblem
 
@@ -74,7 +73,7 @@ _SCHEMA = [
 ]
 
 
-class StoreOpenError(Exception):
+class StoreOpenError(FingerConfigurationError):
     """The database cannot be used; the message says why."""
 
 
@@ -119,55 +118,6 @@ def checkDatabase(path: str) -> None:
         raise StoreOpenError(f"cannot create {path}: {e.strerror or e}") from None
     os.close(descriptor)
     os.unlink(probe)
-
-
-def checkDatabaseAs(path: str, uid: int | None, gid: int | None, euid: bool = False) -> None:
-    """
-    L{checkDatabase} in a child process switched to C{uid}/C{gid} exactly as
-    twistd C{-u}/C{-g} will switch (C{twisted.python.util.switchUID}, with
-    the supplementary groups of C{uid}), so that what that user cannot do
-    (write the database or its directory) is an error now, when the service
-    is built, and not after twistd has detached.  Needs root.  Raise
-    L{StoreOpenError}.
-    """
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # The child reports on the pipe and exits; it never returns.
-        status = 1
-        try:
-            os.close(read)
-            switchUID(uid, gid, euid)
-            checkDatabase(path)
-            status = 0
-        except BaseException as e:
-            error = str(e) if isinstance(e, StoreOpenError) else f"{type(e).__name__}: {e}"
-            os.write(write, error.encode("utf-8", "replace")[:4096])
-        finally:
-            os._exit(status)
-    os.close(write)
-    with os.fdopen(read, "rb") as reader:
-        error = reader.read().decode("utf-8", "replace")
-    _, status = os.waitpid(pid, 0)
-    if status != 0:
-        user = _userName(uid) if uid is not None else f"group {gid}"
-        error = error or f"the check ended with status {status}"
-        raise StoreOpenError(f"{error} (checked as {user}, who will run the service{_hint(error)})")
-
-
-def twistdUser(options) -> tuple[int | None, int | None, bool]:
-    """
-    The C{(uid, gid, euid)} that twistd will switch to after building the
-    service (its C{-u}, C{-g} and C{--euid}, read from the plugin's parent
-    options), or C{(None, None, False)} when it will not switch: not root,
-    no C{-u}/C{-g}, or not run by twistd.
-    """
-    parent = getattr(options, "parent", None)
-    if parent is None or os.geteuid() != 0:
-        return None, None, False
-    uid, gid = parent.get("uid"), parent.get("gid")
-    if uid is not None and gid is None:
-        gid = pwd.getpwuid(uid).pw_gid  # as twistd does
-    return uid, gid, bool(parent.get("euid"))
 
 
 def _prepare(connection: sqlite3.Connection) -> None:
@@ -264,18 +214,13 @@ class SQLiteFingerService(service.Service):
         self._names: list[str] | None = None  # sorted, loaded on first getUsers
         self._namesTuple: tuple[str, ...] | None = None
 
-    def check(self, uid: int | None = None, gid: int | None = None, euid: bool = False) -> None:
+    def check(self) -> None:
         """
         Check, when the service is built, that C{startService} will be able
         to open the database (L{checkDatabase}: nothing is created); raise
-        L{StoreOpenError}.  Give the C{uid}/C{gid} that twistd will switch
-        to (C{-u}/C{-g}, as root) to check as that user, in a child process
-        (L{checkDatabaseAs}).
+        L{StoreOpenError}.
         """
-        if uid is None and gid is None:
-            checkDatabase(self.path)
-        else:
-            checkDatabaseAs(self.path, uid, gid, euid)
+        checkDatabase(self.path)
 
     def open(self) -> None:
         """Open the database for this service; raise L{StoreOpenError}."""
@@ -358,14 +303,14 @@ class SQLiteFingerService(service.Service):
     def startService(self) -> None:
         """
         Open the database, creating it if new, as the user the service runs
-        as (twistd calls this after dropping privileges); a failure stops
-        start-up with L{finger.listen.StartupError}.
+        as (twistd calls this after dropping privileges); raise
+        L{StoreOpenError} saying who could not open it.
         """
         try:
             self.open()
         except StoreOpenError as e:
             error = str(e)
-            raise StartupError(f"--store: {error} (running as {_userName()}{_hint(error)})") from None
+            raise StoreOpenError(f"{error} (running as {userName()}{permissionHint(error)})") from None
         self._pool = ThreadPool(minthreads=1, maxthreads=1, name=f"finger-store {self.path}")
         self._pool.start()
         super().startService()
@@ -380,7 +325,7 @@ class SQLiteFingerService(service.Service):
             self._connection = None
 
 
-def _userName(uid: int | None = None) -> str:
+def userName(uid: int | None = None) -> str:
     """C{user NAME} for C{uid} (default: the user this process runs as)."""
     uid = os.geteuid() if uid is None else uid
     try:
@@ -389,7 +334,7 @@ def _userName(uid: int | None = None) -> str:
         return f"uid {uid}"
 
 
-def _hint(error: str) -> str:
+def permissionHint(error: str) -> str:
     """What to fix, for SQLite's terse permission errors."""
     problems = ("unable to open", "readonly", "Permission denied", "Read-only file system")
     if any(problem in error for problem in problems):

@@ -27,7 +27,6 @@ from twisted.internet import defer, protocol, ssl
 from twisted.internet.error import ConnectionRefusedError, DNSLookupError
 from twisted.internet.interfaces import IOpenSSLClientConnectionCreator, IPushProducer, IReactorTime
 from twisted.logger import Logger
-from twisted.python import usage
 from twisted.python.failure import Failure
 from twisted.web.client import Agent, ResponseDone
 from twisted.web.http import PotentialDataLoss
@@ -36,7 +35,6 @@ from twisted.web.iweb import IAgent, IPolicyForHTTPS, IResponse
 from zope.interface import implementer
 
 from finger import __version__
-from finger.coerce import nonNegativeSeconds, positiveSeconds
 from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 from finger.reactors import globalReactor
 from finger.text import stripControls
@@ -339,44 +337,3 @@ class WebStatusService(service.Service):
             "Statuses from {template} (no user list: the empty query finds no one)",
             template=self.template,
         )
-
-
-# Command-line options (a mixin of finger.tap.Options) and the builder.
-
-
-class WebStatusOptions:
-    """Options of the web status backend for C{twistd finger}."""
-
-    optParameters = [
-        ["web-status-ttl", None, DEFAULT_TTL,
-         "Seconds a fetched status (or 404) is reused.", nonNegativeSeconds],
-        ["web-status-timeout", None, DEFAULT_TIMEOUT,
-         "Seconds a status fetch may take.", positiveSeconds],
-        ["web-status-ca", None, None,
-         "PEM file of CA certificates to trust for HTTPS instead of the system's."],
-    ]
-
-    def opt_web_status(self, template: str) -> None:
-        """Fetch statuses from a URL template, e.g. https://status.example.org/{user}.txt"""
-        problem = checkTemplate(template)
-        if problem:
-            raise usage.UsageError(f"--web-status: {problem}")
-        self._addBackend("webstatus", template)
-
-
-def webStatusBackend(template: str, options) -> WebStatusService:
-    """The C{--web-status} backend builder (for C{finger.tap.BACKENDS})."""
-    from finger.listen import StartupError
-
-    policy = None
-    if options.get("web-status-ca"):
-        try:
-            policy = TrustRootPolicy(loadTrustRoot(options["web-status-ca"]))
-        except ValueError as e:
-            raise StartupError(f"--web-status-ca: {e}") from None
-    return WebStatusService(
-        template,
-        ttl=options["web-status-ttl"],
-        timeout=options["web-status-timeout"],
-        policy=policy,
-    )

@@ -32,6 +32,7 @@ from twisted.cred.portal import IRealm, Portal
 from zope.interface import Interface, implementer
 
 from finger.adapt import registerFrontend
+from finger.errors import FingerConfigurationError
 
 # The key types an authorized_keys line may start with (OpenSSH's, those conch reads).
 KEY_TYPES = (
@@ -44,7 +45,7 @@ KEY_TYPES = (
 )
 
 
-class ManholeError(Exception):
+class ManholeError(FingerConfigurationError):
     """The manhole cannot be set up; the message says why (one line)."""
 
 

@@ -3,43 +3,52 @@ The C{twistd finger} command: options and L{makeService}.
 
 Backends are chosen by options, in the order given; frontends are adapted
 from the backend and listen on Twisted endpoint strings.
+
+Everything about the command line lives in this package: the backend
+options and builders in L{finger.tap.backends}, twistd's C{-u}/C{-g} in
+L{finger.tap.privileges}, and in L{finger.tap.errors} the one place where a
+component's error (a L{finger.errors.FingerConfigurationError}) becomes a
+one-line start-up error and exit status 1.
 """
 
 from __future__ import annotations
 
-import os
+from collections.abc import Sequence
 
 from twisted.application import service
 from twisted.python import usage
+from twisted.web.resource import IResource
 
-from finger.backends.chain import ChainFingerService
-from finger.backends.file import FileFingerService, UsersFileError
-from finger.backends.local import DEFAULT_PROGRAM, LocalFingerService
-from finger.backends.memory import MemoryFingerService
-from finger.backends.passwd import PasswordFingerService
-from finger.backends.proxy import ProxyOptions, forwarderFor, proxyBackend
-from finger.backends.store import SQLiteFingerService, StoreOpenError, twistdUser
-from finger.backends.webstatus import WebStatusOptions, webStatusBackend
-from finger.tap.irc import IRCOptions, addIRCBot
-from finger.frontends.pb import PBOptions, addPBListeners
-from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
+# Importing a frontend registers its adapter.
+import finger.frontends.finger  # noqa: F401
+import finger.frontends.setter  # noqa: F401
+import finger.frontends.web.root  # noqa: F401
+from finger.adapt import frontend
 from finger.coerce import positiveInteger, positiveSeconds
-from finger.querylog import QueryLog
+from finger.frontends.pb import PBOptions, addPBListeners
+from finger.frontends.web.root import WebSettings
+from finger.frontends.web.site import FingerSite
+from finger.frontends.web.templates import Templates
+from finger.frontends.web.tls import httpsDescription
+from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
 from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, Limits
-from finger.listen import StartupError, endpointDescriptions, listen
+from finger.listen import endpointDescriptions, listen
+from finger.querylog import QueryLog
+from finger.tap.backends import (
+    BACKENDS,
+    ERROR_PREFIXES,
+    BackendOptions,
+    ProxyOptions,
+    WebStatusOptions,
+    forwarderFor,
+    makeBackend,
+)
+from finger.tap.errors import StartupError, StartupService, startupErrors
+from finger.tap.irc import IRCOptions, addIRCBot
 from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.soap import SOAPOptions, soapResource
 
-# Importing a frontend registers its adapter.
-import finger.frontends.finger  # noqa: F401, E402
-import finger.frontends.setter  # noqa: F401, E402
-import finger.frontends.web.root  # noqa: F401, E402
-from finger.adapt import frontend
-from finger.frontends.web.root import WebSettings
-from finger.frontends.web.site import FingerSite
-from finger.frontends.web.templates import TemplateError, Templates
-from finger.frontends.web.tls import TLSConfigurationError, httpsDescription
-from twisted.web.resource import IResource
+__all__ = ["BACKENDS", "Options", "StartupError", "makeBackend", "makeService"]
 
 DEFAULT_FINGER = ["tcp:79"]
 DEFAULT_SETTER = ["tcp:1079:interface=127.0.0.1"]
@@ -47,8 +56,8 @@ DEFAULT_WEB = ["tcp:8000"]
 
 
 class Options(
-    ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions, ManholeOptions,
-    usage.Options,
+    BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
+    ManholeOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
@@ -63,12 +72,9 @@ class Options(
     optFlags = [
         ["no-list", None, "Refuse the empty query (list of all users)."],
         ["no-log-queries", None, "Do not log each query (who fingered whom)."],
-        ["pwd-verbose", None, "Let /W queries show --pwd users' home directory and shell."],
     ]
     optParameters = [
-        ["refresh", None, 30.0, "Seconds between checks of the users file for changes.", positiveSeconds],
         ["timeout", None, 60.0, "Idle timeout for clients, in seconds.", positiveSeconds],
-        ["local-program", None, DEFAULT_PROGRAM, "The finger program --local runs."],
         ["templates", None, None, "Directory of customised web templates (each looked up there first)."],
         # Limits (finger.limits): every listener enforces the connection limits.
         ["max-connections", None, DEFAULT_MAX_CONNECTIONS,
@@ -82,54 +88,10 @@ class Options(
 
     def __init__(self) -> None:
         super().__init__()
-        self["backends"]: list[tuple[str, str | None]] = []
-        self["users"]: dict[str, str] = {}
-        self["pwd-users"]: list[str] = []
         self["finger"] = []
         self["setter"] = []
         self["web"] = []
         self["https"] = []
-
-    def _addBackend(self, kind: str, argument: str | None = None) -> None:
-        if (kind, argument) not in self["backends"]:
-            self["backends"].append((kind, argument))
-
-    def opt_file(self, path: str) -> None:
-        """Serve statuses from a users file (one 'name: status' per line)."""
-        self._addBackend("file", path)
-
-    def opt_memory(self) -> None:
-        """Use a settable in-memory backend (see --user)."""
-        self._addBackend("memory")
-
-    def opt_user(self, assignment: str) -> None:
-        """Seed the memory backend: NAME=STATUS (repeatable; implies --memory)."""
-        name, sep, status = assignment.partition("=")
-        if not sep or not name:
-            raise usage.UsageError(f"--user wants NAME=STATUS, not {assignment!r}")
-        try:
-            assignment.encode("utf-8")
-        except UnicodeEncodeError:  # undecodable bytes on the command line
-            raise usage.UsageError(f"--user {name!r}: not valid UTF-8") from None
-        self["users"][name] = status
-        self._addBackend("memory")
-
-    def opt_pwd(self) -> None:
-        """Serve system users (uid 1000-60000) and their ~/.project, ~/.plan."""
-        self._addBackend("pwd")
-
-    def opt_pwd_user(self, name: str) -> None:
-        """Also serve this account with --pwd (repeatable; implies --pwd)."""
-        self["pwd-users"].append(name)
-        self._addBackend("pwd")
-
-    def opt_local(self) -> None:
-        """Ask the system's finger program (see --local-program)."""
-        self._addBackend("local")
-
-    def opt_store(self, path: str) -> None:
-        """Keep settable statuses in an SQLite database (created on first start)."""
-        self._addBackend("store", path)
 
     def opt_finger(self, description: str) -> None:
         """Endpoint for the finger frontend (repeatable; default tcp:79)."""
@@ -140,7 +102,7 @@ class Options(
         tcp:1079:interface=127.0.0.1 when the backend is settable)."""
         self["setter"].append(description)
 
-    def parseOptions(self, options=None) -> None:
+    def parseOptions(self, options: Sequence[str] | None = None) -> None:
         """
         Turn usage errors into a one-line message and exit status 1 (twistd
         22.4 would print the whole help and exit 0).
@@ -168,69 +130,6 @@ class Options(
         self.queryLog = QueryLog(enabled=not self["no-log-queries"])
         # Pass to every listen(..., limits=options.limits).
         self.limits = Limits(self["max-connections"], self["max-connections-per-peer"])
-
-
-def fileBackend(path: str, options: Options) -> FileFingerService:
-    backend = FileFingerService(path, refresh=options["refresh"])
-    try:
-        backend.loadNow()
-    except UsersFileError as e:
-        raise StartupError(str(e)) from None
-    return backend
-
-
-def memoryBackend(argument: None, options: Options) -> MemoryFingerService:
-    return MemoryFingerService(options["users"])
-
-
-def pwdBackend(argument: None, options: Options) -> PasswordFingerService:
-    backend = PasswordFingerService(options["pwd-users"], verbose=options["pwd-verbose"])
-    missing = backend.missingExtraUsers()
-    if missing:
-        raise StartupError(f"--pwd-user: no such account: {', '.join(missing)}")
-    return backend
-
-
-def localBackend(argument: None, options: Options) -> LocalFingerService:
-    program = options["local-program"]
-    if not (os.path.isfile(program) and os.access(program, os.X_OK)):
-        raise StartupError(
-            f"--local-program {program!r} is not an executable file "
-            "(on Debian: apt-get install finger)"
-        )
-    return LocalFingerService(program)
-
-
-def storeBackend(path: str, options: Options) -> SQLiteFingerService:
-    backend = SQLiteFingerService(path)
-    try:
-        backend.check(*twistdUser(options))  # as the user twistd -u will switch to
-    except StoreOpenError as e:
-        raise StartupError(f"--store: {e}") from None
-    return backend
-
-
-# Backend kind (as recorded by Options) -> builder(argument, options).
-BACKENDS = {
-    "file": fileBackend,
-    "memory": memoryBackend,
-    "proxy": proxyBackend,
-    "webstatus": webStatusBackend,
-    "pwd": pwdBackend,
-    "local": localBackend,
-    "store": storeBackend,
-}
-
-
-def makeBackend(options: Options):
-    """
-    Build the backend service the options ask for: one backend, or a chain
-    of them in the order given.
-    """
-    backends = [BACKENDS[kind](argument, options) for kind, argument in options["backends"]]
-    if len(backends) == 1:
-        return backends[0]
-    return ChainFingerService(backends)
 
 
 def addFingerListeners(top: service.MultiService, backend, options: Options) -> None:
@@ -268,10 +167,7 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
     https = endpointDescriptions(options["https"], [])
     if not web and not https:
         return
-    try:
-        templates = Templates(options["templates"] or None)
-    except TemplateError as e:
-        raise StartupError(str(e)) from None
+    templates = Templates(options["templates"] or None)
     soap = soapResource(top, backend, options)
     root = frontend(IResource, backend, WebSettings(templates=templates, soap=soap))
     site = FingerSite(root, timeout=options["timeout"])
@@ -279,18 +175,19 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
     for description in web:
         listen(top, "web", description, site, limits=options.limits)
     for description in https:
-        try:
-            endpoint = httpsDescription(description)
-        except TLSConfigurationError as e:
-            raise StartupError(str(e)) from None
-        listen(top, "https", endpoint, site, limits=options.limits)
+        listen(top, "https", httpsDescription(description), site, limits=options.limits)
 
 
+@startupErrors()
 def makeService(options: Options) -> service.MultiService:
-    """Compose the backend and the frontends into one service."""
-    top = service.MultiService()
+    """
+    Compose the backend and the frontends into one service.  A component
+    that cannot be set up, now or when twistd starts the service, stops
+    start-up with a one-line L{StartupError}.
+    """
+    top = StartupService(ERROR_PREFIXES)
     backend = makeBackend(options)
-    backend.setServiceParent(top)
+    service.IService(backend).setServiceParent(top)
     addFingerListeners(top, backend, options)
     addSetterListeners(top, backend, options)
     addWebListeners(top, backend, options)

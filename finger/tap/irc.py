@@ -21,7 +21,7 @@ from finger.frontends.irc import (
     nickProblem,
 )
 from finger.interfaces import IFingerService
-from finger.listen import StartupError
+from finger.tap.errors import StartupError
 
 if TYPE_CHECKING:
     from finger.tap import Options

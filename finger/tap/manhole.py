@@ -17,7 +17,8 @@ from finger.frontends.manhole import (
     loadOrCreateHostKey,
     readAuthorizedKeys,
 )
-from finger.listen import StartupError, endpointDescriptions, listen
+from finger.listen import endpointDescriptions, listen
+from finger.tap.errors import StartupError
 
 DEFAULT_HOST_KEY = "manhole_host_key"
 

@@ -15,7 +15,7 @@ from twisted.python.logfile import LogFile
 
 from finger.adapt import frontend
 from finger.frontends.web.soap import ISOAPResource, SOAPResource, SOAPSettings, SOAPTrace
-from finger.listen import StartupError
+from finger.tap.errors import StartupError
 
 
 def soapAddress(value: str) -> str:

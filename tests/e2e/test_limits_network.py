@@ -63,7 +63,7 @@ class ListenOverSocketsTests(TestCase):
             portNumber.callback(port.getHost().port)
             return port
 
-        listener._waitingForPort.addCallback(listening)
+        listener.whenListening().addCallback(listening)
         return portNumber
 
     def tlsListener(self, limits=None):

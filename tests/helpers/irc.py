@@ -229,7 +229,7 @@ def makeCertificates(directory: Path, hostname: str = "localhost") -> tuple[Path
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     week = datetime.timedelta(days=7)
 
     def build(subject, issuer, publicKey, signingKey, ca: bool, names=()):

@@ -181,7 +181,7 @@ def finger(port: int, text: str, **kwargs) -> str:
 
 def setStatus(port: int, name: str, status: str, **kwargs) -> str:
     """The classic setter protocol: name line, status line; returns the reply."""
-    return query(port, f"{name}\r\n{status}\r\n".encode("utf-8"), **kwargs).decode("utf-8")
+    return query(port, f"{name}\r\n{status}\r\n".encode(), **kwargs).decode("utf-8")
 
 
 @contextlib.contextmanager

@@ -29,7 +29,7 @@ class CertificateAuthority:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         self.certificate = (
             x509.CertificateBuilder()
             .subject_name(_name("finger tests CA"))
@@ -56,7 +56,7 @@ class CertificateAuthority:
     def issue(self, hostname: str) -> tuple[Path, Path]:
         """A server certificate for C{hostname}; returns (cert path, key path)."""
         key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         certificate = (
             x509.CertificateBuilder()
             .subject_name(_name(hostname))

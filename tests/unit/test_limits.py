@@ -20,7 +20,8 @@ from finger.limits import (
     Limits,
     RefusalProtocol,
 )
-from finger.listen import ListeningService, StartupError, listen
+from finger.listen import ListeningService, listen
+from finger.tap.errors import StartupError
 
 
 @implementer(interfaces.IHalfCloseableDescriptor)

@@ -1,4 +1,4 @@
-"""Unit tests of the proxy backend, its options, and how the finger frontend uses it."""
+"""Unit tests of the proxy backend and how the finger frontend uses it (its options: tests/unit/tap/test_backends.py)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,11 @@ from twisted.python.failure import Failure
 from twisted.trial.unittest import SynchronousTestCase, TestCase
 from zope.interface import implementer
 
-from finger import tap
 from finger.backends.chain import ChainFingerService
 from finger.backends.memory import MemoryFingerService
-from finger.backends.proxy import ForwardingDenied, ProxyFingerService, forwarderFor
+from finger.backends.proxy import ForwardingDenied, ProxyFingerService
 from finger.frontends.finger import FORWARDING_DENIED, FingerFactoryFromService
 from finger.interfaces import IFingerService, IFingerVerboseService, LookupFailed, UserNotFound
-from finger.listen import StartupError
 from finger.querylog import QueryLog
 
 
@@ -190,61 +188,6 @@ class FrontendTests(SynchronousTestCase):
 
     def test_plainNamesStayLocal(self):
         self.assertEqual(self.ask("alice", ProxyFingerService()), b"local\r\n")
-
-
-class OptionsTests(SynchronousTestCase):
-    def parse(self, *argv) -> tap.Options:
-        options = tap.Options()
-        options.parseOptions(list(argv))
-        return options
-
-    def test_forwardingOffByDefault(self):
-        options = self.parse("--memory")
-        self.assertIsNone(forwarderFor(MemoryFingerService(), options))
-
-    def test_forward(self):
-        options = self.parse("--memory", "--forward", "--forward-timeout", "2", "--forward-hops", "5")
-        forwarder = forwarderFor(MemoryFingerService(), options)
-        self.assertIsInstance(forwarder, ProxyFingerService)
-        self.assertEqual(
-            (forwarder.timeout, forwarder.maxHops, forwarder.allowed), (2.0, 5, {("*", 79)})
-        )
-
-    def test_forwardAllowImpliesForward(self):
-        options = self.parse(
-            "--memory", "--forward-allow", "a.example", "--forward-allow", "[::1]:7979",
-            "--forward-allow", "127.0.0.1:*", "--forward-allow", "*:7979",
-        )
-        forwarder = forwarderFor(MemoryFingerService(), options)
-        self.assertEqual(
-            forwarder.allowed,
-            {("a.example", 79), ("::1", 7979), ("127.0.0.1", "*"), ("*", 7979)},
-        )
-
-    def test_badForwardAllow(self):
-        with self.assertRaises(StartupError) as caught:
-            self.parse("--memory", "--forward-allow", "a b")
-        self.assertIn("--forward-allow: bad host 'a b'", str(caught.exception))
-        for bad, message in [("*:x", "bad port in '*:x'"), ("h:**", "bad port in 'h:**'"),
-                             ("*h", "bad host '*h'"), ("*:0", "bad port in '*:0'")]:
-            with self.assertRaises(StartupError) as caught:
-                self.parse("--memory", "--forward-allow", bad)
-            self.assertIn(f"--forward-allow: {message}", str(caught.exception))
-        with self.assertRaises(StartupError) as caught:
-            self.parse("--memory", "--forward", "--forward-hops", "0")
-        self.assertIn("at least 1", str(caught.exception))
-
-    def test_proxyIsTheBackendAndTheForwarder(self):
-        options = self.parse("--proxy")
-        backend = tap.makeBackend(options)
-        self.assertIsInstance(backend, ProxyFingerService)
-        self.assertIs(forwarderFor(backend, options), backend)
-
-    def test_makeServiceWiresTheForwarder(self):
-        options = self.parse("--memory", "--forward", "--finger", "tcp:0", "--setter", "none")
-        top = tap.makeService(options)
-        listener = [s for s in top if getattr(s, "frontend", None) == "finger"][0]
-        self.assertIsInstance(listener.factory.wrappedFactory.forwarder, ProxyFingerService)
 
 
 class ProxyInAChainTests(SynchronousTestCase):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import pwd
 import shutil
 import sqlite3
 import tempfile
@@ -19,8 +17,8 @@ from finger.backends.store import (
     SQLiteFingerService,
     StoreOpenError,
     openDatabase,
-    twistdUser,
 )
+from finger.errors import FingerConfigurationError
 from finger.interfaces import (
     IFingerDetails,
     IFingerService,
@@ -28,7 +26,6 @@ from finger.interfaces import (
     StoreError,
     UserNotFound,
 )
-from finger.listen import StartupError
 
 
 class StoreTestCase(unittest.TestCase):
@@ -256,36 +253,21 @@ class StartupTests(StoreTestCase):
             SQLiteFingerService(str(path)).check()
         self.assertEqual(str(caught.exception), f"cannot create {path}: No such file or directory")
 
-    def test_startServiceFailureIsAStartupError(self):
+    def test_startServiceFailureSaysWhoCouldNotOpenIt(self):
         # The directory is there when the service is built, gone when it starts.
+        # (The tap layer adds "finger: --store: ": tests/unit/tap/test_backends.py.)
         self.path = self.directory / "going" / "status.db"
         self.path.parent.mkdir()
         service = SQLiteFingerService(str(self.path))
         service.check()
         self.path.parent.rmdir()
-        with self.assertRaises(StartupError) as caught:
+        with self.assertRaises(StoreOpenError) as caught:
             service.startService()
         self.assertRegex(
             str(caught.exception),
-            rf"^finger: --store: cannot \w+ {self.path}: unable to open database file "
+            rf"^cannot \w+ {self.path}: unable to open database file "
             r"\(running as (user|uid) \S+: it must be able to write the database and the "
             r"directory it is in\)$",
         )
+        self.assertIsInstance(caught.exception, FingerConfigurationError)
         self.assertFalse(service.running)
-
-    def test_twistdUserIsWhomTwistdWillSwitchTo(self):
-        from twisted.scripts.twistd import ServerOptions
-
-        from finger.tap import Options
-
-        config = ServerOptions()
-        config.parseOptions(["-u", "nobody", "finger", "--memory"])
-        nobody = pwd.getpwnam("nobody")
-        # Only root switches users; everyone else runs the service as themselves.
-        expected = (nobody.pw_uid, nobody.pw_gid, False) if os.geteuid() == 0 else (None, None, False)
-        self.assertEqual(twistdUser(config.subOptions), expected)
-        config = ServerOptions()
-        config.parseOptions(["finger", "--memory"])
-        self.assertEqual(twistdUser(config.subOptions), (None, None, False))
-        self.assertEqual(twistdUser(Options()), (None, None, False))  # not run by twistd
-

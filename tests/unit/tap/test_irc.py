@@ -5,7 +5,7 @@ from twisted.application.internet import ClientService
 
 from finger import tap
 from finger.frontends.irc import FingerBotFactory, IRCBotService, IRCSettings
-from finger.listen import StartupError
+from finger.tap.errors import StartupError
 
 
 def parse(*args: str) -> tap.Options:

@@ -13,8 +13,8 @@ from twisted.trial.unittest import TestCase
 
 from finger.backends.memory import MemoryFingerService
 from finger.frontends.manhole import ManholeFactory
-from finger.listen import StartupError
 from finger.tap import Options
+from finger.tap.errors import StartupError
 from finger.tap.manhole import addManhole
 
 

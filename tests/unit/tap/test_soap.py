@@ -11,8 +11,8 @@ from twisted.trial.unittest import TestCase
 
 from finger.backends.memory import MemoryFingerService
 from finger.frontends.web.soap import SOAPResource
-from finger.listen import StartupError
 from finger.tap import Options
+from finger.tap.errors import StartupError
 from finger.tap.soap import soapAddress, soapResource
 
 BACKEND = MemoryFingerService({})

@@ -1,16 +1,15 @@
 """Command-line options, start-up errors and the composition in makeService."""
 
-import errno
 import socket
 
 import pytest
-from twisted.application.internet import StreamServerEndpointService
-from twisted.internet.error import CannotListenError
 
 from finger import tap
 from finger.backends.file import FileFingerService
 from finger.backends.memory import MemoryFingerService
-from finger.listen import ListeningService, StartupError, _hint, endpointDescriptions
+from finger.errors import FingerConfigurationError
+from finger.listen import ListeningService
+from finger.tap.errors import StartupError
 
 
 def parse(*args: str) -> tap.Options:
@@ -87,7 +86,7 @@ def test_repeatableEndpointsAndNone():
 
 def test_optionsReachTheFactories():
     top = tap.makeService(parse("--memory", "--no-list", "--timeout", "5", "--no-log-queries"))
-    finger = next(s for s in top if isinstance(s, StreamServerEndpointService))
+    finger = next(s for s in top if isinstance(s, ListeningService))
     assert finger.factory.wrappedFactory.listUsers is False
     assert finger.factory.wrappedFactory.timeout == 5
     assert finger.factory.wrappedFactory.queryLog.enabled is False
@@ -114,25 +113,6 @@ def test_badEndpointIsAStartupError():
         tap.makeService(parse("--memory", "--finger", "tcpx:79"))
 
 
-def test_endpointDescriptions():
-    assert endpointDescriptions([], ["tcp:79"]) == ["tcp:79"]
-    assert endpointDescriptions(["none"], ["tcp:79"]) == []
-    assert endpointDescriptions(["NONE", "tcp:1"], ["tcp:79"]) == ["tcp:1"]
-
-
-@pytest.mark.parametrize(
-    "code, advice",
-    [
-        (errno.EACCES, "CAP_NET_BIND_SERVICE"),
-        (errno.EADDRINUSE, "another program is using that port"),
-        (errno.EADDRNOTAVAIL, "interface="),
-    ],
-)
-def test_listenHints(code, advice):
-    error = CannotListenError("", 79, OSError(code, "x"))
-    assert advice in _hint(error)
-
-
 def test_portInUseNamesTheEndpointAndTheFix():
     busy = socket.socket()
     busy.bind(("127.0.0.1", 0))
@@ -151,3 +131,18 @@ def test_portInUseNamesTheEndpointAndTheFix():
         assert "choose another port" in message
     finally:
         busy.close()
+
+
+def test_componentsConfigurationErrorsAreStartupErrors(monkeypatch):
+    """Whatever component raises a FingerConfigurationError, makeService gives one line."""
+
+    class TemplatesSay(FingerConfigurationError):
+        pass
+
+    def templates(directory):
+        raise TemplatesSay(f"--templates {directory}: not a directory")
+
+    monkeypatch.setattr(tap, "Templates", templates)
+    with pytest.raises(StartupError) as caught:
+        tap.makeService(parse("--memory", "--templates", "/nowhere"))
+    assert str(caught.value) == "finger: --templates /nowhere: not a directory"

@@ -6,7 +6,8 @@ import pytest
 
 from finger import tap
 from finger.frontends.web.site import FingerSite
-from finger.listen import ListeningService, StartupError
+from finger.listen import ListeningService
+from finger.tap.errors import StartupError
 from tests.helpers.tlsfiles import makeCertificates
 
 

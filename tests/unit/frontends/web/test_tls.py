@@ -79,21 +79,30 @@ class TLSTests(TestCase):
         self.assertIn("keyfile", str(error))
 
     def test_listenReportsTheMessageAsItIs(self):
-        """listen() turns the parser's error into a start-up error, the same line."""
+        """
+        listen() passes the parser's error on as it is, and the tap layer
+        turns it into a start-up error with the same line.
+        """
         from twisted.application import service
         from twisted.internet.testing import MemoryReactorClock
         from twisted.web.resource import Resource
 
         from finger.frontends.web.site import FingerSite
-        from finger.listen import StartupError, listen
+        from finger.listen import listen
+        from finger.tap.errors import StartupError, startupErrors
 
         missing = self.files.dir + "/missing.pem"
         description = tls.httpsDescription(f"ssl:0:privateKey={missing}:certKey={self.files.cert}")
+        args = (service.MultiService(), "https", description, FingerSite(Resource()))
         error = self.assertRaises(
-            StartupError, listen, service.MultiService(), "https", description,
-            FingerSite(Resource()), reactor=MemoryReactorClock(),
+            tls.TLSConfigurationError, listen, *args, reactor=MemoryReactorClock()
         )
         self.assertEqual(
-            str(error),
+            str(error), f"cannot read the HTTPS private key {missing}: No such file or directory"
+        )
+        with self.assertRaises(StartupError) as raised, startupErrors():
+            listen(*args, reactor=MemoryReactorClock())
+        self.assertEqual(
+            str(raised.exception),
             f"finger: cannot read the HTTPS private key {missing}: No such file or directory",
         )
