@@ -17,6 +17,12 @@ APT_PACKAGES=(
     chromium
     chromium-driver
     libnss3-tools  # certutil: Chromium trusts the tests' throwaway CA
+    # SOAP (a safe XML parser; zeep is the real SOAP client of the tests) and
+    # the manhole (OpenSSH's ssh and ssh-keygen are its real client).
+    python3-defusedxml
+    python3-bcrypt
+    python3-zeep
+    openssh-client
     # Packaging (tests/test_deb.py builds, installs and purges the .deb;
     # systemd provides systemd-socket-activate and systemd-analyze).
     adduser

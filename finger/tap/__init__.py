@@ -43,7 +43,9 @@ from finger.tap.backends import (
 )
 from finger.tap.errors import StartupError, StartupService, startupErrors
 from finger.tap.irc import IRCOptions, addIRCBot
+from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.pb import PBOptions, addPBListeners
+from finger.tap.soap import SOAPOptions, soapResource
 
 __all__ = ["BACKENDS", "Options", "StartupError", "makeBackend", "makeService"]
 
@@ -52,7 +54,10 @@ DEFAULT_SETTER = ["tcp:1079:interface=127.0.0.1"]
 DEFAULT_WEB = ["tcp:8000"]
 
 
-class Options(BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, usage.Options):
+class Options(
+    BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
+    ManholeOptions, usage.Options,
+):
     synopsis = "[options]"
     longdesc = (
         "Serve users' statuses over RFC 1288 finger (and the other frontends). "
@@ -167,7 +172,8 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
     if not web and not https:
         return
     templates = Templates(options["templates"] or None)
-    root = frontend(IResource, backend, WebSettings(templates=templates))
+    soap = soapResource(top, backend, options)
+    root = frontend(IResource, backend, WebSettings(templates=templates, soap=soap))
     site = FingerSite(root, timeout=options["timeout"])
     site.queryLog = options.queryLog
     for description in web:
@@ -191,4 +197,5 @@ def makeService(options: Options) -> service.MultiService:
     addWebListeners(top, backend, options)
     addPBListeners(top, backend, options)
     addIRCBot(top, backend, options)
+    addManhole(top, backend, options)
     return top

@@ -5,6 +5,7 @@ L{IResource}.
   /               the user list (HTML, C{?page=N})
   /NAME           one user (HTML)
   /RPC2           XML-RPC
+  /soap           SOAP 1.1 (and its WSDL)
   /api/...        JSON
   /.well-known/webfinger   WebFinger, on HTTPS only
   /static/...     the stylesheet
@@ -28,6 +29,7 @@ from finger.adapt import registerFrontend
 from finger.frontends.web import urls
 from finger.frontends.web.api import APIRoot
 from finger.frontends.web.pages import NotFoundPage, UserPage, UsersPage
+from finger.frontends.web.soap import SOAPResource
 from finger.frontends.web.static import StaticFiles
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.webfinger import WebFinger
@@ -45,9 +47,12 @@ class WebSettings:
 
     @ivar templates: the parsed templates and static files; C{None} means
         the shipped ones, read when the root is made.
+    @ivar soap: the C{/soap} endpoint; C{None} means one with its default
+        settings (see L{finger.frontends.web.soap}).
     """
 
     templates: Templates | None = None
+    soap: resource.Resource | None = None
 
 
 DEFAULT = WebSettings()
@@ -69,6 +74,7 @@ class FingerWebRoot(resource.Resource):
         self.xmlrpc = FingerXMLRPC(service)
         self.api = APIRoot(service)
         self.webfinger = WebFinger(service)
+        self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
 
     def notFound(self) -> NotFoundPage:
         """The 404 page, for any path that names nothing."""
@@ -83,6 +89,8 @@ class FingerWebRoot(resource.Resource):
             return self.notFound()
         if name == urls.XMLRPC:
             return self.xmlrpc
+        if name == urls.SOAP:
+            return self.soap
         if name == urls.API:
             return self.api
         if name == urls.WELL_KNOWN:

@@ -8,10 +8,11 @@ XMLRPC = "RPC2"
 API = "api"
 WELL_KNOWN = ".well-known"
 STATIC = "static"
+SOAP = "soap"
 
 # These paths take precedence over user names: a user called "api" has no
 # page at /api (the list and the machine interfaces still show them).
-RESERVED = frozenset({XMLRPC, API, WELL_KNOWN, STATIC})
+RESERVED = frozenset({XMLRPC, API, WELL_KNOWN, STATIC, SOAP})
 # Browsers resolve these path segments away, even percent-encoded.
 _DOT_SEGMENTS = frozenset({".", ".."})
 
