@@ -23,6 +23,11 @@ def test_installedPackageProvidesTheTwistdPlugin(tmp_path):
     )
     assert (target / "twisted" / "plugins" / "finger_plugin.py").exists()
     assert not (target / "twisted" / "__init__.py").exists()
+    assert (target / "finger" / "py.typed").exists()
+    # Every package of the source tree is installed (pyproject.toml lists them by hand).
+    packages = {p.parent.relative_to(REPO) for p in (REPO / "finger").rglob("__init__.py")}
+    missing = [str(p) for p in packages if not (target / p / "__init__.py").exists()]
+    assert missing == []
 
     # Run from elsewhere, with only the installed copy on the path.
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
