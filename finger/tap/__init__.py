@@ -268,8 +268,7 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
     except TemplateError as e:
         raise StartupError(str(e)) from None
     root = frontend(IResource, backend, WebSettings(templates=templates))
-    site = FingerSite(root, timeout=options["timeout"])
-    site.queryLog = options.queryLog
+    site = FingerSite(root, timeout=options["timeout"], queryLog=options.queryLog)
     for description in web:
         listen(top, "web", description, site, limits=options.limits)
     for description in https:
