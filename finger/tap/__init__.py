@@ -174,8 +174,7 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
     templates = Templates(options["templates"] or None)
     soap = soapResource(top, backend, options)
     root = frontend(IResource, backend, WebSettings(templates=templates, soap=soap))
-    site = FingerSite(root, timeout=options["timeout"])
-    site.queryLog = options.queryLog
+    site = FingerSite(root, timeout=options["timeout"], queryLog=options.queryLog)
     for description in web:
         listen(top, "web", description, site, limits=options.limits)
     for description in https:

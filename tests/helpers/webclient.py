@@ -92,9 +92,10 @@ class SiteClient:
         self.service = service if service is not None else MemoryFingerService(users or {})
         self.root = frontend(IResource, self.service, WebSettings(templates=templates))
         self.clock = MemoryReactorClock()
-        self.site = FingerSite(self.root, timeout=timeout, reactor=self.clock)
         self.queryLog = RecordingQueryLog()
-        self.site.queryLog = self.queryLog
+        self.site = FingerSite(
+            self.root, timeout=timeout, reactor=self.clock, queryLog=self.queryLog
+        )
 
     def connect(self, secure: bool = False):
         """A new connection: (channel, transport)."""

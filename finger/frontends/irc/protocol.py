@@ -257,8 +257,7 @@ class FingerBot(irc.IRCClient, TimeoutMixin):
             if self.factory.budget.firstHint(user):
                 self.notice(nick, self.hint())
             return
-        d = defer.maybeDeferred(self.factory.service.getUser, query)
-        d.addCallbacks(
+        d = defer.maybeDeferred(self.factory.service.getUser, query).addCallbacks(
             lambda status: (replyLines(self.nickname, target, query, status), "found"),
             self.failedLookupLines,
             errbackArgs=(target, query),

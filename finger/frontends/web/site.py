@@ -24,11 +24,14 @@ data grows past it; the connection's idle timeout is C{--timeout}.
 from __future__ import annotations
 
 import time
+import typing
+from collections.abc import Callable
+from typing import Any, cast
 
-from twisted.internet.interfaces import INegotiated
-from twisted.internet.protocol import Protocol
+from twisted.internet.interfaces import IDelayedCall, INegotiated, IProtocol
+from twisted.internet.protocol import Protocol, connectionDone
 from twisted.python.failure import Failure
-from twisted.web import http, server
+from twisted.web import http, resource, server
 
 from finger import querylog
 from finger._compat import H2_ENABLED, H2Connection, requestLine
@@ -55,6 +58,40 @@ def _text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
+class _Transport(typing.Protocol):
+    """
+    What the channels use of their transport.  Twisted types it
+    C{ITransport}; the transports of a listener (TCP, TLS, and the wrapper of
+    L{finger.limits}) all have these.
+    """
+
+    disconnecting: bool
+
+    def write(self, data: bytes) -> None: ...
+    def abortConnection(self) -> None: ...
+    def registerProducer(self, producer: object, streaming: bool) -> None: ...
+    def unregisterProducer(self) -> None: ...
+
+
+def _transportOf(protocol: Protocol) -> _Transport:
+    """The transport of a connected C{protocol}, typed as what we use of it."""
+    return cast(_Transport, protocol.transport)
+
+
+class _H2Stream(typing.Protocol):
+    """
+    What L{FingerRequest} uses of its channel on HTTP/2: Twisted's
+    C{twisted.web._http2.H2Stream} (untyped; the request types its channel
+    as an C{HTTPChannel}).
+    """
+
+    site: FingerSite
+    command: bytes | None
+    path: bytes | None
+
+    def abortConnection(self) -> None: ...
+
+
 class FingerRequest(server.Request):
     """
     A request that sets the security headers and is logged once, when it
@@ -65,6 +102,7 @@ class FingerRequest(server.Request):
 
     defaultContentType = b"text/html; charset=utf-8"
     frontend = "web"
+    site: FingerSite  # set by process(): this request's site is a FingerSite
     query: str | None = None
     outcome: str | None = None
     gone = False
@@ -79,22 +117,21 @@ class FingerRequest(server.Request):
         self.notifyFinish().addBoth(self._logQuery)
         super().process()
 
-    def render(self, resrc) -> None:
+    def render(self, resrc: resource.IResource) -> None:
         self.frontend = getattr(resrc, "frontend", "web")
         super().render(resrc)
 
-    def connectionLost(self, reason) -> None:
+    def connectionLost(self, reason: Failure) -> None:
         self.gone = True
         super().connectionLost(reason)
 
-    def _logQuery(self, result) -> None:
+    def _logQuery(self, result: object) -> None:
         query = self.query or f"{_text(self.method)} {_text(self.uri)}"
         if isinstance(result, Failure):
             outcome = f"connection lost before the answer ({self.outcome or self.code})"
         else:
             outcome = f"{self.code} {self.outcome}" if self.outcome else str(self.code)
-        queryLog = getattr(self.site, "queryLog", querylog.ENABLED)
-        queryLog.record(self.frontend, self.peer, query, outcome, self.started)
+        self.site.queryLog.record(self.frontend, self.peer, query, outcome, self.started)
 
     # Bounding the body (see the module docstring).
 
@@ -119,27 +156,32 @@ class FingerRequest(server.Request):
                 return
         else:  # an HTTP/2 stream
             self._bodyLength += len(data)
-            limit = getattr(channel.site, "maxBody", MAX_BODY)
+            limit = self._stream.site.maxBody
             if max(self._bodyLength, self._declaredLength or 0) > limit:
                 self._refuseStream(limit)
                 return
         super().handleContentChunk(data)
 
+    @property
+    def _stream(self) -> _H2Stream:
+        """This request's channel, on HTTP/2 (where it is a stream)."""
+        return cast(_H2Stream, self.channel)
+
     def _refuseStream(self, limit: int) -> None:
         # Reset once H2Connection is done with the frames it is handling:
         # resetting from inside it makes it touch the stream it forgot.
         self._streamRefused = True
-        self.channel.site.reactor.callLater(0, self._resetStream)
-        queryLog = getattr(self.channel.site, "queryLog", querylog.ENABLED)
-        queryLog.record(
-            "web", querylog.peerName(self.channel),
-            f"{_text(self.channel.command or b'?')} {_text(self.channel.path or b'?')}",
+        stream = self._stream
+        stream.site.reactor.callLater(0, self._resetStream)
+        stream.site.queryLog.record(
+            "web", querylog.peerName(stream),
+            f"{_text(stream.command or b'?')} {_text(stream.path or b'?')}",
             f"stream reset: body too large (limit {limit} bytes)", time.monotonic(),
         )
 
     def _resetStream(self) -> None:
         if not self.gone:
-            self.channel.abortConnection()  # RST_STREAM, for this stream only
+            self._stream.abortConnection()  # RST_STREAM, for this stream only
 
     def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
         if not self._streamRefused:
@@ -153,10 +195,11 @@ class BoundedHTTPChannel(http.HTTPChannel):
     timeout to arrive in full.
     """
 
+    site: FingerSite  # set by FingerSite.buildProtocol (through NegotiatedChannel)
     refusedBody = False
     badRequest = False
-    _headersDeadline = None
-    _headersTimeout = None
+    _headersDeadline: IDelayedCall | None = None
+    _headersTimeout: float | None = None
 
     def connectionMade(self) -> None:
         # The idle timeout (the site's); Twisted unsets it while a request is handled.
@@ -183,22 +226,23 @@ class BoundedHTTPChannel(http.HTTPChannel):
     def _headersTooSlow(self) -> None:
         # As an idle timeout: close (aborted if the client does not let go).
         self._headersDeadline = None
-        if not self.transport.disconnecting:
+        if not _transportOf(self).disconnecting:
             self.timeoutConnection()
 
-    def requestDone(self, request) -> None:
+    def requestDone(self, request: http.Request) -> None:
         # Before the next (maybe already buffered) request is parsed.
         if self.persistent:
             self._startHeadersDeadline()
         super().requestDone(request)
 
-    def connectionLost(self, reason) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._cancelHeadersDeadline()
         super().connectionLost(reason)
 
     @property
     def maxBody(self) -> int:
-        return getattr(self.site, "maxBody", MAX_BODY)
+        """The largest request body this channel accepts: the site's."""
+        return self.site.maxBody
 
     def allHeadersReceived(self) -> None:
         self._cancelHeadersDeadline()
@@ -206,7 +250,7 @@ class BoundedHTTPChannel(http.HTTPChannel):
         # the version, and echoes it (NULs and all) in the status line.
         if requestLine(self)[2] not in (b"HTTP/1.0", b"HTTP/1.1"):
             self.badRequest = True
-            self.transport.write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+            _transportOf(self).write(b"HTTP/1.1 400 Bad Request\r\n\r\n")
             self.loseConnection()
             return
         if self.length is not None and self.length > self.maxBody:
@@ -232,11 +276,10 @@ class BoundedHTTPChannel(http.HTTPChannel):
             b"Connection: close",
             *(name + b": " + value for name, value in SECURITY_HEADERS.items()),
         ]
-        self.transport.write(b"\r\n".join(headers) + b"\r\n\r\n" + message)
-        queryLog = getattr(self.site, "queryLog", querylog.ENABLED)
+        _transportOf(self).write(b"\r\n".join(headers) + b"\r\n\r\n" + message)
         command, path, _ = requestLine(self)
         query = f"{_text(command or b'?')} {_text(path or b'?')}"
-        queryLog.record(
+        self.site.queryLog.record(
             "web", querylog.peerName(self.transport), query, "413 body too large", started
         )
         # Stop parsing: everything the client still sends is dropped unread
@@ -263,7 +306,7 @@ class BoundedHTTPChannel(http.HTTPChannel):
     def timeoutConnection(self) -> None:
         self._cancelHeadersDeadline()  # the idle timeout came first
         if self.refusedBody:
-            self.transport.abortConnection()
+            _transportOf(self).abortConnection()
         else:
             super().timeoutConnection()
 
@@ -278,23 +321,31 @@ class NegotiatedChannel(Protocol):
     and C{callLater} on it as on any channel; it passes them on.
     """
 
-    site: server.Site | None = None
-    requestFactory = None
+    site: FingerSite  # set by FingerSite.buildProtocol
+    requestFactory: type[server.Request] | None = None
     timeOut: float | None = None
-    callLater = None
-    channel = None
+    callLater: Callable[..., IDelayedCall] | None = None
+    channel: IProtocol | None = None  # the HTTP/1.1 channel, then maybe HTTP/2's
+    _http1: BoundedHTTPChannel  # set by connectionMade
     _chosen = False
 
-    def _setUp(self, channel):
+    def _setUp(self, channel: Any) -> IProtocol:
+        """
+        Give C{channel} what the site gave this protocol, as Twisted's
+        factories do (C{Any}: Twisted's H2Connection has no types, and
+        C{callLater} replaces TimeoutMixin's method as HTTPFactory does).
+        """
         channel.factory = self.factory
         channel.site = self.site
         channel.requestFactory = self.requestFactory
         channel.timeOut = self.timeOut
         channel.callLater = self.callLater
-        return channel
+        return cast(IProtocol, channel)
 
     def connectionMade(self) -> None:
-        self.channel = self._setUp(BoundedHTTPChannel())
+        assert self.transport is not None  # set by makeConnection
+        self._http1 = BoundedHTTPChannel()
+        self.channel = self._setUp(self._http1)
         self.channel.makeConnection(self.transport)
 
     def dataReceived(self, data: bytes) -> None:
@@ -303,16 +354,19 @@ class NegotiatedChannel(Protocol):
             negotiated = INegotiated(self.transport, None)
             if negotiated is not None and negotiated.negotiatedProtocol == b"h2":
                 self._switchToHTTP2()
+        assert self.channel is not None  # set by connectionMade
         self.channel.dataReceived(data)
 
     def _switchToHTTP2(self) -> None:
-        self.channel.stopTimers()
-        self.transport.unregisterProducer()
-        self.channel = self._setUp(H2Connection(getattr(self.site, "reactor", None)))
+        assert self.transport is not None  # connected
+        self._http1.stopTimers()
+        transport = _transportOf(self)
+        transport.unregisterProducer()
+        self.channel = self._setUp(H2Connection(self.site.reactor))
         self.channel.makeConnection(self.transport)
-        self.transport.registerProducer(self.channel, True)
+        transport.registerProducer(self.channel, True)
 
-    def connectionLost(self, reason=None) -> None:
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
         if self.channel is not None:
             self.channel.connectionLost(reason)
 
@@ -321,16 +375,30 @@ class FingerSite(server.Site):
     """
     The one site behind every web and HTTPS listener.  C{queryLog} records
     each request (Twisted's own access log is off, so C{--no-log-queries}
-    really means no record of who asked for what).
+    really means no record of who asked for what); C{maxBody} bounds each
+    request's body, in bytes.  Other keyword arguments are L{server.Site}'s
+    (C{timeout}, C{reactor}, ...).
     """
 
-    protocol = NegotiatedChannel
+    # HTTPFactory types its protocol as Twisted's own (private) channel
+    # wrapper; Site builds any protocol with the channel attributes.
+    protocol = NegotiatedChannel  # type: ignore[assignment]
     requestFactory = FingerRequest
     displayTracebacks = False
-    maxBody = MAX_BODY
-    queryLog = querylog.ENABLED
 
-    def log(self, request) -> None:
+    def __init__(
+        self,
+        resource: resource.IResource,
+        *,
+        queryLog: querylog.QueryLog = querylog.ENABLED,
+        maxBody: int = MAX_BODY,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(resource, **kwargs)
+        self.queryLog = queryLog
+        self.maxBody = maxBody
+
+    def log(self, request: http.Request) -> None:
         """Requests are logged by L{FingerRequest} through C{queryLog}."""
 
     def acceptableProtocols(self) -> list[bytes]:

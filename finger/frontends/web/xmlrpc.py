@@ -132,5 +132,4 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
                 f"getUsers: limit must be an integer from 1 to {MAX_LIMIT}, not {limit!r}",
             )
         d = defer.maybeDeferred(self.service.getUsers)
-        d.addCallback(lambda names: [xmlText(n) for n in names[offset : offset + limit]])
-        return d
+        return d.addCallback(lambda names: [xmlText(n) for n in names[offset : offset + limit]])

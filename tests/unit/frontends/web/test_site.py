@@ -11,7 +11,9 @@ from twisted.trial.unittest import TestCase
 from twisted.web.resource import Resource
 from twisted.web.static import Data
 
+from finger import querylog
 from finger.frontends.web.site import MAX_BODY, FingerSite
+from finger.querylog import QueryLog
 from tests.helpers.webclient import SiteClient, parseResponses
 
 
@@ -28,8 +30,7 @@ class Transport(StringTransport):
 def channel(timeout=2.0):
     root = Resource()
     root.putChild(b"", Data(b"hello", "text/plain"))
-    site = FingerSite(root, timeout=timeout)
-    site.queryLog = type("NoLog", (), {"record": lambda *a: None})()
+    site = FingerSite(root, timeout=timeout, queryLog=QueryLog(enabled=False))
     clock = task.Clock()
     protocol = site.buildProtocol(None)
     protocol.callLater = clock.callLater
@@ -157,6 +158,23 @@ class BodyLimitTests(TestCase):
         channel.dataReceived(chunk + b"0\r\n\r\n")
         self.assertTrue(transport.value().startswith(b"HTTP/1.1 413 "))
         self.assertEqual(transport.value().count(b"HTTP/1.1"), 1)
+
+    def test_theSitesLimit(self):
+        """C{FingerSite(maxBody=...)} sets the limit; by default it is L{MAX_BODY}."""
+        self.assertEqual(FingerSite(Resource()).maxBody, MAX_BODY)
+        self.assertIs(FingerSite(Resource()).queryLog, querylog.ENABLED)
+        self.client.site = FingerSite(
+            self.client.root, queryLog=self.client.queryLog, maxBody=10, reactor=self.client.clock
+        )
+        accepted = self.client.exchange(
+            b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789"
+        )
+        self.assertNotEqual(accepted[0].code, 413)
+        (refused,) = self.client.exchange(
+            b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n"
+        )
+        self.assertEqual(refused.code, 413)
+        self.assertEqual(refused.text, "Request body too large (limit 10 bytes)\n")
 
     def test_lingerThenClose(self):
         channel, transport = self.client.connect()
