@@ -6,7 +6,9 @@ reading and discarding what the client still sends for L{LINGER_SECONDS},
 then abort.  Closing a socket that still has unread input makes the kernel
 reset the connection, and the client could lose the refusal it was sent.  A
 transport that cannot half-close (TLS: half-closing the TCP connection below
-would cut the TLS session short) is closed at once after the refusal.
+would cut the TLS session short) is closed at once after the refusal, unless
+the protocol asks to drain anyway (HTTP: the client closes by itself once it
+has read a C{Connection: close} response).
 
 A protocol uses it in three steps::
 
@@ -64,10 +66,17 @@ class Refusal:
     refused = False
     _timer: IDelayedCall | None = None
 
-    def __init__(self, transport: Any, clock: Scheduler, seconds: float = LINGER_SECONDS) -> None:
+    def __init__(
+        self,
+        transport: Any,
+        clock: Scheduler,
+        seconds: float = LINGER_SECONDS,
+        drainWithoutHalfClose: bool = False,
+    ) -> None:
         self.transport = transport
         self.clock = clock
         self.seconds = seconds
+        self.drainWithoutHalfClose = drainWithoutHalfClose
 
     @property
     def lingering(self) -> bool:
@@ -77,18 +86,21 @@ class Refusal:
     def refuse(self, message: bytes, linger: bool = True) -> bool:
         """
         Send C{message} (if any) and close: half-close and abort after the
-        linger if the transport can half-close and C{linger} is true (a
-        caller may refuse to linger, e.g. when too many connections already
-        are), or close at once.  Returns whether it lingers.
+        linger if the transport can half-close (or, with
+        C{drainWithoutHalfClose}, abort after the linger anyway) and
+        C{linger} is true (a caller may refuse to linger, e.g. when too many
+        connections already are), or close at once.  Returns whether it
+        lingers.
         """
         self.refused = True
         if message:
             self.transport.write(message)
         loseWrite = halfCloser(self.transport) if linger else None
-        if loseWrite is None:
+        if loseWrite is not None:
+            loseWrite()
+        elif not (linger and self.drainWithoutHalfClose):
             self.transport.loseConnection()
             return False
-        loseWrite()
         self._timer = self.clock.callLater(self.seconds, self.transport.abortConnection)
         return True
 

@@ -49,6 +49,20 @@ class RefusalTests(SynchronousTestCase):
         self.assertTrue(transport.disconnecting)
         self.assertEqual(self.clock.getDelayedCalls(), [])
 
+    def test_drainWithoutHalfClose(self) -> None:
+        """
+        Asked to (HTTP over TLS), a transport that cannot half-close stays
+        open for the linger, its input discarded, and is then aborted.
+        """
+        transport = StringTransport()
+        transport.abortConnection = lambda: setattr(transport, "aborted", True)  # type: ignore[method-assign]
+        refusal = Refusal(transport, self.clock, drainWithoutHalfClose=True)
+        self.assertTrue(refusal.refuse(b"413\r\n"))
+        self.assertEqual(transport.value(), b"413\r\n")
+        self.assertFalse(transport.disconnecting)
+        self.clock.advance(LINGER_SECONDS)
+        self.assertTrue(getattr(transport, "aborted", False))
+
     def test_callerMayRefuseToLinger(self) -> None:
         self.assertFalse(self.refusal.refuse(b"no\r\n", linger=False))
         self.assertTrue(self.transport.disconnecting)

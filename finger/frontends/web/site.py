@@ -35,12 +35,9 @@ from twisted.web import http, resource, server
 
 from finger import querylog
 from finger._compat import H2_ENABLED, H2Connection, requestLine
+from finger.linger import Refusal
 
 MAX_BODY = 1024 * 1024
-# After refusing a body, how long we keep reading (and discarding) what the
-# client still sends, so that closing does not reset the connection before
-# the client read the 413.
-LINGER_SECONDS = 2.0
 
 CONTENT_SECURITY_POLICY = (
     b"default-src 'none'; style-src 'self'; img-src 'self'; "
@@ -200,6 +197,7 @@ class BoundedHTTPChannel(http.HTTPChannel):
     badRequest = False
     _headersDeadline: IDelayedCall | None = None
     _headersTimeout: float | None = None
+    _refusal: Refusal | None = None
 
     def connectionMade(self) -> None:
         # The idle timeout (the site's); Twisted unsets it while a request is handled.
@@ -237,6 +235,8 @@ class BoundedHTTPChannel(http.HTTPChannel):
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         self._cancelHeadersDeadline()
+        if self._refusal is not None:
+            self._refusal.stop()
         super().connectionLost(reason)
 
     @property
@@ -276,18 +276,17 @@ class BoundedHTTPChannel(http.HTTPChannel):
             b"Connection: close",
             *(name + b": " + value for name, value in SECURITY_HEADERS.items()),
         ]
-        _transportOf(self).write(b"\r\n".join(headers) + b"\r\n\r\n" + message)
         command, path, _ = requestLine(self)
         query = f"{_text(command or b'?')} {_text(path or b'?')}"
         self.site.queryLog.record(
             "web", querylog.peerName(self.transport), query, "413 body too large", started
         )
         # Stop parsing: everything the client still sends is dropped unread
-        # (see dataReceived, lineReceived and rawDataReceived).
-        self.setTimeout(LINGER_SECONDS)
-        loseWrite = getattr(self.transport, "loseWriteConnection", None)
-        if loseWrite is not None:
-            loseWrite()
+        # (see dataReceived, lineReceived and rawDataReceived) while the
+        # refusal lingers; the channel's own timeouts stop.
+        self.stopTimers()
+        self._refusal = Refusal(self.transport, self, drainWithoutHalfClose=True)
+        self._refusal.refuse(b"\r\n".join(headers) + b"\r\n\r\n" + message)
 
     def dataReceived(self, data: bytes) -> None:
         if not self.refusedBody:  # nor restart the linger timeout
@@ -305,10 +304,7 @@ class BoundedHTTPChannel(http.HTTPChannel):
 
     def timeoutConnection(self) -> None:
         self._cancelHeadersDeadline()  # the idle timeout came first
-        if self.refusedBody:
-            _transportOf(self).abortConnection()
-        else:
-            super().timeoutConnection()
+        super().timeoutConnection()
 
 
 class NegotiatedChannel(Protocol):
