@@ -36,7 +36,6 @@ import re
 import resource
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -277,7 +276,7 @@ def fingerThroughput(bench: Bench) -> list[Row]:
             chosen = {name: median(results) for name, results in runs.items()}
             bare = chosen["bare"]["qps"]
 
-            def qps(name: str) -> str:
+            def qps(name: str, chosen=chosen, runs=runs, bare=bare) -> str:
                 run = chosen[name]
                 errors = sum(r["errors"] for r in runs[name])
                 text = f"{run['qps']:.0f}" + ("" if name == "bare" else f" ({run['qps'] / bare:.0%})")

@@ -64,6 +64,11 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet '.[test]'
 
+# Static checks first (configured in pyproject.toml): mypy with mypy-zope
+# on finger/, ruff on the code and the tests.
+.venv/bin/mypy
+.venv/bin/ruff check finger tests twisted bench
+
 # The whole suite on the newest Twisted (in .venv) ...
 .venv/bin/python -m pytest -n 2 "$@"
 
