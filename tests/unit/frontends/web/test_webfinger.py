@@ -5,7 +5,6 @@ Unit tests of WebFinger (finger.frontends.web.webfinger), through a real FingerS
 from __future__ import annotations
 
 import json
-
 from urllib.parse import quote
 from xml.etree import ElementTree
 
