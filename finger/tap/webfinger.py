@@ -42,7 +42,7 @@ class WebFingerOptions:
 
     def opt_trusted_proxy(self, address: str) -> None:
         """A reverse proxy (an IP address or CIDR block) whose Forwarded and
-        X-Forwarded-For/-Proto/-Host headers are believed (repeatable)."""
+        X-Forwarded-For/-Proto headers are believed (repeatable)."""
         try:
             TrustedProxies([address])
         except BadTrustedProxy as e:

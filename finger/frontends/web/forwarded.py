@@ -1,7 +1,7 @@
 """
 Who a web request really came from, behind a reverse proxy: the one place
-where C{Forwarded} (RFC 7239), C{X-Forwarded-For}, C{X-Forwarded-Proto} and
-C{X-Forwarded-Host} are believed.
+where C{Forwarded} (RFC 7239), C{X-Forwarded-For} and C{X-Forwarded-Proto}
+are believed.
 
 Only a connection from a trusted proxy (C{--trusted-proxy}: addresses and
 CIDR blocks) may set them; from anyone else they are ignored.  A proxy
@@ -14,6 +14,10 @@ are whatever the client sent, and are never taken on trust.
 When a request has a C{Forwarded} header, only it is read; otherwise the
 C{X-Forwarded-*} headers are.  Each proxy must set (replace) the header it
 uses and remove the other, or a client could send the one it does not set.
+C{X-Forwarded-Host} is not read: proxies pass the client's C{Host} on by
+default, and a header the proxy forgets to clear would let a client choose
+the host of WebFinger's answers (and of caches keyed on it).  A
+C{Forwarded} element's C{host=} is read, as the whole header is the proxy's.
 """
 
 from __future__ import annotations
@@ -176,7 +180,7 @@ def _forwardedHops(headers: Headers) -> list[_Hop] | None:
 
 
 def _xForwardedHops(headers: Headers) -> list[_Hop]:
-    """C{X-Forwarded-For} as hops; the right-most proto and host go with the last hop."""
+    """C{X-Forwarded-For} as hops; the right-most C{X-Forwarded-Proto} goes with the last."""
     addresses = [
         part.strip()
         for value in _headerValues(headers, b"x-forwarded-for") or []
@@ -186,9 +190,8 @@ def _xForwardedHops(headers: Headers) -> list[_Hop]:
     if not addresses:
         return []
     proto = _lastListed(headers, b"x-forwarded-proto")
-    host = _lastListed(headers, b"x-forwarded-host")
     hops = [_Hop(a) for a in addresses[:-1]]
-    hops.append(_Hop(addresses[-1], proto, host))
+    hops.append(_Hop(addresses[-1], proto))
     return hops
 
 
