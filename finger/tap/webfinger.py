@@ -28,7 +28,7 @@ class WebFingerOptions:
     optParameters: list[Any] = [
         ["webfinger", None, None,
          "A JSON file of per-user WebFinger aliases and links, keyed by user name "
-         "(re-read when it changes, every --refresh seconds)."],
+         "(re-read when it changes, checked as often as the users file)."],
     ]
 
     def opt_webfinger_domain(self, domain: str) -> None:
