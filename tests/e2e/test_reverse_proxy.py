@@ -210,3 +210,16 @@ def test_fediverseClientLibraryResolvesTheActor(proxied):
               if link["rel"] == "self" and link.get("type") == "application/activity+json"]
     assert actors == [ACTOR]
     proxied.service.waitForLog(r"webfinger query 'acct:alice@.*' from 127\.0\.0\.1 via")
+
+
+def test_readmeShowsTheTestedConfiguration():
+    """The README's nginx example is etc/nginx/finger.conf, which these tests run."""
+    readme = (REPO / "README.md").read_text()
+    shown = readme.split("```nginx\n", 1)[1].split("```", 1)[0]
+    tested = (REPO / "etc" / "nginx" / "finger.conf").read_text()
+
+    def lines(text):
+        return [line.strip() for line in text.splitlines()
+                if line.strip() and not line.strip().startswith("#")]
+
+    assert lines(shown) == lines(tested)
