@@ -81,6 +81,8 @@ class FingerProtocol(LineQueryProtocol):
 
     log = Logger()
     frontend = "finger"
+    lookup: defer.Deferred | None = None  # the user lookup under way
+    gone = False  # the connection is lost
 
     @property
     def settings(self) -> FingerSettings:
@@ -110,15 +112,35 @@ class FingerProtocol(LineQueryProtocol):
         lookup = service.getUser
         if verbose and IFingerVerboseService.providedBy(service):
             lookup = service.getUserVerbose
-        d = defer.maybeDeferred(lookup, name)
+        d: defer.Deferred[Any] = defer.maybeDeferred(lookup, name)
+        self.lookup = d
         d.addCallbacks(
             lambda status: (printableLines(status), "found"),
             self._userFailed,
             errbackArgs=(name,),
         )
-        d.addCallback(lambda result: self.answer(*result))
+        d.addCallback(self._answerUnlessGone)
 
-    def _userFailed(self, failure, name: str) -> tuple[list[str], str]:
+    def _answerUnlessGone(self, result: tuple[list[str], str] | None) -> None:
+        if result is not None:
+            self.answer(*result)
+
+    def connectionLost(self, reason=protocol.connectionDone) -> None:
+        """
+        The client went away: cancel the lookup still under way on its
+        behalf (a forwarded query's connection, a web status fetch, a local
+        finger program).
+        """
+        super().connectionLost(reason)
+        self.gone = True
+        lookup, self.lookup = self.lookup, None
+        if lookup is not None:
+            lookup.cancel()  # nothing happens if it has its result
+
+    def _userFailed(self, failure, name: str) -> tuple[list[str], str] | None:
+        if failure.check(defer.CancelledError) and self.gone:
+            self.record("cancelled: the client went away")
+            return None
         if failure.check(UserNotFound):
             return [noSuchUser(name)], "no such user"
         if failure.check(LookupFailed):
