@@ -17,6 +17,7 @@ import struct
 import subprocess
 import sys
 import time
+import xmlrpc.client
 
 from tests.helpers.rawservers import BlackHole
 from tests.helpers.support import LOOPBACK0, REPO, serviceEnvironment
@@ -128,3 +129,21 @@ def processAlive(pid: int) -> bool:
         return False
 
 
+
+
+def test_xmlrpcCallIsCancelledWhenTheClientGoes(startFinger):
+    body = xmlrpc.client.dumps(("alice",), "getUser").encode()
+    with BlackHole() as far:
+        service = startFinger(
+            "--web-status", f"http://127.0.0.1:{far.port}/{{user}}", "--web-status-timeout", "30",
+            "--web", LOOPBACK0, "--finger", "none", expect=("web",),
+        )
+        client = send(
+            service.port("web"),
+            b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode() + body,
+        )
+        assert far.accepted.wait(10)
+        client.close()
+        assert far.peerClosed.wait(SOON), "the fetch outlived the XML-RPC client"
+        assert "Traceback" not in service.log
