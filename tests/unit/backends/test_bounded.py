@@ -136,5 +136,7 @@ class ProxyLimitTests(SynchronousTestCase):
         failure = self.failureResultOf(proxy.getUser("bob@192.0.2.1"), LookupFailed)
         self.assertIn("too many forwarded queries", str(failure.value))
         first.cancel()
-        self.failureResultOf(first, defer.CancelledError)
-        self.assertNoResult(proxy.getUser("carol@192.0.2.1"))
+        # Twisted 22.4's HostnameEndpoint reports a cancel during name
+        # resolution as an unknown host; newer ones as a cancellation.
+        self.failureResultOf(first, defer.CancelledError, LookupFailed)
+        self.assertNoResult(proxy.getUser("carol@192.0.2.1"))  # its place is free again
