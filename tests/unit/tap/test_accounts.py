@@ -48,3 +48,18 @@ class AccountsOptionsTests(TestCase):
         self.assertIs(accountStoreOf(chain), self.store)
         self.assertIsNotNone(authenticatorFor(chain, options()))
         self.assertIsNone(accountStoreOf(ChainFingerService([MemoryFingerService()])))
+
+
+class PeerKeyTests(TestCase):
+    def test_ipv6CountedByNetwork(self):
+        """The throttle counts IPv6 clients by the same prefix as the connection limits."""
+        from twisted.internet.address import IPv6Address
+
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory)
+        store = SQLiteFingerService(str(Path(directory) / "s.db"))
+        default = authenticatorFor(store, options())
+        one, other = IPv6Address("TCP", "2001:db8::1", 1), IPv6Address("TCP", "2001:db8::2", 1)
+        self.assertEqual(default.peerKey(one), default.peerKey(other))
+        exact = authenticatorFor(store, options("--ipv6-prefix", "128"))
+        self.assertNotEqual(exact.peerKey(one), exact.peerKey(other))
