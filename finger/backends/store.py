@@ -48,7 +48,9 @@ from twisted.python.threadpool import ThreadPool
 from zope.interface import implementer
 
 from finger.errors import FingerConfigurationError
+from finger.feed import ChangeCallback, ChangeFeed, StatusChange, Subscription
 from finger.interfaces import (
+    IFingerChangeFeed,
     IFingerDetails,
     IFingerService,
     IFingerSetterService,
@@ -188,7 +190,7 @@ def _upsert(connection: sqlite3.Connection, name: str, status: str, setAt: float
         raise
 
 
-@implementer(IFingerService, IFingerSetterService, IFingerDetails)
+@implementer(IFingerService, IFingerSetterService, IFingerDetails, IFingerChangeFeed)
 class SQLiteFingerService(service.Service):
     """
     Statuses in an SQLite database; every status set is durable.
@@ -213,6 +215,14 @@ class SQLiteFingerService(service.Service):
         self._pool: ThreadPool | None = None
         self._names: list[str] | None = None  # sorted, loaded on first getUsers
         self._namesTuple: tuple[str, ...] | None = None
+        self._feed = ChangeFeed()
+
+    def subscribe(self, callback: ChangeCallback) -> Subscription:
+        """
+        Be told of every status stored from now on, once it is on disk
+        (L{IFingerChangeFeed}; this process's writes only).
+        """
+        return self._feed.subscribe(callback)
 
     def check(self) -> None:
         """
@@ -276,17 +286,22 @@ class SQLiteFingerService(service.Service):
             return defer.fail(StoreError(f"invalid user name: {problem}"))
         if len(status) > MAX_STATUS:
             return defer.fail(StoreError(f"status too long (limit {MAX_STATUS} characters)"))
-        d = self._inThread(_upsert, name, status, self._clock())
+        setAt = self._clock()
+        d = self._inThread(_upsert, name, status, setAt)
         return d.addCallbacks(
-            self._stored, self._storeFailed, callbackArgs=(name,), errbackArgs=(name,)
+            self._stored,
+            self._storeFailed,
+            callbackArgs=(name, status, setAt),
+            errbackArgs=(name,),
         )
 
-    def _stored(self, result: None, name: str) -> None:
+    def _stored(self, result: None, name: str, status: str, setAt: float) -> None:
         if self._names is not None:
             where = bisect.bisect_left(self._names, name)
             if where == len(self._names) or self._names[where] != name:
                 self._names.insert(where, name)
                 self._namesTuple = None
+        self._feed.publish(StatusChange(name, status, setAt))
 
     def _storeFailed(self, failure: Failure, name: str) -> None:
         failure.trap(sqlite3.Error)
