@@ -24,6 +24,7 @@ from finger.adapt import frontend
 from finger.coerce import positiveInteger, positiveSeconds
 from finger.frontends.finger import FingerSettings
 from finger.frontends.setter import SetterSettings
+from finger.frontends.web.events import EventSettings
 from finger.frontends.web.root import WebSettings
 from finger.frontends.web.site import FingerSite
 from finger.frontends.web.templates import Templates
@@ -83,6 +84,8 @@ class Options(
          positiveInteger],
         ["max-connection-time", None, 300.0,
          "Longest a finger or setter connection may last, in seconds.", positiveSeconds],
+        ["events-keepalive", None, 20.0,
+         "Seconds between keep-alive comments on /api/events streams.", positiveSeconds],
     ]
 
     def __init__(self) -> None:
@@ -173,7 +176,10 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
         return
     templates = Templates(options["templates"] or None)
     soap = soapResource(top, backend, options)
-    root = frontend(IResource, backend, WebSettings(templates=templates, soap=soap))
+    events = EventSettings(keepAlive=options["events-keepalive"])
+    root = frontend(
+        IResource, backend, WebSettings(templates=templates, soap=soap, events=events)
+    )
     site = FingerSite(root, timeout=options["timeout"], queryLog=options.queryLog)
     for description in web:
         listen(top, "web", description, site, limits=options.limits)

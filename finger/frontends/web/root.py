@@ -6,7 +6,7 @@ L{IResource}.
   /NAME           one user (HTML)
   /RPC2           XML-RPC
   /soap           SOAP 1.1 (and its WSDL)
-  /api/...        JSON
+  /api/...        JSON; /api/events, status changes as server-sent events
   /.well-known/webfinger   WebFinger, on HTTPS only
   /static/...     the stylesheet
 
@@ -28,13 +28,14 @@ from twisted.web import resource
 from finger.adapt import registerFrontend
 from finger.frontends.web import urls
 from finger.frontends.web.api import APIRoot
+from finger.frontends.web.events import EventSettings, EventsResource
 from finger.frontends.web.pages import NotFoundPage, UserPage, UsersPage
 from finger.frontends.web.soap import SOAPResource
 from finger.frontends.web.static import StaticFiles
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.webfinger import WebFinger
 from finger.frontends.web.xmlrpc import FingerXMLRPC
-from finger.interfaces import IFingerService
+from finger.interfaces import IFingerChangeFeed, IFingerService
 
 if TYPE_CHECKING:
     from finger.frontends.web.site import FingerRequest
@@ -49,10 +50,13 @@ class WebSettings:
         the shipped ones, read when the root is made.
     @ivar soap: the C{/soap} endpoint; C{None} means one with its default
         settings (see L{finger.frontends.web.soap}).
+    @ivar events: the C{/api/events} streams' settings (there when the
+        backend provides L{IFingerChangeFeed}).
     """
 
     templates: Templates | None = None
     soap: resource.Resource | None = None
+    events: EventSettings = EventSettings()
 
 
 DEFAULT = WebSettings()
@@ -72,7 +76,12 @@ class FingerWebRoot(resource.Resource):
         self.settings = settings
         self.templates = settings.templates if settings.templates is not None else Templates()
         self.xmlrpc = FingerXMLRPC(service)
-        self.api = APIRoot(service)
+        self.events = (
+            EventsResource(service, settings.events)
+            if IFingerChangeFeed.providedBy(service)
+            else None
+        )
+        self.api = APIRoot(service, self.events)
         self.webfinger = WebFinger(service)
         self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
 
