@@ -11,7 +11,8 @@ caught half-way (writing a new file and renaming it over the old one is
 still the safe way to edit).  A reload that changed lines publishes one
 change per user added, changed or removed (L{IFingerChangeFeed}), found
 by comparing the old and new tables in the same small steps, after the new
-table is in place; at most L{MAX_RELOAD_CHANGES} per reload (a file
+table is in place, and published in small steps too (so that event streams
+are written between them); at most L{MAX_RELOAD_CHANGES} per reload (a file
 replaced wholesale is not a stream of news).  When a later version cannot be used (deleted,
 unreadable, not UTF-8, empty, mostly garbage) the last good table is kept
 and the problem is logged once.
@@ -44,6 +45,7 @@ SETTLE_SECONDS = 1.0
 RELOAD_SLICE_SECONDS = 0.002
 # Changes one reload publishes at most; the rest are only counted in the log.
 MAX_RELOAD_CHANGES = 10_000
+PUBLISH_BATCH = 32  # changes published per reactor iteration
 
 _Signature = tuple[int, int, int]
 
@@ -153,6 +155,12 @@ class FileFingerService(service.Service):
             scheduler=lambda work: clock.callLater(0, work),
         )
         self._feed = ChangeFeed()
+        # One batch of changes per reactor iteration: what subscribers write
+        # reaches the network between batches.
+        self._publisher = task.Cooperator(
+            terminationPredicateFactory=lambda: lambda: True,
+            scheduler=lambda work: clock.callLater(0, work),
+        )
 
     def subscribe(self, callback: ChangeCallback) -> Subscription:
         """Be told of the users each reload adds, changes or removes (L{IFingerChangeFeed})."""
@@ -259,15 +267,26 @@ class FileFingerService(service.Service):
                 )
         self._install(signature, table, started)
 
-    def _publish(self, changes: list[tuple[str, str | None]]) -> None:
-        setAt = self._reactor.seconds()
-        for name, status in changes[:MAX_RELOAD_CHANGES]:
-            self._feed.publish(StatusChange(name, status, setAt))
+    def _publish(self, changes: list[tuple[str, str | None]]) -> defer.Deferred[None] | None:
+        """Publish a reload's changes in small steps, so that streams get written between them."""
+        if not changes:
+            return None
         if len(changes) > MAX_RELOAD_CHANGES:
             self.log.info(
-                "{path}: {count} users changed; only the first {limit} were published",
+                "{path}: {count} users changed; only the first {limit} are published",
                 path=self.path, count=len(changes), limit=MAX_RELOAD_CHANGES,
             )
+        setAt = self._reactor.seconds()
+
+        def steps() -> Generator[None, None, None]:
+            published = changes[:MAX_RELOAD_CHANGES]
+            for start in range(0, len(published), PUBLISH_BATCH):
+                for name, status in published[start : start + PUBLISH_BATCH]:
+                    self._feed.publish(StatusChange(name, status, setAt))
+                yield
+
+        self._loading = self._publisher.cooperate(steps())
+        return self._loading.whenDone().addCallback(lambda _: None)
 
     def _reloadFailed(self, failure: Failure, expected: _Signature) -> None:
         if failure.check(_ChangedWhileReading):
