@@ -195,7 +195,7 @@ class FingerPBRoot(pb.Root):
                 inspect.signature(method).bind(self, *args, **kw)
             except Exception as e:
                 raise BadCall(f"bad arguments for {message}: {_describe(e)}") from None
-            query = _queryText(args, kw)
+            query = message if message == "subscribe" else _queryText(args, kw)
             d = defer.maybeDeferred(method, self, *args, **kw)
         except BadCall as e:
             self.factory.settings.queryLog.record("pb", peer, message, f"refused: {e}", started)
