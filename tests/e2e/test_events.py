@@ -149,3 +149,59 @@ def test_aClientThatNeverReadsIsCutOffWhileOthersKeepReceiving(startFinger, tmp_
     finally:
         stuck.close()
         reader.close()
+
+
+def rss(pid: int) -> float:
+    """The resident memory of C{pid}, in MiB."""
+    for line in open(f"/proc/{pid}/status").read().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise KeyError("VmRSS")
+
+
+def test_aThousandStreamsHeldWithBoundedMemoryWithinTheConnectionLimit(startFinger):
+    import selectors
+    import socket
+
+    count = 1000
+    service = startFinger(
+        "--memory", "--finger", "none", "--setter", LOOPBACK0, "--web", LOOPBACK0,
+        "--max-connections", str(count), "--max-connections-per-peer", str(count),
+        expect=("web", "setter"),
+    )
+    port = service.port("web")
+    before = rss(service.process.pid)
+    streams = []
+    try:
+        for _ in range(count):
+            s = socket.create_connection(("127.0.0.1", port), timeout=30)
+            s.sendall(b"GET /api/events HTTP/1.1\r\nHost: test\r\n\r\n")
+            streams.append(s)
+        for s in streams:
+            data = b""
+            while b": connected" not in data:
+                data += s.recv(65536)
+        grown = rss(service.process.pid) - before
+        assert grown < 25, f"{grown:.1f} MiB for {count} streams"  # about 7 measured
+        # The connection limit applies to streams: one more is refused.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as extra:
+            extra.sendall(b"GET /api/events HTTP/1.1\r\nHost: test\r\n\r\n")
+            assert extra.recv(65536) == b""
+        # One set reaches every stream.
+        assert setStatus(service.port("setter"), "alice", "to everyone") == "OK\r\n"
+        selector = selectors.DefaultSelector()
+        for s in streams:
+            selector.register(s, selectors.EVENT_READ, bytearray())
+        waiting = count
+        while waiting:
+            ready = selector.select(timeout=20)
+            assert ready, f"{waiting} streams got nothing"
+            for key, _ in ready:
+                key.data.extend(key.fileobj.recv(65536))
+                if b'"status":"to everyone"' in key.data:
+                    selector.unregister(key.fileobj)
+                    waiting -= 1
+        selector.close()
+    finally:
+        for s in streams:
+            s.close()
