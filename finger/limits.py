@@ -13,6 +13,7 @@ number refused meanwhile), so a flood of connections cannot flood the log.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -55,10 +56,22 @@ _declarations: dict = {}
 
 @dataclass(frozen=True)
 class Limits:
-    """Connection limits for one listener."""
+    """
+    Connection limits for one listener.  C{perPeerExempt}, if given, says
+    which client addresses the per-peer limit does not apply to (a web
+    listener's trusted reverse proxies, which carry every client's
+    connections); the listener's total limit still does.
+    """
 
     maxConnections: int = DEFAULT_MAX_CONNECTIONS
     maxConnectionsPerPeer: int = DEFAULT_MAX_CONNECTIONS_PER_PEER
+    perPeerExempt: Callable[[str], bool] | None = None
+
+    def limitsPeer(self, peer: str | None) -> bool:
+        """Whether the per-peer limit counts connections from C{peer}."""
+        if peer is None:
+            return False
+        return self.perPeerExempt is None or not self.perPeerExempt(peer)
 
 
 DEFAULT_LIMITS = Limits()
@@ -224,7 +237,11 @@ class LimitedFactory(_WrappingFactory):
         if len(self.protocols) >= self.limits.maxConnections:
             self._refuseFull(addr)
             return RefusalProtocol(self, self.refusalMessage)
-        if peer is not None and self.perPeer.get(peer, 0) >= self.limits.maxConnectionsPerPeer:
+        if (
+            self.limits.limitsPeer(peer)
+            and self.perPeer.get(peer, 0) >= self.limits.maxConnectionsPerPeer
+        ):
+            assert peer is not None  # limitsPeer
             self._refusePeer(peer)
             return RefusalProtocol(self, self.refusalMessage)
         wrapped = self.wrappedFactory.buildProtocol(addr)

@@ -47,6 +47,7 @@ from finger.tap.irc import IRCOptions, addIRCBot
 from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.pb import PBOptions, addPBListeners
 from finger.tap.soap import SOAPOptions, soapResource
+from finger.tap.webfinger import WebFingerOptions, trustedProxies, webfingerSettings, webLimits
 
 __all__ = ["BACKENDS", "Options", "StartupError", "makeBackend", "makeService"]
 
@@ -57,7 +58,7 @@ DEFAULT_WEB = ["tcp:8000"]
 
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
-    ManholeOptions, usage.Options,
+    ManholeOptions, WebFingerOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
@@ -176,15 +177,19 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
         return
     templates = Templates(options["templates"] or None)
     soap = soapResource(top, backend, options)
+    webfinger = webfingerSettings(top, options)
     events = EventSettings(keepAlive=options["events-keepalive"])
-    root = frontend(
-        IResource, backend, WebSettings(templates=templates, soap=soap, events=events)
+    settings = WebSettings(templates=templates, soap=soap, webfinger=webfinger, events=events)
+    root = frontend(IResource, backend, settings)
+    proxies = trustedProxies(options)
+    site = FingerSite(
+        root, timeout=options["timeout"], queryLog=options.queryLog, trustedProxies=proxies
     )
-    site = FingerSite(root, timeout=options["timeout"], queryLog=options.queryLog)
+    limits = webLimits(options.limits, proxies)
     for description in web:
-        listen(top, "web", description, site, limits=options.limits)
+        listen(top, "web", description, site, limits=limits)
     for description in https:
-        listen(top, "https", httpsDescription(description), site, limits=options.limits)
+        listen(top, "https", httpsDescription(description), site, limits=limits)
 
 
 @startupErrors()
