@@ -205,3 +205,30 @@ def test_aThousandStreamsHeldWithBoundedMemoryWithinTheConnectionLimit(startFing
     finally:
         for s in streams:
             s.close()
+
+
+def test_overHTTP2PastTheTimeout(startFinger, tmp_path):
+    from tests.helpers.tlsfiles import makeCertificates
+
+    files = makeCertificates(str(tmp_path / "tls"))
+    service = startFinger(
+        "--memory", "--finger", "none", "--setter", LOOPBACK0, "--web", "none",
+        "--https", f"ssl:0:interface=127.0.0.1:privateKey={files.key}:certKey={files.cert}",
+        "--events-keepalive", "1", "--timeout", "2",
+        expect=("https", "setter"),
+    )
+    curl = subprocess.Popen(
+        ["curl", "-sN", "--http2", "-m", "8", "--cacert", files.ca, "-w", "%{http_version}",
+         f"https://localhost:{service.port('https')}/api/events"],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert curl.stdout.readline() == b"retry: 3000\n"
+        time.sleep(4)  # twice --timeout, with keep-alives every second
+        assert setStatus(service.port("setter"), "alice", "over h2") == "OK\r\n"
+        out, _ = curl.communicate(timeout=15)
+    finally:
+        curl.kill()
+    assert b'"status":"over h2"' in out
+    assert out.count(b": keep-alive") >= 3
+    assert out.endswith(b"2")  # curl's %{http_version}: HTTP/2
