@@ -17,6 +17,8 @@ APT_PACKAGES=(
     chromium
     chromium-driver
     libnss3-tools  # certutil: Chromium trusts the tests' throwaway CA
+    gcc            # tests/helpers/failingio.c: the EIO shim of the disk-fault tests
+    libc6-dev
     # SOAP (a safe XML parser; zeep is the real SOAP client of the tests) and
     # the manhole (OpenSSH's ssh and ssh-keygen are its real client).
     python3-defusedxml

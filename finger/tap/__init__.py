@@ -30,7 +30,7 @@ from finger.frontends.web.site import FingerSite
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.tls import httpsDescription
 from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
-from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, Limits
+from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER
 from finger.listen import endpointDescriptions, listen
 from finger.querylog import QueryLog
 from finger.tap.backends import (
@@ -44,6 +44,7 @@ from finger.tap.backends import (
 )
 from finger.tap.errors import StartupError, StartupService, startupErrors
 from finger.tap.irc import IRCOptions, addIRCBot
+from finger.tap.limits import ClientNetworkOptions, limitsFromOptions
 from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.pb import PBOptions, addPBListeners
 from finger.tap.soap import SOAPOptions, soapResource
@@ -58,7 +59,7 @@ DEFAULT_WEB = ["tcp:8000"]
 
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
-    ManholeOptions, WebFingerOptions, usage.Options,
+    ManholeOptions, WebFingerOptions, ClientNetworkOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
@@ -132,7 +133,7 @@ class Options(
             )
         self.queryLog = QueryLog(enabled=not self["no-log-queries"])
         # Pass to every listen(..., limits=options.limits).
-        self.limits = Limits(self["max-connections"], self["max-connections-per-peer"])
+        self.limits = limitsFromOptions(self)
 
 
 def addFingerListeners(top: service.MultiService, backend, options: Options) -> None:

@@ -127,13 +127,20 @@ def runAsync(
 ) -> int:
     """
     Run a resource's coroutine; an unexpected failure is logged and
-    C{failed(request)} answers the client.  Returns C{NOT_DONE_YET}.
+    C{failed(request)} answers the client.  If the client goes away first,
+    the coroutine is cancelled.  Returns C{NOT_DONE_YET}.
     """
 
     def unexpected(failure: Failure) -> None:
+        if failure.check(defer.CancelledError) and request.gone:
+            return  # the client went away and the work was cancelled
         log.failure("Error answering {uri}", failure, uri=request.uri)
         if not request.gone and not request.finished:
             failed(request)
 
-    defer.ensureDeferred(work).addErrback(unexpected)
+    running = defer.ensureDeferred(work)
+    # The client going away cancels what the work waits for (a web status
+    # fetch, say), unless others wait for it too.
+    request.notifyFinish().addErrback(lambda _: running.cancel())
+    running.addErrback(unexpected)
     return NOT_DONE_YET
