@@ -480,8 +480,16 @@ def firstPage(bench: Bench, requests: int = 200) -> list[Row]:
                 "", f"{p50:.2f} / {p99:.2f}", target="p50 < 10")]
 
 
+def eventStreams(bench: Bench) -> list[Row]:
+    """The change feed's event streams (bench/events.py)."""
+    sys.path.insert(0, str(BENCH))
+    from events import eventRows
+
+    return eventRows(bench, webService, memory, Row)
+
+
 # Each section: Bench -> rows.
-SECTIONS = [fingerThroughput, idleConnections, scale, webRows, firstPage]
+SECTIONS = [fingerThroughput, idleConnections, scale, webRows, firstPage, eventStreams]
 
 
 def table(rows: list[Row]) -> str:
@@ -499,6 +507,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="seconds per load run (default 4)")
     parser.add_argument("--repeat", type=int, help="runs per point; the median is shown (default 3)")
     parser.add_argument("--users", type=int, help="users in the scale test (default 1,000,000)")
+    parser.add_argument("--section", action="append", help="run only this section (repeatable)")
     args = parser.parse_args()
     args.seconds = args.seconds or (2.0 if args.quick else 4.0)
     args.repeat = args.repeat or (1 if args.quick else 3)
@@ -509,6 +518,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="finger-bench-") as work:
         bench = Bench(args, Path(work))
         for section in SECTIONS:
+            if args.section and section.__name__ not in args.section:
+                continue
             progress(f"running {section.__name__}")
             rows += section(bench)
     cores = os.cpu_count()

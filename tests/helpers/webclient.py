@@ -176,13 +176,13 @@ class Links(HTMLParser):
     def __init__(self, html: str) -> None:
         super().__init__()
         self.anchors: list[tuple[str | None, str]] = []
-        self.scripts = 0
+        self.scripts: list[str | None] = []  # each script's src (None: inline)
         self._anchor: list | None = None
         self.feed(html)
 
     def handle_starttag(self, tag, attrs):
         if tag == "script":
-            self.scripts += 1
+            self.scripts.append(dict(attrs).get("src"))
         if tag == "a":
             self._anchor = [dict(attrs).get("href"), ""]
 

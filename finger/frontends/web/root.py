@@ -6,7 +6,7 @@ L{IResource}.
   /NAME           one user (HTML)
   /RPC2           XML-RPC
   /soap           SOAP 1.1 (and its WSDL)
-  /api/...        JSON
+  /api/...        JSON; /api/events, status changes as server-sent events
   /.well-known/webfinger   WebFinger, on HTTPS only (directly or via a trusted proxy)
   /.well-known/host-meta, host-meta.json   its lrdd template (RFC 6415), likewise
   /static/...     the stylesheet
@@ -30,6 +30,7 @@ from finger.accounts.gate import Authenticator
 from finger.adapt import registerFrontend
 from finger.frontends.web import urls
 from finger.frontends.web.api import APIRoot
+from finger.frontends.web.events import EventSettings, EventsResource
 from finger.frontends.web.hostmeta import HostMeta, HostMetaJSON
 from finger.frontends.web.pages import NotFoundPage, UserPage, UsersPage
 from finger.frontends.web.soap import SOAPResource
@@ -37,7 +38,7 @@ from finger.frontends.web.static import StaticFiles
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.webfinger import NotOnPlainHTTP, WebFinger, WebFingerSettings
 from finger.frontends.web.xmlrpc import FingerXMLRPC
-from finger.interfaces import IFingerService
+from finger.interfaces import IFingerChangeFeed, IFingerService
 
 if TYPE_CHECKING:
     from finger.frontends.web.site import FingerRequest
@@ -53,6 +54,8 @@ class WebSettings:
     @ivar soap: the C{/soap} endpoint; C{None} means one with its default
         settings (see L{finger.frontends.web.soap}).
     @ivar webfinger: WebFinger's domains and per-user links.
+    @ivar events: the C{/api/events} streams' settings (there when the
+        backend provides L{IFingerChangeFeed}).
     @ivar accounts: who may write (JSON and XML-RPC writes;
         L{finger.accounts.gate}); C{None}: no accounts, writes are refused.
     """
@@ -60,6 +63,7 @@ class WebSettings:
     templates: Templates | None = None
     soap: resource.Resource | None = None
     webfinger: WebFingerSettings = WebFingerSettings()
+    events: EventSettings = EventSettings()
     accounts: Authenticator | None = None
 
 
@@ -80,7 +84,12 @@ class FingerWebRoot(resource.Resource):
         self.settings = settings
         self.templates = settings.templates if settings.templates is not None else Templates()
         self.xmlrpc = FingerXMLRPC(service, settings.accounts)
-        self.api = APIRoot(service, settings.accounts)
+        self.events = (
+            EventsResource(service, settings.events)
+            if IFingerChangeFeed.providedBy(service)
+            else None
+        )
+        self.api = APIRoot(service, self.events, settings.accounts)
         self.webfinger = WebFinger(service, settings.webfinger)
         self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
 
