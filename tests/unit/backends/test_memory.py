@@ -80,3 +80,15 @@ class MemoryChangeFeedTests(unittest.TestCase):
         self.assertIsNone(self.successResultOf(service.setUser("alice", "x")))
         self.assertEqual(self.successResultOf(service.getUser("alice")), "x")
         self.assertEqual(len(self.flushLoggedErrors(ValueError)), 1)
+
+
+class MemoryClearFeedTests(unittest.TestCase):
+    def test_clearPublishesARemoval(self):
+        service = MemoryFingerService({"alice": "x"})
+        changes = []
+        service.subscribe(changes.append)
+        snapshot = service.snapshot()
+        service.clearUser("alice")
+        service.clearUser("alice")
+        self.assertEqual([(c.name, c.status) for c in changes], [("alice", None)])
+        self.assertEqual(self.successResultOf(snapshot.getUser("alice")), "x")  # copy on write

@@ -364,3 +364,15 @@ class StoreChangeFeedTests(StoreTestCase):
         with self.assertRaises(StoreError):
             yield service.setUser("alice", "x" * (MAX_STATUS + 1))
         self.assertEqual(seen, [])
+
+
+class ClearFeedTests(StoreTestCase):
+    @defer.inlineCallbacks
+    def test_clearPublishesARemoval(self):
+        service = self.start()
+        changes = []
+        service.subscribe(changes.append)
+        yield service.setUser("alice", "x")
+        yield service.clearUser("alice")
+        yield service.clearUser("alice")  # nothing left: nothing published
+        self.assertEqual([(c.name, c.status) for c in changes], [("alice", "x"), ("alice", None)])
