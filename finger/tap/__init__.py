@@ -46,6 +46,7 @@ from finger.tap.irc import IRCOptions, addIRCBot
 from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.pb import PBOptions, addPBListeners
 from finger.tap.soap import SOAPOptions, soapResource
+from finger.tap.websessions import WebSessionOptions, webSignIn
 
 __all__ = ["BACKENDS", "Options", "StartupError", "makeBackend", "makeService"]
 
@@ -56,7 +57,7 @@ DEFAULT_WEB = ["tcp:8000"]
 
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
-    ManholeOptions, usage.Options,
+    ManholeOptions, WebSessionOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
@@ -173,7 +174,10 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
         return
     templates = Templates(options["templates"] or None)
     soap = soapResource(top, backend, options)
-    root = frontend(IResource, backend, WebSettings(templates=templates, soap=soap))
+    signIn = webSignIn(backend, options)
+    root = frontend(
+        IResource, backend, WebSettings(templates=templates, soap=soap, **signIn)
+    )
     site = FingerSite(root, timeout=options["timeout"], queryLog=options.queryLog)
     for description in web:
         listen(top, "web", description, site, limits=options.limits)

@@ -9,6 +9,7 @@ L{IResource}.
   /api/...        JSON
   /.well-known/webfinger   WebFinger, on HTTPS only
   /static/...     the stylesheet
+  /login, /logout signing in and out (with accounts: WebSettings.authenticator)
 
 The reserved paths take precedence over user names.
 
@@ -25,10 +26,14 @@ from typing import TYPE_CHECKING
 from twisted.python import components
 from twisted.web import resource
 
+from finger.accounts.gate import Authenticator
 from finger.adapt import registerFrontend
 from finger.frontends.web import urls
 from finger.frontends.web.api import APIRoot
+from finger.frontends.web.login import LoginPage, LogoutPage
 from finger.frontends.web.pages import NotFoundPage, UserPage, UsersPage
+from finger.frontends.web.sessions import SessionStore
+from finger.frontends.web.signin import SignIn
 from finger.frontends.web.soap import SOAPResource
 from finger.frontends.web.static import StaticFiles
 from finger.frontends.web.templates import Templates
@@ -49,10 +54,16 @@ class WebSettings:
         the shipped ones, read when the root is made.
     @ivar soap: the C{/soap} endpoint; C{None} means one with its default
         settings (see L{finger.frontends.web.soap}).
+    @ivar authenticator: the accounts core's authenticator; C{None} means
+        no accounts: no one can sign in, and pages have no forms.
+    @ivar sessions: where sign-in sessions are kept; C{None} means a store
+        with the default bounds on the global reactor, made with the root.
     """
 
     templates: Templates | None = None
     soap: resource.Resource | None = None
+    authenticator: Authenticator | None = None
+    sessions: SessionStore | None = None
 
 
 DEFAULT = WebSettings()
@@ -75,14 +86,18 @@ class FingerWebRoot(resource.Resource):
         self.api = APIRoot(service)
         self.webfinger = WebFinger(service)
         self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
+        self.signIn: SignIn | None = None
+        if settings.authenticator is not None:
+            sessions = settings.sessions if settings.sessions is not None else SessionStore()
+            self.signIn = SignIn(settings.authenticator, sessions)
 
     def notFound(self) -> NotFoundPage:
         """The 404 page, for any path that names nothing."""
-        return NotFoundPage(self.service, self.templates)
+        return NotFoundPage(self.service, self.templates, signIn=self.signIn)
 
     def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
         if path == b"":
-            return UsersPage(self.service, self.templates)
+            return UsersPage(self.service, self.templates, self.signIn)
         try:
             name = path.decode("utf-8")
         except UnicodeDecodeError:
@@ -97,7 +112,11 @@ class FingerWebRoot(resource.Resource):
             return WellKnown(self)
         if name == urls.STATIC:
             return StaticFiles(self.templates, self.notFound)
-        return UserPage(self.service, self.templates, name)
+        if name == urls.LOGIN:
+            return LoginPage(self.service, self.templates, self.signIn)
+        if name == urls.LOGOUT:
+            return LogoutPage(self.service, self.templates, self.signIn)
+        return UserPage(self.service, self.templates, name, self.signIn)
 
     def render(self, request: FingerRequest) -> int:
         return self.notFound().render(request)

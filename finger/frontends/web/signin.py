@@ -18,9 +18,10 @@ their answers to the browser.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from twisted.cred.credentials import UsernamePassword
+from twisted.internet import defer
 
 from finger.accounts.cred import IAccountAvatar
 from finger.accounts.gate import Authenticator, mayCarryCredentials
@@ -61,7 +62,9 @@ class SignIn:
         """Whether this request came over HTTPS or from a loopback client."""
         return mayCarryCredentials(request.getClientAddress(), request.isSecure())
 
-    def login(self, request: FingerRequest, name: str, password: str):  # -> Deferred[IAccountAvatar]
+    def login(
+        self, request: FingerRequest, name: str, password: str
+    ) -> defer.Deferred[IAccountAvatar]:
         """Check C{name} and C{password} (throttled); see L{Authenticator.login}."""
         credentials = UsernamePassword(name.encode("utf-8"), password.encode("utf-8"))
         return self.authenticator.login(credentials, request.getClientAddress())
@@ -113,11 +116,15 @@ class SignIn:
         """Whether the form posted carries C{session}'s CSRF token."""
         return session.csrfMatches(formField(request, CSRF_FIELD))
 
-    def avatarNow(self, session: Session):  # -> Deferred[IAccountAvatar]
+    def avatarNow(self, session: Session) -> defer.Deferred[IAccountAvatar]:
         """
-        The session's account as it is now (deleted or demoted since the
-        sign-in: the realm says so), for authorising a write.
+        The session's account as it is now, for authorising a write: fails
+        with C{UnauthorizedLogin} if it was deleted since the sign-in (the
+        accounts core's realm says so), and an admin demoted since is no
+        longer one.
         """
         realm = self.authenticator.portal.realm
-        d = realm.requestAvatar(session.name.encode("utf-8"), None, IAccountAvatar)
+        d: defer.Deferred[Any] = defer.maybeDeferred(
+            realm.requestAvatar, session.name.encode("utf-8"), None, IAccountAvatar
+        )
         return d.addCallback(lambda result: result[1])
