@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import urllib.parse
 import xmlrpc.client
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -87,27 +88,53 @@ class SiteClient:
     """A real L{FingerSite} over a memory backend, spoken to in raw HTTP."""
 
     def __init__(
-        self, users=None, service=None, templates: Templates | None = None, timeout: float = 60
+        self, users=None, service=None, templates: Templates | None = None, timeout: float = 60,
+        authenticator=None, sessions=None,
     ) -> None:
         self.service = service if service is not None else MemoryFingerService(users or {})
-        self.root = frontend(IResource, self.service, WebSettings(templates=templates))
+        settings = WebSettings(templates=templates, authenticator=authenticator, sessions=sessions)
+        self.root = frontend(IResource, self.service, settings)
         self.clock = MemoryReactorClock()
         self.queryLog = RecordingQueryLog()
         self.site = FingerSite(
             self.root, timeout=timeout, reactor=self.clock, queryLog=self.queryLog
         )
 
-    def connect(self, secure: bool = False):
+    def connect(self, secure: bool = False, peer: IPv4Address = CLIENT):
         """A new connection: (channel, transport)."""
-        channel = self.site.buildProtocol(CLIENT)
-        transport = (SecureStringTransport if secure else StringTransport)(SERVER, CLIENT)
+        channel = self.site.buildProtocol(peer)
+        transport = (SecureStringTransport if secure else StringTransport)(SERVER, peer)
         channel.makeConnection(transport)
         return channel, transport
 
-    def exchange(self, data: bytes, secure: bool = False) -> list[Response]:
-        channel, transport = self.connect(secure)
+    def exchange(
+        self, data: bytes, secure: bool = False, peer: IPv4Address = CLIENT
+    ) -> list[Response]:
+        channel, transport = self.connect(secure, peer)
         channel.dataReceived(data)
         return parseResponses(transport.value())
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        cookie: str | None = None,
+        secure: bool = False,
+        peer: IPv4Address = CLIENT,
+    ) -> Response:
+        """One request, with a urlencoded C{form} body and a C{Cookie} header if given."""
+        body = urllib.parse.urlencode(form).encode("ascii") if form is not None else b""
+        head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1:8000", "Connection: close"]
+        if cookie is not None:
+            head.append(f"Cookie: {cookie}")
+        if form is not None:
+            head.append("Content-Type: application/x-www-form-urlencoded")
+            head.append(f"Content-Length: {len(body)}")
+        data = ("\r\n".join(head) + "\r\n\r\n").encode("utf-8") + body
+        responses = self.exchange(data, secure, peer)
+        assert len(responses) == 1, responses
+        return responses[0]
 
     def get(
         self, path: str, secure: bool = False, host: str = "127.0.0.1:8000", method: str = "GET"
