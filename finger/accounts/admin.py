@@ -126,7 +126,7 @@ def run(arguments: argparse.Namespace, stdin: IO[str], stdout: IO[str], stderr: 
     becomeOwner(arguments.store)
     connection = openStore(arguments.store)
     hashing = PasswordHashing(runInThread=_noThreads)
-    name = vars(arguments).get("name")
+    name: str = vars(arguments).get("name") or ""
     now = time.time()
     try:
         if arguments.command == "adduser":

@@ -1,18 +1,15 @@
 """
 Signing in on the web, for C{twistd finger}: the session options and the
-sign-in part of the web settings.
+session store they make.
 
-With an account store among the backends (C{--store PATH}), the web
-frontend offers C{/login} and edit forms; without one it has no forms.
+With accounts (L{finger.tap.accounts}: C{--store PATH}), the web frontend
+offers C{/login} and edit forms; without them it has no forms.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from finger.accounts.gate import Authenticator, buildAuthenticator
-from finger.accounts.interfaces import IAccountStore
-from finger.backends.chain import ChainFingerService
 from finger.coerce import positiveInteger, positiveSeconds
 from finger.frontends.web.sessions import (
     DEFAULT_CAPACITY,
@@ -36,31 +33,10 @@ class WebSessionOptions:
     ]
 
 
-def accountStore(backend: object) -> IAccountStore | None:
-    """The account store among the backends (the first), or C{None}."""
-    candidates = backend.backends if isinstance(backend, ChainFingerService) else (backend,)
-    for candidate in candidates:
-        if IAccountStore.providedBy(candidate):
-            return IAccountStore(candidate)
-    return None
-
-
-def webSignIn(
-    backend: object, options: Any, authenticator: Authenticator | None = None
-) -> dict[str, Any]:
-    """
-    The sign-in part of the web settings (C{WebSettings(**webSignIn(...))}):
-    the authenticator (C{authenticator}, else one over the backends' account
-    store) and a session store, when there are accounts.
-    """
-    if authenticator is None:
-        store = accountStore(backend)
-        if store is None:
-            return {}
-        authenticator = buildAuthenticator(store)
-    sessions = SessionStore(
+def webSessions(options: Any) -> SessionStore:
+    """The store of web sign-in sessions, bounded as the options say."""
+    return SessionStore(
         idle=options["session-idle"],
         lifetime=options["session-lifetime"],
         capacity=options["max-sessions"],
     )
-    return {"authenticator": authenticator, "sessions": sessions}

@@ -78,10 +78,13 @@ class RecordingQueryLog(QueryLog):
     def __init__(self) -> None:
         super().__init__(enabled=True)
         self.records: list[tuple[str, str, str, str]] = []
+        # For writes: (account, target) of each record, else (None, None).
+        self.writers: list[tuple[str | None, str | None]] = []
 
-    def record(self, frontend, peer, query, outcome, started) -> None:
+    def record(self, frontend, peer, query, outcome, started, account=None, target=None) -> None:
         self.records.append((frontend, peer, query, outcome))
-        super().record(frontend, peer, query, outcome, started)
+        self.writers.append((account, target))
+        super().record(frontend, peer, query, outcome, started, account=account, target=target)
 
 
 class SiteClient:
@@ -89,10 +92,10 @@ class SiteClient:
 
     def __init__(
         self, users=None, service=None, templates: Templates | None = None, timeout: float = 60,
-        authenticator=None, sessions=None,
+        accounts=None, sessions=None,
     ) -> None:
         self.service = service if service is not None else MemoryFingerService(users or {})
-        settings = WebSettings(templates=templates, authenticator=authenticator, sessions=sessions)
+        settings = WebSettings(templates=templates, accounts=accounts, sessions=sessions)
         self.root = frontend(IResource, self.service, settings)
         self.clock = MemoryReactorClock()
         self.queryLog = RecordingQueryLog()

@@ -26,19 +26,14 @@ from twisted.web.iweb import IRequest
 from twisted.web.server import NOT_DONE_YET
 from twisted.web.template import Element, Tag, TagLoader, flattenString, renderer
 
+from finger.frontends import publish
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage, statusOrNone
 from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, send
 from finger.frontends.web.sessions import Session
 from finger.frontends.web.signin import SignIn, formField
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.urls import listPath, userPath
-from finger.interfaces import (
-    IFingerService,
-    IFingerSetterService,
-    LookupFailed,
-    StoreError,
-    UserNotFound,
-)
+from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 from finger.text import stripControls
 
 if TYPE_CHECKING:
@@ -391,16 +386,20 @@ class UserPage(HTMLPage):
 
     def render_POST(self, request: FingerRequest) -> int:
         """The edit form: set the status, then 303 back to the page."""
-        request.query = f"set status of {self.name!r}"  # never the form's fields
-        if request.postpath or self.signIn is None:
+        request.query = f"POST {userPath(self.name) or '?'}"  # never the form's fields
+        request.target = self.name
+        if request.postpath:
             return self.notFound(request)
+        if self.signIn is None:
+            request.setHeader(b"Allow", b"GET, HEAD")
+            message = "Statuses cannot be changed here: this service has no accounts."
+            return self.errorPage(request, 405, "Not allowed", message, "no accounts")
         session = self.signIn.current(request)
         if session is None:
             return self.forbidden(request, NOT_SIGNED_IN, "refused: not signed in")
+        request.account = session.name
         if not self.signIn.csrfValid(request, session):
-            return self.forbidden(
-                request, STALE_FORM, f"refused {session.name!r}: no or wrong CSRF token"
-            )
+            return self.forbidden(request, STALE_FORM, "refused: no or wrong CSRF token")
         status = formField(request, b"status")
         if status is None:
             message = "The form must carry one status, as UTF-8 text."
@@ -413,31 +412,25 @@ class UserPage(HTMLPage):
     async def _set(
         self, request: FingerRequest, signIn: SignIn, session: Session, status: str
     ) -> None:
-        who = session.name
+        """Authorise (the account as it is now) and store, as every frontend does."""
         try:
             avatar = await signIn.avatarNow(session)
         except UnauthorizedLogin:  # the account was deleted since the sign-in
             signIn.end(request, session)
             await self.renderError(
-                request, 403, "Forbidden", NOT_SIGNED_IN, f"refused {who!r}: no such account"
+                request, 403, "Forbidden", NOT_SIGNED_IN, "refused: no such account"
             )
-            return
-        if not signIn.authenticator.mayWrite(avatar, self.name):
-            await self.renderError(
-                request, 403, "Forbidden", NOT_YOURS, f"refused {who!r}: not allowed"
-            )
-            return
-        if not IFingerSetterService.providedBy(self.service):
-            message = "Statuses cannot be changed here: this service's backend is read-only."
-            await self.renderError(request, 405, "Read-only", message, "read-only backend")
             return
         try:
-            await defer.maybeDeferred(IFingerSetterService(self.service).setUser, self.name, status)
-        except StoreError as e:
-            await self.renderError(
-                request, 400, "Not saved", f"The status was not saved: {e}.",
-                f"refused {who!r}: {e}",
-            )
+            publish.authorise(signIn.authenticator, avatar, self.name)
+            await publish.store(self.service, avatar.name, self.name, status)
+        except publish.Forbidden as refusal:
+            await self.renderError(request, 403, "Forbidden", NOT_YOURS, refusal.outcome)
             return
-        request.outcome = f"set by {who!r}"
+        except publish.WriteRefused as refusal:
+            code = 503 if isinstance(refusal, publish.CannotStore) else 400
+            message = f"The status was not saved: {refusal}."
+            await self.renderError(request, code, "Not saved", message, refusal.outcome)
+            return
+        request.outcome = "set"
         redirect(request, userPath(self.name) or "/")

@@ -9,7 +9,7 @@ L{IResource}.
   /api/...        JSON
   /.well-known/webfinger   WebFinger, on HTTPS only
   /static/...     the stylesheet
-  /login, /logout signing in and out (with accounts: WebSettings.authenticator)
+  /login, /logout signing in and out (with accounts: WebSettings.accounts)
 
 The reserved paths take precedence over user names.
 
@@ -54,15 +54,16 @@ class WebSettings:
         the shipped ones, read when the root is made.
     @ivar soap: the C{/soap} endpoint; C{None} means one with its default
         settings (see L{finger.frontends.web.soap}).
-    @ivar authenticator: the accounts core's authenticator; C{None} means
-        no accounts: no one can sign in, and pages have no forms.
-    @ivar sessions: where sign-in sessions are kept; C{None} means a store
-        with the default bounds on the global reactor, made with the root.
+    @ivar accounts: who may write (JSON and XML-RPC writes, and signing in
+        for the web forms; L{finger.accounts.gate}); C{None}: no accounts,
+        writes are refused, no one can sign in, and pages have no forms.
+    @ivar sessions: where web sign-in sessions are kept; C{None} means a
+        store with the default bounds on the global reactor, made with the root.
     """
 
     templates: Templates | None = None
     soap: resource.Resource | None = None
-    authenticator: Authenticator | None = None
+    accounts: Authenticator | None = None
     sessions: SessionStore | None = None
 
 
@@ -82,14 +83,14 @@ class FingerWebRoot(resource.Resource):
         self.service = service
         self.settings = settings
         self.templates = settings.templates if settings.templates is not None else Templates()
-        self.xmlrpc = FingerXMLRPC(service)
-        self.api = APIRoot(service)
+        self.xmlrpc = FingerXMLRPC(service, settings.accounts)
+        self.api = APIRoot(service, settings.accounts)
         self.webfinger = WebFinger(service)
         self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
         self.signIn: SignIn | None = None
-        if settings.authenticator is not None:
+        if settings.accounts is not None:
             sessions = settings.sessions if settings.sessions is not None else SessionStore()
-            self.signIn = SignIn(settings.authenticator, sessions)
+            self.signIn = SignIn(settings.accounts, sessions)
 
     def notFound(self) -> NotFoundPage:
         """The 404 page, for any path that names nothing."""

@@ -51,7 +51,7 @@ class SignInTests(TestCase):
         self.sessions = SessionStore(clock=self.clock, idle=3600, lifetime=7200)
         self.client = SiteClient(
             {"alice": "Happy", "bob": "Busy"},
-            authenticator=authenticator, sessions=self.sessions,
+            accounts=authenticator, sessions=self.sessions,
         )
         self.backend = self.client.service
 
@@ -210,7 +210,8 @@ class SignInTests(TestCase):
         self.assertEqual((response.code, response.header("location")), (303, "/alice"))
         self.assertEqual(self.status("alice"), "Gone fishing\nback at 5")
         frontend, _, query, outcome = self.client.queryLog.records[-1]
-        self.assertEqual((frontend, query, outcome), ("web", "set status of 'alice'", "303 set by 'alice'"))
+        self.assertEqual((frontend, query, outcome), ("web", "POST /alice", "303 set"))
+        self.assertEqual(self.client.queryLog.writers[-1], ("alice", "alice"))
         self.assertNothingSecretLogged(cookie.split("=", 1)[1], csrf)
 
     def test_missingForeignOrStaleCSRFTokenIsRefused(self):
@@ -292,4 +293,7 @@ class NoAccountsTests(TestCase):
         self.assertEqual(page.code, 404)
         self.assertIn("This service has no accounts", page.text)
         self.assertNotIn('href="/login"', client.get("/alice").text)
-        self.assertEqual(client.request("POST", "/alice", {"status": "x"}).code, 404)
+        refused = client.request("POST", "/alice", {"status": "x"})
+        self.assertEqual(refused.code, 405)
+        self.assertIn("this service has no accounts", refused.text)
+        self.assertEqual(client.service._users["alice"], "Happy")
