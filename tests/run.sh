@@ -22,6 +22,8 @@ APT_PACKAGES=(
     python3-defusedxml
     python3-bcrypt
     python3-zeep
+    # Accounts: argon2id password hashes (argon2-cffi).
+    python3-argon2
     openssh-client
     # Packaging (tests/test_deb.py builds, installs and purges the .deb;
     # systemd provides systemd-socket-activate and systemd-analyze).

@@ -78,13 +78,13 @@ class RecordingQueryLog(QueryLog):
     def __init__(self) -> None:
         super().__init__(enabled=True)
         self.records: list[tuple[str, str, str, str]] = []
-        # For writes: (account, target) of each record, else (None, None).
-        self.writers: list[tuple[str | None, str | None]] = []
+        self.writers: list[tuple[str | None, str | None]] = []  # (account, target) of writes
 
-    def record(self, frontend, peer, query, outcome, started, account=None, target=None) -> None:
+    def record(self, frontend, peer, query, outcome, started, **write) -> None:
         self.records.append((frontend, peer, query, outcome))
-        self.writers.append((account, target))
-        super().record(frontend, peer, query, outcome, started, account=account, target=target)
+        if write:
+            self.writers.append((write["account"], write["target"]))
+        super().record(frontend, peer, query, outcome, started, **write)
 
 
 class SiteClient:
