@@ -52,6 +52,7 @@ from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.pb import PBOptions, addPBListeners
 from finger.tap.soap import SOAPOptions, soapResource
 from finger.tap.webfinger import WebFingerOptions, trustedProxies, webfingerSettings, webLimits
+from finger.tap.websessions import WebSessionOptions, webSessions
 
 __all__ = ["BACKENDS", "Options", "StartupError", "makeBackend", "makeService"]
 
@@ -62,7 +63,8 @@ DEFAULT_WEB = ["tcp:8000"]
 
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
-    ManholeOptions, WebFingerOptions, ClientNetworkOptions, AccountsOptions, usage.Options,
+    ManholeOptions, WebFingerOptions, ClientNetworkOptions, AccountsOptions,
+    WebSessionOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
@@ -189,7 +191,12 @@ def addWebListeners(
     webfinger = webfingerSettings(top, options)
     events = EventSettings(keepAlive=options["events-keepalive"])
     settings = WebSettings(
-        templates=templates, soap=soap, webfinger=webfinger, events=events, accounts=accounts
+        templates=templates,
+        soap=soap,
+        webfinger=webfinger,
+        events=events,
+        accounts=accounts,
+        sessions=webSessions(options),
     )
     root = frontend(IResource, backend, settings)
     proxies = trustedProxies(options)
