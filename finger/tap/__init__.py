@@ -23,12 +23,11 @@ from twisted.web.resource import IResource
 from finger.adapt import frontend
 from finger.coerce import positiveInteger, positiveSeconds
 from finger.frontends.finger import FingerSettings
-from finger.frontends.setter import SetterSettings
 from finger.frontends.web.root import WebSettings
 from finger.frontends.web.site import FingerSite
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.tls import httpsDescription
-from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
+from finger.interfaces import IFingerFactory
 from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, Limits
 from finger.listen import endpointDescriptions, listen
 from finger.querylog import QueryLog
@@ -45,12 +44,12 @@ from finger.tap.errors import StartupError, StartupService, startupErrors
 from finger.tap.irc import IRCOptions, addIRCBot
 from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.pb import PBOptions, addPBListeners
+from finger.tap.setter import addSetterListeners
 from finger.tap.soap import SOAPOptions, soapResource
 
 __all__ = ["BACKENDS", "Options", "StartupError", "makeBackend", "makeService"]
 
 DEFAULT_FINGER = ["tcp:79"]
-DEFAULT_SETTER = ["tcp:1079:interface=127.0.0.1"]
 DEFAULT_WEB = ["tcp:8000"]
 
 
@@ -97,8 +96,10 @@ class Options(
         self["finger"].append(description)
 
     def opt_setter(self, description: str) -> None:
-        """Endpoint for the status setter (repeatable; default
-        tcp:1079:interface=127.0.0.1 when the backend is settable)."""
+        """Endpoint for the status setter (repeatable; default: the local UNIX
+        socket /run/finger/setter.sock as root, $XDG_RUNTIME_DIR/finger/setter.sock
+        otherwise, when the backend is settable; tcp:... lets anyone who can
+        connect set any status)."""
         self["setter"].append(description)
 
     def parseOptions(self, options: Sequence[str] | None = None) -> None:
@@ -143,26 +144,6 @@ def addFingerListeners(top: service.MultiService, backend, options: Options) -> 
     for description in endpointDescriptions(options["finger"], DEFAULT_FINGER):
         factory = frontend(IFingerFactory, backend, settings)
         listen(top, "finger", description, factory, limits=options.limits)
-
-
-def addSetterListeners(top: service.MultiService, backend, options: Options) -> None:
-    """Add the setter listeners (default tcp:1079 on loopback) if the backend is settable."""
-    settable = IFingerSetterService.providedBy(backend)
-    if not settable:
-        if endpointDescriptions(options["setter"], []):
-            raise StartupError(
-                "--setter needs a settable backend (e.g. --memory); "
-                "this backend cannot be written"
-            )
-        return
-    settings = SetterSettings(
-        timeout=options["timeout"],
-        timeLimit=options["max-connection-time"],
-        queryLog=options.queryLog,
-    )
-    for description in endpointDescriptions(options["setter"], DEFAULT_SETTER):
-        factory = frontend(IFingerSetterFactory, backend, settings)
-        listen(top, "setter", description, factory, limits=options.limits)
 
 
 def addWebListeners(top: service.MultiService, backend, options: Options) -> None:
