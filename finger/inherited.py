@@ -4,15 +4,18 @@ Listening on a UNIX socket inherited from systemd (socket activation).
 Twisted's C{systemd:domain=UNIX:index=N} endpoint adopts the socket, but the
 port it makes then chmods the socket file at start and unlinks it at stop,
 which breaks the socket unit (the next activation finds no file) and fails
-for an unprivileged service user.  L{listen} uses L{InheritedUNIXEndpoint}
-for such descriptions instead: the same socket, its file left to systemd.
+for an unprivileged service user.  L{listen} replaces such an endpoint with
+an L{InheritedUNIXEndpoint}: the same socket, its file left to systemd.
 """
 
 from __future__ import annotations
 
+import os
+import socket
+
 from twisted.internet import defer
+from twisted.internet.endpoints import AdoptedStreamServerEndpoint
 from twisted.internet.interfaces import IListeningPort, IProtocolFactory, IStreamServerEndpoint
-from twisted.python.systemd import ListenFDs
 from zope.interface import implementer
 
 from finger import _compat
@@ -20,7 +23,7 @@ from finger.errors import FingerConfigurationError
 
 
 class InheritedSocketError(FingerConfigurationError):
-    """The description names an inherited socket the process did not get."""
+    """The description names an inherited socket wrongly."""
 
 
 def inheritedUNIXIndex(description: str) -> int | None:
@@ -42,24 +45,27 @@ def inheritedUNIXIndex(description: str) -> int | None:
 
 @implementer(IStreamServerEndpoint)
 class InheritedUNIXEndpoint:
-    """Listens on the C{index}-th socket systemd passed (C{LISTEN_FDS}), a UNIX one."""
+    """Listens on an inherited listening UNIX socket (its descriptor C{fileno})."""
 
-    def __init__(self, reactor, index: int, descriptors: list[int] | None = None) -> None:
+    def __init__(self, reactor, fileno: int) -> None:
         self.reactor = reactor
-        self.index = index
-        if descriptors is None:
-            descriptors = list(ListenFDs.fromEnvironment().inheritedDescriptors())
-        self.descriptors = descriptors
+        self.fileno = fileno
 
     def listen(self, factory: IProtocolFactory) -> defer.Deferred[IListeningPort]:
-        """Adopt the socket; fails if the process has no socket at that index."""
-        if not 0 <= self.index < len(self.descriptors):
-            return defer.fail(
-                InheritedSocketError(
-                    f"no inherited socket at index {self.index} "
-                    f"(this process got {len(self.descriptors)} from systemd)"
-                )
-            )
-        return defer.execute(
-            _compat.adoptUNIXPort, self.reactor, self.descriptors[self.index], factory
-        )
+        """Adopt the socket (the port keeps a duplicate; this descriptor is closed)."""
+
+        def adopt() -> IListeningPort:
+            port = _compat.adoptUNIXPort(self.reactor, self.fileno, factory)
+            os.close(self.fileno)  # as Twisted's AdoptedStreamServerEndpoint does
+            return port
+
+        return defer.execute(adopt)
+
+
+def withoutSocketFileChanges(endpoint: IStreamServerEndpoint) -> IStreamServerEndpoint:
+    """C{endpoint}, or an L{InheritedUNIXEndpoint} if it adopts a UNIX socket."""
+    if isinstance(endpoint, AdoptedStreamServerEndpoint) and (
+        endpoint.addressFamily == socket.AF_UNIX
+    ):
+        return InheritedUNIXEndpoint(endpoint.reactor, endpoint.fileno)
+    return endpoint

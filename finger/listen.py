@@ -20,7 +20,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from finger.errors import FingerConfigurationError
-from finger.inherited import InheritedUNIXEndpoint, inheritedUNIXIndex
+from finger.inherited import withoutSocketFileChanges
 from finger.limits import DEFAULT_LIMITS, LimitedFactory, Limits
 from finger.reactors import globalReactor
 
@@ -186,12 +186,13 @@ def listen(
     if reactor is None:
         reactor = globalReactor()
     try:
-        inherited = inheritedUNIXIndex(description)
-        endpoint: IStreamServerEndpoint
-        if inherited is not None:  # systemd's UNIX socket: its file is systemd's
-            endpoint = InheritedUNIXEndpoint(reactor, inherited)
-        else:
-            endpoint = endpoints.serverFromString(reactor, description)
+        # A UNIX socket from systemd: its file is systemd's to keep.
+        endpoint = withoutSocketFileChanges(endpoints.serverFromString(reactor, description))
+    except IndexError:  # systemd:...:index=N beyond what was inherited
+        raise ListenError(
+            f"bad {frontend} endpoint {description!r}: "
+            "no socket was inherited from systemd at that index"
+        ) from None
     except FingerConfigurationError:
         raise  # An endpoint parser's own message (e.g. finger-https:).
     except OSError as e:

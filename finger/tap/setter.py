@@ -11,16 +11,24 @@ for an ordinary user.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from twisted.application import service
+from twisted.internet import defer
 from twisted.logger import Logger
+from zope.interface import implementer
 
 from finger.adapt import frontend
 from finger.frontends.setter import SetterSettings
 from finger.inherited import inheritedUNIXIndex
-from finger.interfaces import IFingerSetterFactory, IFingerSetterService
+from finger.interfaces import (
+    IFingerService,
+    IFingerSetterFactory,
+    IFingerSetterService,
+    StoreError,
+)
 from finger.listen import endpointDescriptions, listen
 from finger.localsocket import prepareDirectory, serverSocket
 from finger.tap.errors import StartupError
@@ -68,18 +76,46 @@ def defaultDescription(top: service.MultiService, options: Any) -> str:
     return f"unix:{path}:mode=0666:lockfile=1"
 
 
+NOTHING_SETTABLE = (
+    "statuses cannot be set on this service: it has no settable backend "
+    "(its administrator can add one, e.g. --store)"
+)
+
+
+@implementer(IFingerService, IFingerSetterService)
+class NothingSettable:
+    """A read-only backend, seen by the setter: it refuses every write."""
+
+    def __init__(self, backend: IFingerService) -> None:
+        self.backend = backend
+
+    def getUser(self, name: str) -> defer.Deferred[str]:
+        return self.backend.getUser(name)
+
+    def getUsers(self) -> defer.Deferred[Sequence[str]]:
+        return self.backend.getUsers()
+
+    def setUser(self, name: str, status: str) -> defer.Deferred[None]:
+        return defer.fail(StoreError(NOTHING_SETTABLE))
+
+
 def addSetterListeners(top: service.MultiService, backend: Any, options: Any) -> None:
     """
     Add the setter listeners (default: the local UNIX socket) if the backend
     is settable; warn about each one that is not local.
     """
     if not IFingerSetterService.providedBy(backend):
-        if endpointDescriptions(options["setter"], []):
+        given = endpointDescriptions(options["setter"], [])
+        if any(inheritedUNIXIndex(d) is None for d in given):
             raise StartupError(
                 "--setter needs a settable backend (e.g. --memory); "
                 "this backend cannot be written"
             )
-        return
+        if not given:
+            return
+        # Sockets systemd made (the package's finger.socket) are there
+        # anyway: answer them with the reason instead of leaving clients hanging.
+        backend = NothingSettable(backend)
     descriptions = endpointDescriptions(options["setter"], ["default"])
     for description in descriptions:
         if description == "default":

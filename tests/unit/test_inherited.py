@@ -7,10 +7,16 @@ import stat
 import pytest
 from twisted.internet import protocol, reactor
 from twisted.internet.defer import Deferred
+from twisted.internet.endpoints import AdoptedStreamServerEndpoint
 from twisted.trial import unittest
 
-from finger.inherited import InheritedSocketError, InheritedUNIXEndpoint, inheritedUNIXIndex
-from finger.listen import listen
+from finger.inherited import (
+    InheritedSocketError,
+    InheritedUNIXEndpoint,
+    inheritedUNIXIndex,
+    withoutSocketFileChanges,
+)
+from finger.listen import ListenError, listen
 
 
 @pytest.mark.parametrize(
@@ -48,7 +54,10 @@ class InheritedUNIXEndpointTests(unittest.TestCase):
         self.addCleanup(self.listening.close)
 
     async def test_servesAndLeavesTheFileAlone(self):
-        endpoint = InheritedUNIXEndpoint(reactor, 0, [self.listening.fileno()])
+        endpoint = withoutSocketFileChanges(
+            AdoptedStreamServerEndpoint(reactor, os.dup(self.listening.fileno()), socket.AF_UNIX)
+        )
+        self.assertIsInstance(endpoint, InheritedUNIXEndpoint)
         factory = protocol.Factory.forProtocol(Echo)
         port = await endpoint.listen(factory)
         # Not chmod-ed (Twisted's adopted unix port sets 0666).
@@ -71,10 +80,10 @@ class InheritedUNIXEndpointTests(unittest.TestCase):
     def test_missingIndexIsAStartupError(self):
         from twisted.application import service
 
-        top = service.MultiService()
-        listen(top, "setter", "systemd:domain=UNIX:index=3", protocol.Factory())
-        listener = list(top)[0]
-        self.assertIsInstance(listener.endpoint, InheritedUNIXEndpoint)
-        with self.assertRaises(InheritedSocketError) as caught:
-            listener.privilegedStartService()
-        self.assertIn("no inherited socket at index 3", str(caught.exception))
+        with self.assertRaises(ListenError) as caught:
+            listen(service.MultiService(), "setter", "systemd:domain=UNIX:index=3", protocol.Factory())
+        self.assertIn("no socket was inherited from systemd at that index", str(caught.exception))
+
+    def test_otherEndpointsAreUnchanged(self):
+        tcp = AdoptedStreamServerEndpoint(reactor, 99, socket.AF_INET)
+        self.assertIs(withoutSocketFileChanges(tcp), tcp)
