@@ -183,3 +183,16 @@ def test_sortedUnionReusesABigListThatHasEveryName():
     big = tuple(f"user{i:04d}" for i in range(1000))
     assert sortedUnion([("user0001", "user0999"), big, ()]) is big
     assert sortedUnion([("aaron", "user0001"), big])[:3] == ("aaron", "user0000", "user0001")
+
+
+class ChainClearTests(unittest.TestCase):
+    def test_clearsInTheSettableBackend(self):
+        from finger.interfaces import IFingerClearService
+
+        store = MemoryFingerService({"alice": "a"})
+        other = MemoryFingerService({"alice": "kept"})
+        chain = ChainFingerService([store, other])
+        self.assertTrue(IFingerClearService.providedBy(chain))
+        self.successResultOf(chain.clearUser("alice"))
+        self.failureResultOf(store.getUser("alice"), UserNotFound)
+        self.assertEqual(self.successResultOf(other.getUser("alice")), "kept")

@@ -32,3 +32,16 @@ class MemoryBackendTests(unittest.TestCase):
         service = MemoryFingerService()
         self.failureResultOf(service.setUser("a@b", "x"), StoreError)
         self.assertEqual(list(self.successResultOf(service.getUsers())), [])
+
+
+class MemoryClearTests(unittest.TestCase):
+    def test_clear(self):
+        from finger.interfaces import IFingerClearService
+
+        service = MemoryFingerService({"alice": "x", "bob": "y"})
+        self.assertTrue(IFingerClearService.providedBy(service))
+        self.assertEqual(list(self.successResultOf(service.getUsers())), ["alice", "bob"])
+        self.successResultOf(service.clearUser("alice"))
+        self.failureResultOf(service.getUser("alice"), UserNotFound)
+        self.assertEqual(list(self.successResultOf(service.getUsers())), ["bob"])
+        self.successResultOf(service.clearUser("alice"))
