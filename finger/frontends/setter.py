@@ -23,6 +23,8 @@ from twisted.logger import Logger
 from twisted.python import components
 from zope.interface import implementer
 
+from finger.accounts.authorise import mayWriteStatus
+from finger.accounts.cred import AccountAvatar
 from finger.adapt import registerFrontend
 from finger.frontends.linebased import LineQueryProtocol, LineSettings
 from finger.interfaces import IFingerSetterFactory, IFingerSetterService, StoreError
@@ -44,19 +46,31 @@ class SetterSettings(LineSettings):
     allowUnauthenticated: bool = False
 
 
+def localAvatar(credentials: PeerCredentials) -> AccountAvatar | None:
+    """
+    The identity of a local process: its login name, an admin if it is
+    root; C{None} for a uid without a login name.
+    """
+    name = credentials.accountName()
+    if name is None:
+        return None
+    return AccountAvatar(name=name, admin=credentials.isRoot)
+
+
 def localRefusal(credentials: PeerCredentials, name: str) -> str | None:
     """
     Why the local process with C{credentials} may not set C{name}'s status,
-    or C{None} if it may: root may set anyone's, a user only their own
-    (their login name, exactly).
+    or C{None} if it may: the accounts' one rule
+    (L{finger.accounts.authorise.mayWriteStatus}) for its login name, root
+    being the admin.
     """
-    if credentials.isRoot:
-        return None
-    account = credentials.accountName()
-    if account is None:
+    avatar = localAvatar(credentials)
+    if avatar is None:
+        if credentials.isRoot:
+            return None
         return f"ERROR uid {credentials.uid} has no login name, so no status of its own"
-    if account != name:
-        return f"ERROR you are {account}: you may set only your own status"
+    if not mayWriteStatus(avatar, name):
+        return f"ERROR you are {avatar.name}: you may set only your own status"
     return None
 
 
@@ -85,6 +99,22 @@ class FingerSetterProtocol(LineQueryProtocol):
         if self.credentials is not None:
             return self.credentials.describe()
         return super().peerName()
+
+    def record(self, outcome: str) -> None:
+        """
+        Log the connection: once the name is read, as a write (its target,
+        and the local account that asked; logged even with
+        C{--no-log-queries}).
+        """
+        self.recorded = True
+        account = None
+        if self.credentials is not None:
+            avatar = localAvatar(self.credentials)
+            account = avatar.name if avatar is not None else f"uid {self.credentials.uid}"
+        self.settings.queryLog.record(
+            self.frontend, self.peerName(), self.query, outcome, self.started,
+            account=account, target=self.name,
+        )
 
     def refusalFor(self, name: str) -> str | None:
         """Why this connection may not set C{name}'s status, or C{None}."""

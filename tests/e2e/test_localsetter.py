@@ -53,9 +53,10 @@ def test_eachAccountSetsOnlyItsOwnStatus(startFinger, makeAccount, sharedDirecto
     assert finger(port, bob.name) == "also by root\r\n"
     # Each write is logged with who asked (the uid and its name) and the outcome.
     service.waitForLog(
-        rf"setter query '{bob.name}' from uid {alice.uid} \({alice.name}\): refused: "
+        rf"setter write '{bob.name}' of '{bob.name}' by {alice.name} "
+        rf"from uid {alice.uid} \({alice.name}\): refused: "
     )
-    service.waitForLog(rf"setter query '{alice.name}' from uid 0 \(root\): set")
+    service.waitForLog(rf"setter write '{alice.name}' of '{alice.name}' by root from uid 0 \(root\): set")
 
 
 def test_fingerSetAsARealUser(startFinger, makeAccount, sharedDirectory):
