@@ -186,7 +186,7 @@ def makeService(options: Options) -> service.MultiService:
     addSetterListeners(top, backend, options)
     accounts = authenticatorFor(backend, options)
     addWebListeners(top, backend, options, accounts)
-    addPBListeners(top, backend, options)
+    addPBListeners(top, backend, options, accounts)
     addIRCBot(top, backend, options)
     addManhole(top, backend, options)
     return top
