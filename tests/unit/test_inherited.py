@@ -1,8 +1,10 @@
 """finger.inherited: a UNIX socket from systemd is served and its file left to systemd."""
 
 import os
+import shutil
 import socket
 import stat
+import tempfile
 
 import pytest
 from twisted.internet import protocol, reactor
@@ -46,7 +48,9 @@ class Echo(protocol.Protocol):
 
 class InheritedUNIXEndpointTests(unittest.TestCase):
     def setUp(self):
-        self.path = self.mktemp() + ".sock"
+        directory = tempfile.mkdtemp(prefix="finger-inherited-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        self.path = os.path.join(directory, "s.sock")
         self.listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listening.bind(self.path)
         os.chmod(self.path, 0o640)  # as systemd made it (SocketMode=)
