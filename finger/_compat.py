@@ -66,3 +66,34 @@ def bananaDiscardInput(protocol: Banana) -> None:
     """Forget the partly received message of C{protocol}."""
     protocol.listStack = []
     protocol.buffer = b""
+
+# --- Inherited UNIX sockets (finger.inherited) ------------------------------
+#
+# reactor.adoptStreamPort(fd, AF_UNIX, factory) makes a twisted.internet.unix.Port
+# named by the socket's path, and that Port chmods the path when it starts
+# and unlinks it when it stops: right for a socket it bound, wrong for one
+# that systemd made and keeps (systemd.socket(5): a service "must not unlink
+# the socket from a file system"; as an unprivileged service user the chmod
+# and the unlink even fail, so the port cannot start or stop cleanly).
+# unix.Port does neither for a name in the abstract namespace (a leading
+# NUL), and takes a pre-existing socket in ``_preexistingSocket``, which
+# ``_fromListeningDescriptor`` sets and ``startListening`` uses instead of
+# binding.  Checked: Twisted 22.4 (Debian) and 26.10 (PyPI).
+
+
+def adoptUNIXPort(reactor: Any, fileno: int, factory: Any) -> Any:
+    """
+    Listen with C{factory} on the inherited listening UNIX socket C{fileno}
+    (which stays open: the port uses a duplicate), leaving its file alone.
+    Returns the started L{twisted.internet.unix.Port}.
+    """
+    import socket
+
+    from twisted.internet import unix
+
+    inherited = socket.fromfd(fileno, socket.AF_UNIX, socket.SOCK_STREAM)
+    inherited.setblocking(False)
+    port = unix.Port(b"\0", factory, reactor=reactor)
+    port._preexistingSocket = inherited
+    port.startListening()
+    return port

@@ -9,15 +9,18 @@ turns it into a start-up error).
 from __future__ import annotations
 
 import errno
+import os
 
 from twisted.application import service
 from twisted.internet import defer, endpoints
+from twisted.internet.address import UNIXAddress
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IListeningPort, IProtocolFactory, IStreamServerEndpoint
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from finger.errors import FingerConfigurationError
+from finger.inherited import withoutSocketFileChanges
 from finger.limits import DEFAULT_LIMITS, LimitedFactory, Limits
 from finger.reactors import globalReactor
 
@@ -34,8 +37,13 @@ def endpointDescriptions(given: list[str], default: list[str]) -> list[str]:
     return [d for d in chosen if d.strip().lower() != DISABLED]
 
 
-def _hint(error: CannotListenError) -> str:
+def _hint(error: CannotListenError, description: str = "") -> str:
     code = getattr(error.socketError, "errno", None)
+    if code == errno.EADDRINUSE and description.lower().startswith("unix:"):
+        return (
+            "a socket file is already there: another server may be using it; "
+            "if none is, remove the file (or add :lockfile=1)"
+        )
     if code == errno.EACCES:
         return (
             "ports below 1024 need root or CAP_NET_BIND_SERVICE "
@@ -45,6 +53,8 @@ def _hint(error: CannotListenError) -> str:
         return "another program is using that port; stop it or choose another port"
     if code == errno.EADDRNOTAVAIL:
         return "that address is not on this machine; check the interface= part"
+    if code == errno.ENOENT:
+        return "the socket's directory does not exist; create it or choose another path"
     return "check the endpoint string"
 
 
@@ -101,12 +111,20 @@ class ListeningService(service.Service):
             if isinstance(error, CannotListenError):
                 raise ListenError(
                     f"cannot listen for {self.frontend} on {self.description!r}: "
-                    f"{getattr(error.socketError, 'strerror', error.socketError)}; {_hint(error)}"
+                    f"{getattr(error.socketError, 'strerror', error.socketError)}; {_hint(error, self.description)}"
                 ) from None
             failedNow[0].raiseException()
 
     def _listened(self, port: IListeningPort) -> IListeningPort:
         address = port.getHost()
+        if isinstance(address, UNIXAddress):
+            self.log.info(
+                "{frontend} listening on {path} ({description})",
+                frontend=self.frontend,
+                path=os.fsdecode(address.name or b"?"),
+                description=self.description,
+            )
+            return port
         self.log.info(
             "{frontend} listening on {host}:{port} ({description})",
             frontend=self.frontend,
@@ -168,7 +186,13 @@ def listen(
     if reactor is None:
         reactor = globalReactor()
     try:
-        endpoint = endpoints.serverFromString(reactor, description)
+        # A UNIX socket from systemd: its file is systemd's to keep.
+        endpoint = withoutSocketFileChanges(endpoints.serverFromString(reactor, description))
+    except IndexError:  # systemd:...:index=N beyond what was inherited
+        raise ListenError(
+            f"bad {frontend} endpoint {description!r}: "
+            "no socket was inherited from systemd at that index"
+        ) from None
     except FingerConfigurationError:
         raise  # An endpoint parser's own message (e.g. finger-https:).
     except OSError as e:

@@ -119,9 +119,11 @@ class LineQueryProtocol(Protocol, TimeoutMixin):
         queryLog = self.settings.queryLog
         if not queryLog.enabled:
             return
-        queryLog.record(
-            self.frontend, querylog.peerName(self.transport), self.query, outcome, self.started
-        )
+        queryLog.record(self.frontend, self.peerName(), self.query, outcome, self.started)
+
+    def peerName(self) -> str:
+        """Who the client is, for the query log (subclasses may say more)."""
+        return querylog.peerName(self.transport)
 
     def dataReceived(self, data: bytes) -> None:
         """Split C{data} into lines (the last one may be incomplete)."""

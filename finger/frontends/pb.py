@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from twisted.internet import defer
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime, ISSLTransport
 from twisted.internet.protocol import connectionDone
 from twisted.logger import Logger
 from twisted.protocols.policies import TimeoutMixin
@@ -39,9 +39,11 @@ from twisted.spread import banana, pb
 from zope.interface import Attribute, Interface, implementer
 
 from finger import _compat, interfaces, querylog
+from finger.accounts.gate import Authenticator
 from finger.adapt import registerFrontend
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.frontends.pbfeed import SubscribeRefused, subscribeObserver
+from finger.frontends.pblogin import FingerPBAccount, LoginRefused, logIn
 from finger.interfaces import IFingerService, UserNotFound
 from finger.linger import Refusal
 from finger.text import printableLines, replaceSurrogates, stripControls
@@ -60,11 +62,14 @@ class PBSettings:
     @ivar timeout: idle seconds before a connection is closed (C{None}: never).
     @ivar queryLog: where each call is recorded.
     @ivar clock: the clock of every timer; C{None}: the global reactor.
+    @ivar accounts: who may log in (L{finger.frontends.pblogin}); C{None}:
+        no accounts, C{login} is refused.
     """
 
     timeout: float | None = None
     queryLog: querylog.QueryLog = querylog.ENABLED
     clock: IReactorTime | None = None
+    accounts: Authenticator | None = None
 
 
 class IFingerPBFactory(Interface):
@@ -122,9 +127,31 @@ class FingerPBRoot(pb.Root):
 
     log = Logger()
 
-    def __init__(self, service: IFingerService, factory: FingerPBFactory) -> None:
+    def __init__(
+        self, service: IFingerService, factory: FingerPBFactory, broker: Any = None
+    ) -> None:
         self.service = service
         self.factory = factory
+        self.broker = broker
+
+    def rootObject(self, broker: Any) -> FingerPBRoot:
+        """One root per connection, which knows its connection (for C{login})."""
+        return FingerPBRoot(self.service, self.factory, broker)
+
+    def remote_login(self, name: str, secret: str) -> defer.Deferred:
+        """
+        Log in with an account's name and password (or API token): the
+        account object (L{finger.frontends.pblogin}); fails with
+        C{LoginRefused}.  Only over TLS or from this host.
+        """
+        transport = self.broker.transport
+        settings = self.factory.settings
+        return defer.ensureDeferred(
+            logIn(
+                self.service, settings.accounts, settings.queryLog, transport,
+                ISSLTransport.providedBy(transport), name, secret,
+            )
+        )
 
     def remote_getUser(self, name: str) -> defer.Deferred:
         """The status of C{name}; fails with L{NoSuchUser} or L{LookupFailed}."""
@@ -174,6 +201,7 @@ class FingerPBRoot(pb.Root):
         "getUser": remote_getUser,
         "getUsers": remote_getUsers,
         "subscribe": remote_subscribe,
+        "login": remote_login,
     }
 
     def remoteMessageReceived(self, broker: Any, message: Any, args: Any, kw: Any) -> Any:
@@ -214,6 +242,10 @@ class FingerPBRoot(pb.Root):
             outcome = f"listed {len(result)} users"
         elif isinstance(result, str):
             outcome = "found"
+        elif isinstance(result, FingerPBAccount):
+            outcome = f"logged in as {result.avatar.name}"
+        elif result.check(LoginRefused):
+            outcome = f"login refused: {result.getErrorMessage()}"
         elif result.check(defer.CancelledError):
             outcome = "cancelled: the client went away"
         elif result.check(NoSuchUser):

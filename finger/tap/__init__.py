@@ -25,13 +25,12 @@ from finger.accounts.gate import Authenticator
 from finger.adapt import frontend
 from finger.coerce import positiveInteger, positiveSeconds
 from finger.frontends.finger import FingerSettings
-from finger.frontends.setter import SetterSettings
 from finger.frontends.web.events import EventSettings
 from finger.frontends.web.root import WebSettings
 from finger.frontends.web.site import FingerSite
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.tls import httpsDescription
-from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
+from finger.interfaces import IFingerFactory
 from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER
 from finger.listen import endpointDescriptions, listen
 from finger.querylog import QueryLog
@@ -50,6 +49,7 @@ from finger.tap.irc import IRCOptions, addIRCBot
 from finger.tap.limits import ClientNetworkOptions, limitsFromOptions
 from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.pb import PBOptions, addPBListeners
+from finger.tap.setter import addSetterListeners
 from finger.tap.soap import SOAPOptions, soapResource
 from finger.tap.webfinger import WebFingerOptions, trustedProxies, webfingerSettings, webLimits
 from finger.tap.websessions import WebSessionOptions, webSessions
@@ -57,7 +57,6 @@ from finger.tap.websessions import WebSessionOptions, webSessions
 __all__ = ["BACKENDS", "Options", "StartupError", "makeBackend", "makeService"]
 
 DEFAULT_FINGER = ["tcp:79"]
-DEFAULT_SETTER = ["tcp:1079:interface=127.0.0.1"]
 DEFAULT_WEB = ["tcp:8000"]
 
 
@@ -107,8 +106,10 @@ class Options(
         self["finger"].append(description)
 
     def opt_setter(self, description: str) -> None:
-        """Endpoint for the status setter (repeatable; default
-        tcp:1079:interface=127.0.0.1 when the backend is settable)."""
+        """Endpoint for the status setter (repeatable; default: the local UNIX
+        socket /run/finger/setter.sock as root, $XDG_RUNTIME_DIR/finger/setter.sock
+        otherwise, when the backend is settable; tcp:... lets anyone who can
+        connect set any status)."""
         self["setter"].append(description)
 
     def parseOptions(self, options: Sequence[str] | None = None) -> None:
@@ -153,26 +154,6 @@ def addFingerListeners(top: service.MultiService, backend, options: Options) -> 
     for description in endpointDescriptions(options["finger"], DEFAULT_FINGER):
         factory = frontend(IFingerFactory, backend, settings)
         listen(top, "finger", description, factory, limits=options.limits)
-
-
-def addSetterListeners(top: service.MultiService, backend, options: Options) -> None:
-    """Add the setter listeners (default tcp:1079 on loopback) if the backend is settable."""
-    settable = IFingerSetterService.providedBy(backend)
-    if not settable:
-        if endpointDescriptions(options["setter"], []):
-            raise StartupError(
-                "--setter needs a settable backend (e.g. --memory); "
-                "this backend cannot be written"
-            )
-        return
-    settings = SetterSettings(
-        timeout=options["timeout"],
-        timeLimit=options["max-connection-time"],
-        queryLog=options.queryLog,
-    )
-    for description in endpointDescriptions(options["setter"], DEFAULT_SETTER):
-        factory = frontend(IFingerSetterFactory, backend, settings)
-        listen(top, "setter", description, factory, limits=options.limits)
 
 
 def addWebListeners(
@@ -224,7 +205,7 @@ def makeService(options: Options) -> service.MultiService:
     addSetterListeners(top, backend, options)
     accounts = authenticatorFor(backend, options)
     addWebListeners(top, backend, options, accounts)
-    addPBListeners(top, backend, options)
+    addPBListeners(top, backend, options, accounts)
     addIRCBot(top, backend, options)
     addManhole(top, backend, options)
     return top

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from twisted.application import service
 
+from finger.accounts.gate import Authenticator
 from finger.adapt import frontend
 from finger.frontends.pb import IFingerPBFactory, PBSettings
 from finger.interfaces import IFingerService
@@ -23,9 +24,17 @@ class PBOptions:
         cast("dict[str, list[str]]", self).setdefault("pb", []).append(description)
 
 
-def addPBListeners(top: service.MultiService, backend: IFingerService, options: Any) -> None:
-    """Add the PB listeners the options ask for (default tcp:8889) to C{top}."""
-    settings = PBSettings(timeout=options["timeout"], queryLog=options.queryLog)
+def addPBListeners(
+    top: service.MultiService,
+    backend: IFingerService,
+    options: Any,
+    accounts: Authenticator | None = None,
+) -> None:
+    """
+    Add the PB listeners the options ask for (default tcp:8889) to C{top};
+    C{accounts} may log in (over TLS, C{--pb ssl:...}, or from this host).
+    """
+    settings = PBSettings(timeout=options["timeout"], queryLog=options.queryLog, accounts=accounts)
     for description in endpointDescriptions(options.get("pb", []), DEFAULT_ENDPOINTS):
         factory = frontend(IFingerPBFactory, backend, settings)
         listen(top, "pb", description, factory, limits=options.limits)

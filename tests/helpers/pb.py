@@ -13,7 +13,11 @@ BAD_CALL = "finger.frontends.pb.BadCall"
 PB_CLIENT = REPO / "tests" / "helpers" / "pbclient.py"
 
 
-def pbClient(port: int, *steps) -> list[dict]:
+LOGIN_REFUSED = "finger.frontends.pblogin.LoginRefused"
+WRITE_REFUSED = "finger.frontends.pblogin.WriteRefused"
+
+
+def pbClient(port: int | str, *steps) -> list[dict]:
     """Run tests/pbclient.py with C{steps}; return its JSON lines."""
     done = subprocess.run(
         [sys.executable, str(PB_CLIENT), str(port), json.dumps(steps)],

@@ -11,6 +11,12 @@ one JSON line:
   ["reconnect"]             a new connection and root object
   ["unlimited"]             raise this client's Banana size limit, as a
                             hostile client would, to send huge messages
+  ["login", NAME, SECRET]   root.callRemote("login", ...); keeps the account
+                            object it returns; prints {"ok": "logged in"} or
+                            the error as for "call"
+  ["account", METHOD, ARG...]  callRemote on that account object
+PORT may be tls:HOST:PORT:CAFILE: PB over TLS, verifying the server as HOST
+with the CA in CAFILE.
 An ARG {"repeat": VALUE, "times": N} stands for [VALUE] * N (or VALUE * N
 for a string VALUE), so huge arguments need no huge command line.
 """
@@ -32,15 +38,41 @@ def expand(arg):
 @defer.inlineCallbacks
 def connect(reactor, port):
     factory = pb.PBClientFactory()
-    reactor.connectTCP("127.0.0.1", port, factory)
+    if str(port).startswith("tls:"):
+        from twisted.internet import ssl
+
+        _, host, number, cafile = str(port).split(":", 3)
+        with open(cafile) as f:
+            authority = ssl.Certificate.loadPEM(f.read())
+        options = ssl.optionsForClientTLS(host, trustRoot=authority)
+        reactor.connectSSL("127.0.0.1", int(number), factory, options)
+    else:
+        reactor.connectTCP("127.0.0.1", int(port), factory)
     root = yield factory.getRootObject()
     return root
 
 
 @defer.inlineCallbacks
+def callOn(target, method, args):
+    try:
+        result = yield target.callRemote(method, *[expand(a) for a in args])
+        return {"ok": result}
+    except pb.RemoteError as e:
+        remoteType = e.remoteType
+        if isinstance(remoteType, bytes):
+            remoteType = remoteType.decode()
+        message = e.args[1] if len(e.args) > 1 else str(e)
+        return {"remote": remoteType, "message": message}
+    except pb.PBConnectionLost as e:
+        return {"lost": str(e)}
+    except Exception as e:
+        return {"local": type(e).__name__, "message": str(e)}
+
+
+@defer.inlineCallbacks
 def main(reactor, port, steps):
-    port = int(port)
     root = yield connect(reactor, port)
+    account = None
     for step in json.loads(steps):
         kind, *rest = step
         if kind == "reconnect":
@@ -48,6 +80,15 @@ def main(reactor, port, steps):
             print(json.dumps({"reconnected": True}), flush=True)
         elif kind == "unlimited":
             banana.SIZE_LIMIT = 100 * 1024 * 1024
+        elif kind == "login":
+            outcome = yield callOn(root, "login", rest)
+            if "ok" in outcome:
+                account, outcome = outcome["ok"], {"ok": "logged in"}
+            print(json.dumps(outcome), flush=True)
+        elif kind == "account":
+            method, *args = rest
+            outcome = yield callOn(account, method, args)
+            print(json.dumps(outcome), flush=True)
         elif kind == "call":
             method, *args = rest
             try:

@@ -26,12 +26,13 @@ TWISTD = [sys.executable, "-c", "from twisted.scripts.twistd import run; run()"]
 LISTENING = re.compile(r"\] (\S+) listening on (\S+):(\d+) ")
 LOOPBACK0 = "tcp:0:interface=127.0.0.1"
 # Frontends that listen on a fixed port by default: a test that does not
-# choose an endpoint for one gets it disabled, so parallel tests never collide.
-OFF_UNLESS_GIVEN = {"--pb": "none", "--web": "none"}
+# choose an endpoint for one gets it disabled, so parallel tests never collide
+# (the setter's default is one UNIX socket path, /run/finger/setter.sock).
+OFF_UNLESS_GIVEN = {"--pb": "none", "--web": "none", "--setter": "none"}
 
 
 def withDefaultsOff(args: Sequence[str]) -> list[str]:
-    """C{args} plus C{--pb none}, C{--web none} for the options it does not mention."""
+    """C{args} plus C{--pb none}, C{--web none}, C{--setter none} for the options it does not mention."""
     args = list(args)
     for option, value in OFF_UNLESS_GIVEN.items():
         if not any(a == option or a.startswith(option + "=") for a in args):

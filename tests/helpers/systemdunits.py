@@ -95,6 +95,38 @@ def listenStreams(socket: Unit) -> list[str]:
     return socket["Socket"]["ListenStream"]
 
 
+def isPath(listenStream: str) -> bool:
+    """Whether a C{ListenStream} is a UNIX socket's path (systemd: it starts with C{/})."""
+    return listenStream.startswith("/")
+
+
+def activationAddresses(
+    socket: Unit, directory: Path, family: int = _socket.AF_INET, host: str = "127.0.0.1"
+) -> list[str]:
+    """
+    Addresses for C{systemd-socket-activate}, one per C{ListenStream} in
+    order: a free port on C{host} for a port, a path in C{directory} (with
+    the same file name) for a UNIX socket.
+    """
+    addresses = []
+    for stream in listenStreams(socket):
+        if isPath(stream):
+            addresses.append(str(directory / Path(stream).name))
+        elif family == _socket.AF_INET6:
+            addresses.append(f"[{host}]:{freePort(family, host)}")
+        else:
+            addresses.append(f"{host}:{freePort(family, host)}")
+    return addresses
+
+
+def applySocketMode(socket: Unit, addresses: list[str]) -> None:
+    """Give the UNIX sockets the unit's C{SocketMode} (systemd-socket-activate has none)."""
+    mode = int(socket["Socket"].get("SocketMode", ["0666"])[-1], 8)
+    for address in addresses:
+        if address.startswith("/"):
+            Path(address).chmod(mode)
+
+
 def socketActivate(
     socket: Unit,
     addresses: list[str],
@@ -103,7 +135,7 @@ def socketActivate(
 ) -> list[str]:
     """
     The command line that listens on C{addresses} (C{host:port}, one for
-    each of the socket unit's C{ListenStream} lines, in order) and runs
+    each of the socket unit's C{ListenStream} lines, in order, or a path) and runs
     C{command} with the sockets, named as the unit names them.
     """
     assert len(addresses) == len(listenStreams(socket))

@@ -15,6 +15,7 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 import urllib.request
 from pathlib import Path
 
@@ -22,8 +23,9 @@ import pytest
 
 from tests.helpers.support import REPO, FingerProcess, port79Lock, setStatus
 from tests.helpers.systemdunits import (
+    activationAddresses,
+    applySocketMode,
     asServiceUser,
-    freePort,
     listenStreams,
     one,
     parseEnvironmentFile,
@@ -192,9 +194,11 @@ def runInstalledService(helpText: str) -> dict[str, str]:
     command = serviceCommand(service, parseEnvironmentFile(environmentFile))
     command = asServiceUser(service, withoutDefaultListeners(command, helpText))
     # finger on its real port (the client knows no other), the rest anywhere.
-    port, *others = listenStreams(socketUnit)
+    port, *_ = listenStreams(socketUnit)
     assert port == "79"
-    addresses = [f"127.0.0.1:{port}", *(f"127.0.0.1:{freePort()}" for _ in others)]
+    sockets = Path(tempfile.mkdtemp(prefix="finger-deb-"))
+    sockets.chmod(0o755)  # the UNIX ones (the local setter's) in a fresh directory
+    addresses = [f"127.0.0.1:{port}", *activationAddresses(socketUnit, sockets)[1:]]
     serviceUser = pwd.getpwnam(one(service, "Service", "User"))
     answers = {}
 
@@ -204,6 +208,7 @@ def runInstalledService(helpText: str) -> dict[str, str]:
         )
         try:
             process.waitForLog(r"^Listening on 127\.0\.0\.1:79 as 3\.$")
+            applySocketMode(socketUnit, addresses)
             # The first connection starts the service, which answers it.
             answers["dave"] = run(["finger", "dave@127.0.0.1"], timeout=60)
             process.waitForLog(r"finger query 'dave' from 127\.0\.0\.1:\d+: found")
@@ -257,6 +262,7 @@ def test_debianPackageLifecycle(debs, cleanSystem):
         for link in parseUnit(UNITS / unit)["Unit"]["Documentation"]:
             assert Path(link.removeprefix("file://")).is_file(), (unit, link)
     assert Path("/usr/share/doc/twisted-finger/examples/finger.tac").is_file()
+    assert Path("/usr/bin/finger-set").is_file()  # the console scripts (pyproject)
     result = subprocess.run(
         ["systemd-analyze", "verify", str(UNITS / "finger.socket"), str(UNITS / "finger.service")],
         capture_output=True,

@@ -90,3 +90,25 @@ class BananaInternalsTests(SynchronousTestCase):
         # Decoding starts afresh with the next message.
         protocol.dataReceived(banana.encode([b"next"]))
         self.assertEqual(self.received, [[b"next"]])
+
+
+def test_adoptUNIXPortNeitherChmodsNorUnlinks(tmp_path) -> None:
+    import os
+    import socket
+    import stat
+
+    from twisted.internet import protocol
+    from twisted.internet.testing import MemoryReactor
+
+    path = str(tmp_path / "s.sock")
+    listening = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listening.bind(path)
+    os.chmod(path, 0o600)
+    listening.listen()
+    reactor = MemoryReactor()
+    with listening:
+        port = _compat.adoptUNIXPort(reactor, listening.fileno(), protocol.Factory())
+        assert os.fsdecode(port.getHost().name) == path
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        port.connectionLost(None)  # what stopListening ends with
+        assert stat.S_ISSOCK(os.stat(path).st_mode)

@@ -26,6 +26,7 @@ from finger.interfaces import (
 from finger.querylog import QueryLog
 
 PEER = IPv4Address("TCP", "192.0.2.7", 40000)
+OPEN_SETTER = SetterSettings(allowUnauthenticated=True)  # --setter tcp:...: anyone may set
 
 
 class BackendBroke(Exception):
@@ -102,19 +103,19 @@ class QueryEventsTests(SynchronousTestCase):
 
     def test_setterSetIsOneEvent(self) -> None:
         backend = MemoryFingerService()
-        factory = IFingerSetterFactory(backend)
+        factory = frontend(IFingerSetterFactory, backend, OPEN_SETTER)
         self.assertEqual(self.ask(factory, b"dave\r\nOut to lunch\r\n"), b"OK\r\n")
         self.assertOneQueryEvent("setter", "dave", "set")
         self.assertEqual(self.failureEvents(), [])
 
     def test_setterStoreErrorIsAnOutcomeNotATraceback(self) -> None:
-        factory = IFingerSetterFactory(BrokenBackend(StoreError("store is read-only")))
+        factory = frontend(IFingerSetterFactory, BrokenBackend(StoreError("store is read-only")), OPEN_SETTER)
         self.assertEqual(self.ask(factory, b"dave\r\nhi\r\n"), b"ERROR store is read-only\r\n")
         self.assertOneQueryEvent("setter", "dave", "ERROR store is read-only")
         self.assertEqual(self.failureEvents(), [])
 
     def test_setterBackendFailureLoggedOnceWithTheName(self) -> None:
-        factory = IFingerSetterFactory(BrokenBackend())
+        factory = frontend(IFingerSetterFactory, BrokenBackend(), OPEN_SETTER)
         self.assertEqual(
             self.ask(factory, b"dave\r\nhi\r\n"), b"ERROR the status could not be stored\r\n"
         )
@@ -123,13 +124,19 @@ class QueryEventsTests(SynchronousTestCase):
         self.assertEqual(failure["name"], "dave")
         self.assertEqual(len(self.flushLoggedErrors(BackendBroke)), 1)
 
-    def test_disabledQueryLogLogsNoQueries(self) -> None:
+    def test_disabledQueryLogLogsNoQueriesButWrites(self) -> None:
         off = QueryLog(enabled=False)
         finger = frontend(IFingerFactory, MemoryFingerService({"alice": "Happy"}), FingerSettings(queryLog=off))
-        setter = frontend(IFingerSetterFactory, MemoryFingerService(), SetterSettings(queryLog=off))
+        setter = frontend(
+            IFingerSetterFactory, MemoryFingerService(),
+            SetterSettings(queryLog=off, allowUnauthenticated=True),
+        )
         self.assertEqual(self.ask(finger, b"alice\r\n"), b"Happy\r\n")
-        self.assertEqual(self.ask(setter, b"dave\r\nhi\r\n"), b"OK\r\n")
         self.assertEqual(self.queryEvents(), [])
+        # A write is the audit trail: logged anyway (by nobody: the open TCP setter).
+        self.assertEqual(self.ask(setter, b"dave\r\nhi\r\n"), b"OK\r\n")
+        [event] = self.queryEvents()
+        self.assertEqual((event["target"], event["account"], event["outcome"]), ("dave", None, "set"))
 
 
 class WriteEventsTests(SynchronousTestCase):

@@ -185,7 +185,8 @@ class SetterLimitsTests(LineLimitsTestsMixin, TestCase):
         self.backend = MemoryFingerService()
         self.factoryType = FingerSetterFactoryFromService
         self.settings = SetterSettings(
-            timeout=5.0, timeLimit=30.0, queryLog=QueryLog(True), clock=self.clock
+            timeout=5.0, timeLimit=30.0, queryLog=QueryLog(True), clock=self.clock,
+            allowUnauthenticated=True,  # the TCP setter: these tests use TCP transports
         )
 
     def test_idleAfterTheNameIsClosed(self) -> None:

@@ -1,8 +1,10 @@
 """Command-line options, start-up errors and the composition in makeService."""
 
+import os
 import socket
 
 import pytest
+from twisted.logger import LogLevel, formatEvent, globalLogPublisher
 
 from finger import tap
 from finger.backends.file import FileFingerService
@@ -63,15 +65,47 @@ def test_defaultsFileBackend(tmp_path):
     assert listeners(top) == [("finger", "tcp:79"), ("web", "tcp:8000"), ("pb", "tcp:8889")]
 
 
-def test_memoryBackendGetsTheDefaultSetter():
+def test_memoryBackendGetsTheDefaultSetter(monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 0)
     top = tap.makeService(parse("--memory"))
     assert isinstance(list(top)[0], MemoryFingerService)
+    # The local UNIX socket; nothing listens on TCP port 1079.
     assert listeners(top) == [
         ("finger", "tcp:79"),
-        ("setter", "tcp:1079:interface=127.0.0.1"),
+        ("setter", "unix:/run/finger/setter.sock:mode=0666:lockfile=1"),
         ("web", "tcp:8000"),
         ("pb", "tcp:8889"),
     ]
+    setter = next(s for s in top if getattr(s, "frontend", None) == "setter")
+    assert setter.factory.wrappedFactory.settings.allowUnauthenticated is False
+
+
+def test_anOrdinaryUsersSetterIsInTheirRuntimeDirectory(monkeypatch, tmp_path):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path))
+    top = tap.makeService(parse("--memory", "--finger", "none", "--web", "none", "--pb", "none"))
+    assert listeners(top) == [("setter", f"unix:{tmp_path}/finger/setter.sock:mode=0666:lockfile=1")]
+    monkeypatch.delenv("XDG_RUNTIME_DIR")
+    with pytest.raises(StartupError, match="needs root, and XDG_RUNTIME_DIR is not set"):
+        tap.makeService(parse("--memory"))
+
+
+def test_aTcpSetterIsOpenAndWarnsAtStartUp():
+    events = []
+    globalLogPublisher.addObserver(events.append)
+    try:
+        top = tap.makeService(parse("--memory", "--setter", "tcp:0:interface=127.0.0.1",
+                                    "--setter", "unix:/nonexistent/s.sock"))
+    finally:
+        globalLogPublisher.removeObserver(events.append)
+    warnings = [formatEvent(e) for e in events if e.get("log_level") == LogLevel.warn]
+    assert warnings == [
+        "setter on tcp:0:interface=127.0.0.1: anyone who can connect can set any user's "
+        "status (no authentication; the local UNIX socket checks who connects: "
+        "--setter unix:PATH)"
+    ]
+    setters = [s for s in top if getattr(s, "frontend", None) == "setter"]
+    assert [s.factory.wrappedFactory.settings.allowUnauthenticated for s in setters] == [True, False]
 
 
 def test_repeatableEndpointsAndNone():
