@@ -69,6 +69,17 @@ class IFingerSetterService(Interface):
         """
 
 
+class IFingerClearService(Interface):
+    """Optional: a settable store whose statuses can also be removed."""
+
+    def clearUser(name: str) -> Deferred[None]:
+        """
+        Remove C{name}'s status (the name then reads as unknown).  Fire with
+        C{None} once removed, also when there was none; fail with
+        L{StoreError}.
+        """
+
+
 class IFingerVerboseService(Interface):
     """
     Optional: a backend with more to say for the verbose query (RFC 1288

@@ -3,7 +3,9 @@ One structured log event per query, so an admin can see who fingered whom
 (RFC 1288 section 3.2.7); C{--no-log-queries} turns it off for privacy.
 
 Every frontend records through a L{QueryLog}; the event has the fields
-C{frontend}, C{peer}, C{query}, C{outcome} and C{duration} (seconds).
+C{frontend}, C{peer}, C{query}, C{outcome} and C{duration} (seconds); a
+write also has C{account} (who logged in, or C{None}) and C{target} (whose
+status it writes).
 """
 
 from __future__ import annotations
@@ -35,15 +37,36 @@ class QueryLog:
         self.enabled = enabled
         self.log = Logger(namespace="finger.query")
 
-    def record(self, frontend: str, peer: str, query: str, outcome: str, started: float) -> None:
-        """Log one query; C{started} is a C{time.monotonic()} reading."""
-        if not self.enabled:
+    def record(
+        self,
+        frontend: str,
+        peer: str,
+        query: str,
+        outcome: str,
+        started: float,
+        account: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        """
+        Log one query; C{started} is a C{time.monotonic()} reading.  For a
+        write, C{target} is whose status it writes and C{account} who logged
+        in (C{None} before a successful login).  Writes are logged even when
+        queries are not (C{--no-log-queries}): they are the audit trail.
+        """
+        if not self.enabled and target is None:
             return
         shown = stripControls(query)
         if len(shown) > MAX_LOGGED_QUERY:
             shown = shown[:MAX_LOGGED_QUERY] + "..."
         duration = time.monotonic() - started
-        text = f"{frontend} query {shown!r} from {peer}: {outcome} ({duration * 1000:.1f} ms)"
+        what = f"query {shown!r}"
+        extra: dict[str, str | None] = {}
+        if target is not None:
+            target = stripControls(target)[:MAX_LOGGED_QUERY]
+            who = "nobody" if account is None else stripControls(account)
+            what = f"write {shown!r} of {target!r} by {who}"
+            extra = {"account": account, "target": target}
+        text = f"{frontend} {what} from {peer}: {outcome} ({duration * 1000:.1f} ms)"
         self.log.info(
             # Rendered here, as a format with no fields: Twisted's generic
             # formatting of five fields costs more than answering a query.
@@ -54,6 +77,7 @@ class QueryLog:
             outcome=outcome,
             duration=duration,
             milliseconds=duration * 1000,
+            **extra,
         )
 
 

@@ -25,6 +25,7 @@ from twisted.python.failure import Failure
 from zope.interface import alsoProvides, implementer
 
 from finger.interfaces import (
+    IFingerClearService,
     IFingerDetails,
     IFingerService,
     IFingerSetterService,
@@ -32,7 +33,7 @@ from finger.interfaces import (
     UserNotFound,
 )
 
-_OPTIONAL = (IFingerSetterService, IFingerVerboseService, IFingerDetails)
+_OPTIONAL = (IFingerSetterService, IFingerClearService, IFingerVerboseService, IFingerDetails)
 
 
 def _contains(names: Sequence[str], name: str) -> bool:
@@ -157,6 +158,15 @@ class ChainFingerService(service.MultiService):
             if IFingerSetterService.providedBy(backend):
                 return defer.maybeDeferred(backend.setUser, name, status)
         raise NotImplementedError("no backend in this chain is settable")
+
+    def clearUser(self, name: str) -> defer.Deferred[None]:
+        """Clear the status in the first settable backend (as L{setUser} sets it there)."""
+        for backend in self.backends:
+            if IFingerSetterService.providedBy(backend):
+                if not IFingerClearService.providedBy(backend):
+                    break
+                return defer.maybeDeferred(backend.clearUser, name)
+        raise NotImplementedError("the settable backend of this chain cannot clear a status")
 
 
 def _firstError(failure: Failure) -> Failure:

@@ -7,6 +7,7 @@ from twisted.internet import defer
 from zope.interface import implementer
 
 from finger.interfaces import (
+    IFingerClearService,
     IFingerService,
     IFingerSetterService,
     StoreError,
@@ -15,7 +16,7 @@ from finger.interfaces import (
 from finger.users import userNameProblem
 
 
-@implementer(IFingerService, IFingerSetterService)
+@implementer(IFingerService, IFingerSetterService, IFingerClearService)
 class MemoryFingerService(service.Service):
     """Statuses kept in a dict; lost when the process ends."""
 
@@ -44,4 +45,10 @@ class MemoryFingerService(service.Service):
         if name not in self._users:
             self._sortedNames = None
         self._users[name] = status
+        return defer.succeed(None)
+
+    def clearUser(self, name: str) -> defer.Deferred[None]:
+        """Remove C{name}'s status, if any."""
+        if self._users.pop(name, None) is not None:
+            self._sortedNames = None
         return defer.succeed(None)

@@ -19,6 +19,8 @@ from twisted.application import service
 from twisted.python import usage
 from twisted.web.resource import IResource
 
+from finger.accounts.gate import Authenticator
+
 # Importing a frontend's module registers its adapters.
 from finger.adapt import frontend
 from finger.coerce import positiveInteger, positiveSeconds
@@ -32,6 +34,7 @@ from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSette
 from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, Limits
 from finger.listen import endpointDescriptions, listen
 from finger.querylog import QueryLog
+from finger.tap.accounts import AccountsOptions, authenticatorFor
 from finger.tap.backends import (
     BACKENDS,
     ERROR_PREFIXES,
@@ -56,7 +59,7 @@ DEFAULT_WEB = ["tcp:8000"]
 
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
-    ManholeOptions, usage.Options,
+    ManholeOptions, AccountsOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
@@ -165,15 +168,22 @@ def addSetterListeners(top: service.MultiService, backend, options: Options) -> 
         listen(top, "setter", description, factory, limits=options.limits)
 
 
-def addWebListeners(top: service.MultiService, backend, options: Options) -> None:
-    """One site serves every web (HTTP) and HTTPS listener."""
+def addWebListeners(
+    top: service.MultiService, backend, options: Options, accounts: Authenticator | None = None
+) -> None:
+    """
+    One site serves every web (HTTP) and HTTPS listener; C{accounts} decide
+    who may write (C{None}: nobody).
+    """
     web = endpointDescriptions(options["web"], DEFAULT_WEB)
     https = endpointDescriptions(options["https"], [])
     if not web and not https:
         return
     templates = Templates(options["templates"] or None)
-    soap = soapResource(top, backend, options)
-    root = frontend(IResource, backend, WebSettings(templates=templates, soap=soap))
+    soap = soapResource(top, backend, options, accounts)
+    root = frontend(
+        IResource, backend, WebSettings(templates=templates, soap=soap, accounts=accounts)
+    )
     site = FingerSite(root, timeout=options["timeout"], queryLog=options.queryLog)
     for description in web:
         listen(top, "web", description, site, limits=options.limits)
@@ -193,7 +203,8 @@ def makeService(options: Options) -> service.MultiService:
     service.IService(backend).setServiceParent(top)
     addFingerListeners(top, backend, options)
     addSetterListeners(top, backend, options)
-    addWebListeners(top, backend, options)
+    accounts = authenticatorFor(backend, options)
+    addWebListeners(top, backend, options, accounts)
     addPBListeners(top, backend, options)
     addIRCBot(top, backend, options)
     addManhole(top, backend, options)

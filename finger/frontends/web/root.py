@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 from twisted.python import components
 from twisted.web import resource
 
+from finger.accounts.gate import Authenticator
 from finger.adapt import registerFrontend
 from finger.frontends.web import urls
 from finger.frontends.web.api import APIRoot
@@ -49,10 +50,13 @@ class WebSettings:
         the shipped ones, read when the root is made.
     @ivar soap: the C{/soap} endpoint; C{None} means one with its default
         settings (see L{finger.frontends.web.soap}).
+    @ivar accounts: who may write (JSON and XML-RPC writes;
+        L{finger.accounts.gate}); C{None}: no accounts, writes are refused.
     """
 
     templates: Templates | None = None
     soap: resource.Resource | None = None
+    accounts: Authenticator | None = None
 
 
 DEFAULT = WebSettings()
@@ -71,8 +75,8 @@ class FingerWebRoot(resource.Resource):
         self.service = service
         self.settings = settings
         self.templates = settings.templates if settings.templates is not None else Templates()
-        self.xmlrpc = FingerXMLRPC(service)
-        self.api = APIRoot(service)
+        self.xmlrpc = FingerXMLRPC(service, settings.accounts)
+        self.api = APIRoot(service, settings.accounts)
         self.webfinger = WebFinger(service)
         self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
 

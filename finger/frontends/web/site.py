@@ -102,6 +102,9 @@ class FingerRequest(server.Request):
     site: FingerSite  # set by process(): this request's site is a FingerSite
     query: str | None = None
     outcome: str | None = None
+    # For writes (finger.frontends.publish): whose status, and who logged in.
+    target: str | None = None
+    account: str | None = None
     gone = False
 
     def process(self) -> None:
@@ -128,7 +131,10 @@ class FingerRequest(server.Request):
             outcome = f"connection lost before the answer ({self.outcome or self.code})"
         else:
             outcome = f"{self.code} {self.outcome}" if self.outcome else str(self.code)
-        self.site.queryLog.record(self.frontend, self.peer, query, outcome, self.started)
+        self.site.queryLog.record(
+            self.frontend, self.peer, query, outcome, self.started,
+            account=self.account, target=self.target,
+        )
 
     # Bounding the body (see the module docstring).
 
