@@ -109,6 +109,32 @@ class IFingerDetails(Interface):
         """
 
 
+class ISubscription(Interface):
+    """A subscription to an L{IFingerChangeFeed}."""
+
+    def unsubscribe() -> None:
+        """Stop receiving changes (calling it again does nothing)."""
+
+    def cancel() -> None:
+        """The same as L{unsubscribe}."""
+
+
+class IFingerChangeFeed(Interface):
+    """
+    Optional: a backend that tells when a status changes (the memory and
+    SQLite stores, the users file when a reload changed lines, chains of
+    them).  See L{finger.feed}.
+    """
+
+    def subscribe(callback: Any) -> ISubscription:
+        """
+        Call C{callback(change)} after each change, with a
+        L{finger.feed.StatusChange} (C{name}, C{status} or C{None} when the
+        user was removed, C{setAt}).  C{callback} must be quick and should
+        not raise (an error is logged once, never raised into the writer).
+        """
+
+
 class IFingerFactory(Interface):
     """The RFC 1288 finger frontend: a server factory built from a service."""
 

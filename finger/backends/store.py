@@ -53,7 +53,9 @@ from zope.interface import implementer
 from finger.accounts import sqlite as accountsql
 from finger.accounts.interfaces import Account, IAccountStore, TokenRecord
 from finger.errors import FingerConfigurationError
+from finger.feed import ChangeCallback, ChangeFeed, StatusChange, Subscription
 from finger.interfaces import (
+    IFingerChangeFeed,
     IFingerClearService,
     IFingerDetails,
     IFingerService,
@@ -205,7 +207,8 @@ def _delete(connection: sqlite3.Connection, name: str) -> None:
 
 
 @implementer(
-    IFingerService, IFingerSetterService, IFingerClearService, IFingerDetails, IAccountStore
+    IFingerService, IFingerSetterService, IFingerClearService, IFingerDetails, IAccountStore,
+    IFingerChangeFeed,
 )
 class SQLiteFingerService(service.Service):
     """
@@ -232,6 +235,14 @@ class SQLiteFingerService(service.Service):
         self._pool: ThreadPool | None = None
         self._names: list[str] | None = None  # sorted, loaded on first getUsers
         self._namesTuple: tuple[str, ...] | None = None
+        self._feed = ChangeFeed()
+
+    def subscribe(self, callback: ChangeCallback) -> Subscription:
+        """
+        Be told of every status stored from now on, once it is on disk
+        (L{IFingerChangeFeed}; this process's writes only).
+        """
+        return self._feed.subscribe(callback)
 
     def check(self) -> None:
         """
@@ -295,9 +306,13 @@ class SQLiteFingerService(service.Service):
             return defer.fail(StoreError(f"invalid user name: {problem}"))
         if len(status) > MAX_STATUS:
             return defer.fail(StoreError(f"status too long (limit {MAX_STATUS} characters)"))
-        d = self._inThread(_upsert, name, status, self._clock())
+        setAt = self._clock()
+        d = self._inThread(_upsert, name, status, setAt)
         return d.addCallbacks(
-            self._stored, self._storeFailed, callbackArgs=(name,), errbackArgs=(name,)
+            self._stored,
+            self._storeFailed,
+            callbackArgs=(name, status, setAt),
+            errbackArgs=(name,),
         )
 
     def clearUser(self, name: str) -> defer.Deferred[None]:
@@ -313,6 +328,7 @@ class SQLiteFingerService(service.Service):
             if where < len(self._names) and self._names[where] == name:
                 del self._names[where]
                 self._namesTuple = None
+        self._feed.publish(StatusChange(name, None, self._clock()))
 
     # IAccountStore (finger.accounts.sqlite's queries, in the store's thread)
 
@@ -346,12 +362,13 @@ class SQLiteFingerService(service.Service):
     def touch(self, name: str, tokenId: str | None, when: float) -> defer.Deferred[None]:
         return self._inThread(accountsql.touch, name, tokenId, when)
 
-    def _stored(self, result: None, name: str) -> None:
+    def _stored(self, result: None, name: str, status: str, setAt: float) -> None:
         if self._names is not None:
             where = bisect.bisect_left(self._names, name)
             if where == len(self._names) or self._names[where] != name:
                 self._names.insert(where, name)
                 self._namesTuple = None
+        self._feed.publish(StatusChange(name, status, setAt))
 
     def _storeFailed(self, failure: Failure, name: str) -> None:
         failure.trap(sqlite3.Error)

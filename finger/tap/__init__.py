@@ -26,6 +26,7 @@ from finger.adapt import frontend
 from finger.coerce import positiveInteger, positiveSeconds
 from finger.frontends.finger import FingerSettings
 from finger.frontends.setter import SetterSettings
+from finger.frontends.web.events import EventSettings
 from finger.frontends.web.root import WebSettings
 from finger.frontends.web.site import FingerSite
 from finger.frontends.web.templates import Templates
@@ -86,6 +87,8 @@ class Options(
          positiveInteger],
         ["max-connection-time", None, 300.0,
          "Longest a finger or setter connection may last, in seconds.", positiveSeconds],
+        ["events-keepalive", None, 20.0,
+         "Seconds between keep-alive comments on /api/events streams.", positiveSeconds],
     ]
 
     def __init__(self) -> None:
@@ -181,8 +184,11 @@ def addWebListeners(
         return
     templates = Templates(options["templates"] or None)
     soap = soapResource(top, backend, options, accounts)
+    events = EventSettings(keepAlive=options["events-keepalive"])
     root = frontend(
-        IResource, backend, WebSettings(templates=templates, soap=soap, accounts=accounts)
+        IResource,
+        backend,
+        WebSettings(templates=templates, soap=soap, accounts=accounts, events=events),
     )
     site = FingerSite(root, timeout=options["timeout"], queryLog=options.queryLog)
     for description in web:

@@ -102,11 +102,22 @@ class APINotFound(APIResource):
 
 
 class APIRoot(APIResource):
-    """C{/api/}: only C{users} lives here."""
+    """C{/api/}: C{users}, and C{events} when given (see L{finger.frontends.web.events})."""
+
+    def __init__(
+        self,
+        service: IFingerService,
+        accounts: Authenticator | None = None,
+        events: resource.Resource | None = None,
+    ) -> None:
+        super().__init__(service, accounts)
+        self.events = events
 
     def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
         if path == b"users":
             return UsersCollection(self.service, self.accounts)
+        if path == b"events" and self.events is not None:
+            return self.events
         return APINotFound(self.service)
 
     def render(self, request: FingerRequest) -> int:

@@ -6,7 +6,7 @@ L{IResource}.
   /NAME           one user (HTML)
   /RPC2           XML-RPC
   /soap           SOAP 1.1 (and its WSDL)
-  /api/...        JSON
+  /api/...        JSON; /api/events, status changes as server-sent events
   /.well-known/webfinger   WebFinger, on HTTPS only
   /static/...     the stylesheet
 
@@ -29,13 +29,14 @@ from finger.accounts.gate import Authenticator
 from finger.adapt import registerFrontend
 from finger.frontends.web import urls
 from finger.frontends.web.api import APIRoot
+from finger.frontends.web.events import EventSettings, EventsResource
 from finger.frontends.web.pages import NotFoundPage, UserPage, UsersPage
 from finger.frontends.web.soap import SOAPResource
 from finger.frontends.web.static import StaticFiles
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.webfinger import WebFinger
 from finger.frontends.web.xmlrpc import FingerXMLRPC
-from finger.interfaces import IFingerService
+from finger.interfaces import IFingerChangeFeed, IFingerService
 
 if TYPE_CHECKING:
     from finger.frontends.web.site import FingerRequest
@@ -52,11 +53,14 @@ class WebSettings:
         settings (see L{finger.frontends.web.soap}).
     @ivar accounts: who may write (JSON and XML-RPC writes;
         L{finger.accounts.gate}); C{None}: no accounts, writes are refused.
+    @ivar events: the C{/api/events} streams' settings (there when the
+        backend provides L{IFingerChangeFeed}).
     """
 
     templates: Templates | None = None
     soap: resource.Resource | None = None
     accounts: Authenticator | None = None
+    events: EventSettings = EventSettings()
 
 
 DEFAULT = WebSettings()
@@ -76,7 +80,12 @@ class FingerWebRoot(resource.Resource):
         self.settings = settings
         self.templates = settings.templates if settings.templates is not None else Templates()
         self.xmlrpc = FingerXMLRPC(service, settings.accounts)
-        self.api = APIRoot(service, settings.accounts)
+        self.events = (
+            EventsResource(service, settings.events)
+            if IFingerChangeFeed.providedBy(service)
+            else None
+        )
+        self.api = APIRoot(service, settings.accounts, self.events)
         self.webfinger = WebFinger(service)
         self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
 

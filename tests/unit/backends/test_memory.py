@@ -32,3 +32,38 @@ class MemoryBackendTests(unittest.TestCase):
         service = MemoryFingerService()
         self.failureResultOf(service.setUser("a@b", "x"), StoreError)
         self.assertEqual(list(self.successResultOf(service.getUsers())), [])
+
+
+class MemoryChangeFeedTests(unittest.TestCase):
+    def test_everySetIsPublishedWithItsTime(self):
+        from finger.feed import StatusChange
+        from finger.interfaces import IFingerChangeFeed
+
+        service = MemoryFingerService({"bob": "b"}, clock=lambda: 42.0)
+        self.assertTrue(IFingerChangeFeed.providedBy(service))
+        seen = []
+        subscription = service.subscribe(seen.append)
+        self.successResultOf(service.setUser("alice", "new"))
+        self.successResultOf(service.setUser("bob", "b"))
+        self.assertEqual(seen, [StatusChange("alice", "new", 42.0), StatusChange("bob", "b", 42.0)])
+        subscription.unsubscribe()
+        self.successResultOf(service.setUser("bob", "again"))
+        self.assertEqual(len(seen), 2)
+
+    def test_invalidNameIsNotPublished(self):
+        service = MemoryFingerService()
+        seen = []
+        service.subscribe(seen.append)
+        self.failureResultOf(service.setUser("a b", "x"), StoreError)
+        self.assertEqual(seen, [])
+
+    def test_aBrokenSubscriberDoesNotBreakTheSetter(self):
+        service = MemoryFingerService()
+
+        def broken(change):
+            raise ValueError("subscriber bug")
+
+        service.subscribe(broken)
+        self.assertIsNone(self.successResultOf(service.setUser("alice", "x")))
+        self.assertEqual(self.successResultOf(service.getUser("alice")), "x")
+        self.assertEqual(len(self.flushLoggedErrors(ValueError)), 1)

@@ -271,3 +271,31 @@ class StartupTests(StoreTestCase):
         )
         self.assertIsInstance(caught.exception, FingerConfigurationError)
         self.assertFalse(service.running)
+
+
+class StoreChangeFeedTests(StoreTestCase):
+    @defer.inlineCallbacks
+    def test_aStoredStatusIsPublishedOnceOnDisk(self):
+        from finger.feed import StatusChange
+        from finger.interfaces import IFingerChangeFeed
+
+        service = self.start()
+        self.assertTrue(IFingerChangeFeed.providedBy(service))
+        seen = []
+
+        def onDisk(change):
+            rows = self.peek(f"SELECT status FROM statuses WHERE name = '{change.name}'")
+            seen.append((change, rows))
+
+        service.subscribe(onDisk)
+        yield service.setUser("alice", "Gone fishing")
+        self.assertEqual(seen, [(StatusChange("alice", "Gone fishing", self.now), [("Gone fishing",)])])
+
+    @defer.inlineCallbacks
+    def test_aFailedWriteIsNotPublished(self):
+        service = self.start()
+        seen = []
+        service.subscribe(seen.append)
+        with self.assertRaises(StoreError):
+            yield service.setUser("alice", "x" * (MAX_STATUS + 1))
+        self.assertEqual(seen, [])
