@@ -49,7 +49,10 @@ from finger.tap.errors import StartupError, StartupService, startupErrors
 from finger.tap.irc import IRCOptions, addIRCBot
 from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.pb import PBOptions, addPBListeners
+from finger.tap.postgres import PostgresOptions, postgresBackend
 from finger.tap.soap import SOAPOptions, soapResource
+
+BACKENDS["postgres"] = postgresBackend
 
 __all__ = ["BACKENDS", "Options", "StartupError", "makeBackend", "makeService"]
 
@@ -60,14 +63,14 @@ DEFAULT_WEB = ["tcp:8000"]
 
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
-    ManholeOptions, AccountsOptions, usage.Options,
+    ManholeOptions, AccountsOptions, PostgresOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
         "Serve users' statuses over RFC 1288 finger (and the other frontends). "
         "Choose a backend: --file PATH or --memory (seeded with --user). "
         "System backends: --pwd (users' ~/.plan), --local (the finger program), "
-        "--store PATH (SQLite). Several backends are chained in the order given. "
+        "--store PATH (SQLite), --postgres DSN (PostgreSQL, shared by many nodes). Several backends are chained in the order given. "
         "Endpoints are Twisted endpoint strings, e.g. tcp:79 or "
         "tcp:7979:interface=127.0.0.1; 'none' disables a frontend."
     )
@@ -130,7 +133,7 @@ class Options(
         if not self["backends"]:
             raise usage.UsageError(
                 "choose a backend: --file PATH, --memory, --pwd, --local, --store PATH, "
-                "--proxy or --web-status URL"
+                "--postgres DSN, --proxy or --web-status URL"
             )
         self.queryLog = QueryLog(enabled=not self["no-log-queries"])
         # Pass to every listen(..., limits=options.limits).
