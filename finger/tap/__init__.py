@@ -50,6 +50,7 @@ from finger.tap.irc import IRCOptions, addIRCBot
 from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.pb import PBOptions, addPBListeners
 from finger.tap.postgres import PostgresOptions, postgresBackend
+from finger.tap.workers import WorkersOptions, addParentWatch, makeWorkersParent
 from finger.tap.soap import SOAPOptions, soapResource
 
 BACKENDS["postgres"] = postgresBackend
@@ -63,7 +64,7 @@ DEFAULT_WEB = ["tcp:8000"]
 
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
-    ManholeOptions, AccountsOptions, PostgresOptions, usage.Options,
+    ManholeOptions, AccountsOptions, PostgresOptions, WorkersOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
@@ -135,7 +136,7 @@ class Options(
                 "choose a backend: --file PATH, --memory, --pwd, --local, --store PATH, "
                 "--postgres DSN, --proxy or --web-status URL"
             )
-        self.queryLog = QueryLog(enabled=not self["no-log-queries"])
+        self.queryLog = QueryLog(enabled=not self["no-log-queries"], worker=self["worker-id"])
         # Pass to every listen(..., limits=options.limits).
         self.limits = Limits(self["max-connections"], self["max-connections-per-peer"])
 
@@ -203,10 +204,20 @@ def addWebListeners(
 @startupErrors()
 def makeService(options: Options) -> service.MultiService:
     """
-    Compose the backend and the frontends into one service.  A component
-    that cannot be set up, now or when twistd starts the service, stops
-    start-up with a one-line L{StartupError}.
+    Compose the backend and the frontends into one service (or, with
+    C{--workers N}, a parent running N processes that each do: see
+    L{finger.tap.workers}).  A component that cannot be set up, now or when
+    twistd starts the service, stops start-up with a one-line L{StartupError}.
     """
+    if options["workers"]:
+        return makeWorkersParent(options, buildService)
+    top = buildService(options)
+    addParentWatch(top, options)
+    return top
+
+
+def buildService(options: Options) -> service.MultiService:
+    """The service of one process: the backend and every frontend."""
     top = StartupService(ERROR_PREFIXES)
     backend = makeBackend(options)
     service.IService(backend).setServiceParent(top)

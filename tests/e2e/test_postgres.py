@@ -13,8 +13,6 @@ import time
 import urllib.error
 import urllib.request
 
-import pytest
-
 from tests.helpers.support import LOOPBACK0, finger, runTwistd, serviceEnvironment, setStatus
 
 
@@ -113,7 +111,7 @@ def test_multiHostDsnWithTheFirstHostDown(startFinger, pgDatabase, postgres):
 
 def test_wrongPasswordAtStart(tmp_path, pgDatabase):
     passfile = tmp_path / "wrong"
-    passfile.write_text(f"*:*:*:finger:not-the-password\n")
+    passfile.write_text("*:*:*:finger:not-the-password\n")
     passfile.chmod(0o600)
     dsn = pgDatabase.dsn + " password=hunter2-secret"
     result = runTwistd(["--postgres", dsn, "--finger", LOOPBACK0], cwd=tmp_path)
