@@ -50,8 +50,8 @@ from finger.tap.irc import IRCOptions, addIRCBot
 from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.pb import PBOptions, addPBListeners
 from finger.tap.postgres import PostgresOptions, postgresBackend
-from finger.tap.workers import WorkersOptions, addParentWatch, makeWorkersParent
 from finger.tap.soap import SOAPOptions, soapResource
+from finger.tap.workers import WorkersOptions, addParentWatch, makeWorkersParent
 
 BACKENDS["postgres"] = postgresBackend
 
