@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -197,3 +199,59 @@ def test_databaseStoppedAndStartedUnderLoad(startFinger, pgDatabase, postgres):
     assert a.process.poll() is None and b.process.poll() is None
     assert all("Before" in x or "After" in x for x in answers), set(answers) - {""}
     assert "Traceback" not in a.log + b.log
+
+
+def admin(database, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    """C{finger-admin --postgres DSN ARGS} (the password from the password file)."""
+    return subprocess.run(
+        [sys.executable, "-m", "finger.accounts.admin", "--postgres", database.dsn, *args],
+        input=stdin, capture_output=True, text=True, timeout=60,
+        env=serviceEnvironment(**database.env()),
+    )
+
+
+def put(port: int, name: str, status: str, token: str) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/users/{name}/status", method="PUT",
+        data=json.dumps({"status": status}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_accountsLiveInPostgresForEveryNode(startFinger, pgDatabase):
+    created = admin(pgDatabase, "adduser", "alice", stdin="correct horse battery staple\n")
+    assert created.returncode == 0, created.stderr
+    issued = admin(pgDatabase, "token", "alice")
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.strip()
+    listed = admin(pgDatabase, "list")
+    assert listed.stdout.startswith("alice"), listed.stdout
+    a = node(startFinger, pgDatabase)
+    b = node(startFinger, pgDatabase)
+    code, document = put(b.port("web"), "alice", "Written through B", token)
+    assert (code, document["status"]) == (200, "Written through B"), document
+    eventually(lambda: "Written through B" in finger(a.port(), "alice"))
+    code, document = put(a.port("web"), "bob", "not hers", token)
+    assert code == 403, document
+    assert admin(pgDatabase, "revoke", "alice").returncode == 0
+    code, document = put(a.port("web"), "alice", "after revoke", token)
+    assert code == 401, document
+
+
+def test_adminWithAnUnreachableDatabase(tmp_path):
+    from tests.helpers.postgres import freePort
+
+    result = subprocess.run(
+        [sys.executable, "-m", "finger.accounts.admin", "--postgres",
+         f"postgresql://finger:admin-secret@127.0.0.1:{freePort()}/finger", "list"],
+        capture_output=True, text=True, timeout=60, env=serviceEnvironment(),
+    )
+    assert result.returncode == 1
+    assert "cannot connect to PostgreSQL at finger@127.0.0.1" in result.stderr
+    assert "admin-secret" not in result.stderr
+    assert "Traceback" not in result.stderr
