@@ -130,3 +130,26 @@ class QueryEventsTests(SynchronousTestCase):
         self.assertEqual(self.ask(finger, b"alice\r\n"), b"Happy\r\n")
         self.assertEqual(self.ask(setter, b"dave\r\nhi\r\n"), b"OK\r\n")
         self.assertEqual(self.queryEvents(), [])
+
+
+class WorkerFieldTests(SynchronousTestCase):
+    """With --workers, each event says which worker answered."""
+
+    def record(self, log: QueryLog) -> dict:
+        events: list[dict] = []
+        globalLogPublisher.addObserver(events.append)
+        try:
+            log.record("finger", "192.0.2.7:40000", "alice", "found", 0.0)
+        finally:
+            globalLogPublisher.removeObserver(events.append)
+        return events[-1]
+
+    def test_workerFieldAndPrefix(self) -> None:
+        event = self.record(QueryLog(worker=3))
+        self.assertEqual(event["worker"], "3")
+        self.assertTrue(event["log_format"].startswith("worker 3: finger query"))
+
+    def test_noWorkerNoField(self) -> None:
+        event = self.record(QueryLog())
+        self.assertNotIn("worker", event)
+        self.assertTrue(event["log_format"].startswith("finger query"))
