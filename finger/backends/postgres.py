@@ -178,9 +178,14 @@ def _selectMany(connection: Connection, names: list[str]) -> dict[str, tuple[str
 
 
 def _selectNames(connection: Connection) -> list[str]:
-    # COLLATE "C": the same order as Python's sort of the names.
-    cursor = connection.execute('SELECT name FROM statuses ORDER BY name COLLATE "C"')
-    return [row[0] for row in cursor]
+    # One value, split here: a million rows, each converted on its own, take
+    # seconds with psycopg's pure-Python libpq wrapper.  Names never hold a
+    # newline (finger.users.userNameProblem).  COLLATE "C": the order of
+    # Python's sort of the names.
+    row = connection.execute(
+        "SELECT string_agg(name, E'\\n' ORDER BY name COLLATE \"C\") FROM statuses"
+    ).fetchone()
+    return row[0].split("\n") if row is not None and row[0] else []
 
 
 def _upsert(connection: Connection, name: str, status: str, setAt: float) -> None:
