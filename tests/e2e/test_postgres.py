@@ -223,7 +223,7 @@ def put(port: int, name: str, status: str, token: str) -> tuple[int, dict]:
         return e.code, json.loads(e.read())
 
 
-def test_accountsLiveInPostgresForEveryNode(startFinger, pgDatabase):
+def test_accountsLiveInPostgresForEveryNode(startFinger, pgDatabase, postgres):
     created = admin(pgDatabase, "adduser", "alice", stdin="correct horse battery staple\n")
     assert created.returncode == 0, created.stderr
     issued = admin(pgDatabase, "token", "alice")
@@ -238,6 +238,17 @@ def test_accountsLiveInPostgresForEveryNode(startFinger, pgDatabase):
     eventually(lambda: "Written through B" in finger(a.port(), "alice"))
     code, document = put(a.port("web"), "bob", "not hers", token)
     assert code == 403, document
+    postgres.stop("fast")
+    try:
+        a.waitForLog("lost the connection", timeout=10)
+        code, document = put(a.port("web"), "alice", "while the database is away", token)
+        assert (code, document["error"]) == (503, "status store unavailable"), document
+    finally:
+        postgres.start()
+    a.waitForLog("reconnected after", timeout=20)
+    eventually(lambda: put(a.port("web"), "alice", "back", token)[0] == 200, timeout=15,
+               what="authenticated writes again")
+    assert "Traceback" not in a.log
     assert admin(pgDatabase, "revoke", "alice").returncode == 0
     code, document = put(a.port("web"), "alice", "after revoke", token)
     assert code == 401, document
