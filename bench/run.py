@@ -483,8 +483,16 @@ def firstPage(bench: Bench, requests: int = 200) -> list[Row]:
                 "", f"{p50:.2f} / {p99:.2f}", target="p50 < 10")]
 
 
+def eventStreams(bench: Bench) -> list[Row]:
+    """The change feed's event streams (bench/events.py)."""
+    sys.path.insert(0, str(BENCH))
+    from events import eventRows
+
+    return eventRows(bench, webService, memory, Row)
+
+
 # Each section: Bench -> rows.
-SECTIONS = [fingerThroughput, idleConnections, scale, webRows, firstPage]
+SECTIONS = [fingerThroughput, idleConnections, scale, webRows, firstPage, eventStreams]
 
 
 def table(rows: list[Row]) -> str:
@@ -502,8 +510,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="seconds per load run (default 4)")
     parser.add_argument("--repeat", type=int, help="runs per point; the median is shown (default 3)")
     parser.add_argument("--users", type=int, help="users in the scale test (default 1,000,000)")
-    parser.add_argument("--sections", help="comma-separated sections to run (default: all), "
-                        f"from: {', '.join(s.__name__ for s in allSections())}")
+    parser.add_argument("--section", action="append",
+                        help="run only this section (repeatable), from: "
+                        f"{', '.join(s.__name__ for s in allSections())}")
     args = parser.parse_args()
     args.seconds = args.seconds or (2.0 if args.quick else 4.0)
     args.repeat = args.repeat or (1 if args.quick else 3)
@@ -513,11 +522,9 @@ def main() -> None:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="finger-bench-") as work:
         bench = Bench(args, Path(work))
-        chosen = allSections()
-        if args.sections:
-            wanted = args.sections.split(",")
-            chosen = [s for s in chosen if s.__name__ in wanted]
-        for section in chosen:
+        for section in allSections():
+            if args.section and section.__name__ not in args.section:
+                continue
             progress(f"running {section.__name__}")
             rows += section(bench)
     cores = os.cpu_count()

@@ -7,7 +7,9 @@ lookup: its error is not hidden).  C{getUsers} is the sorted union without
 duplicates.  C{setUser} goes to the first settable backend; the chain
 provides L{IFingerSetterService} (and the optional L{IFingerVerboseService}
 and L{IFingerDetails}) only when some backend does, so frontends that check
-with C{providedBy} see what the chain can really do.
+with C{providedBy} see what the chain can really do.  Likewise
+L{IFingerSnapshots}: a chain's snapshot is a chain of its backends'
+snapshots (a backend without them is asked live).
 
 Changes (L{IFingerChangeFeed}, provided when a backend does): the chain
 publishes what its backends publish, as the chain's readers see it.  A
@@ -44,13 +46,14 @@ from finger.interfaces import (
     IFingerDetails,
     IFingerService,
     IFingerSetterService,
+    IFingerSnapshots,
     IFingerVerboseService,
     UserNotFound,
 )
 
 _OPTIONAL = (
     IFingerSetterService, IFingerClearService, IFingerVerboseService, IFingerDetails,
-    IFingerChangeFeed,
+    IFingerSnapshots, IFingerChangeFeed,
 )
 MAX_PENDING_CHANGES = 10_000
 
@@ -115,23 +118,9 @@ class ChainFingerService(service.MultiService):
                 backend.subscribe(lambda change, index=index: self._memberChanged(index, change))
 
     def _firstThatKnows(
-        self,
-        name: str,
-        ask: Callable[[Any, str], defer.Deferred[Any]],
-        backends: Sequence[IFingerService] | None = None,
+        self, name: str, ask: Callable[[Any, str], defer.Deferred[Any]]
     ) -> defer.Deferred[Any]:
-        """Call C{ask(backend, name)} on each backend until one knows C{name}."""
-        remaining = iter(self.backends if backends is None else backends)
-
-        def tryNext(failure: Failure | None = None) -> defer.Deferred[Any]:
-            if failure is not None:
-                failure.trap(UserNotFound)
-            backend = next(remaining, None)
-            if backend is None:
-                return defer.fail(UserNotFound(name))
-            return defer.maybeDeferred(ask, backend, name).addErrback(tryNext)
-
-        return tryNext()
+        return firstThatKnows(self.backends, name, ask)
 
     # IFingerService
 
@@ -141,7 +130,11 @@ class ChainFingerService(service.MultiService):
 
     def getUsers(self) -> defer.Deferred[Sequence[str]]:
         """The sorted union of the backends' names (the same tuple while none changed)."""
-        lists = [defer.maybeDeferred(backend.getUsers) for backend in self.backends]
+        return self.unionOf(self.backends)
+
+    def unionOf(self, backends: Sequence[IFingerService]) -> defer.Deferred[Sequence[str]]:
+        """The sorted union of C{backends}' names (this chain's backends or their snapshots)."""
+        lists = [defer.maybeDeferred(backend.getUsers) for backend in backends]
         gathered = defer.gatherResults(lists, consumeErrors=True)
         return gathered.addCallback(self._union).addErrback(_firstError)
 
@@ -180,6 +173,16 @@ class ChainFingerService(service.MultiService):
             )
 
         return self._firstThatKnows(name, ask)
+
+    # IFingerSnapshots (provided when a backend has snapshots)
+
+    def snapshot(self) -> IFingerService:
+        """The backends' snapshots (or the backends themselves), chained."""
+        views = [
+            backend.snapshot() if IFingerSnapshots.providedBy(backend) else backend
+            for backend in self.backends
+        ]
+        return ChainSnapshot(self, views)
 
     # IFingerSetterService (provided when a backend is settable)
 
@@ -252,12 +255,12 @@ class ChainFingerService(service.MultiService):
             failure.trap(UserNotFound)
             if change.status is not None:
                 return change
-            later = self._firstThatKnows(change.name, ask, self.backends[index + 1 :])
+            later = firstThatKnows(self.backends[index + 1 :], change.name, ask)
             return later.addCallbacks(
                 lambda status: StatusChange(change.name, status, change.setAt), stillRemoved
             )
 
-        d = self._firstThatKnows(change.name, ask, self.backends[:index])
+        d = firstThatKnows(self.backends[:index], change.name, ask)
         return d.addCallbacks(lambda _: None, notShadowed)
 
 
@@ -266,6 +269,44 @@ def _notFoundUnlessKnown(failure: Failure) -> Failure:
     if not failure.check(UserNotFound):
         return Failure(UserNotFound("?"))
     return failure
+
+
+def firstThatKnows(
+    backends: Sequence[Any], name: str, ask: Callable[[Any, str], defer.Deferred[Any]]
+) -> defer.Deferred[Any]:
+    """Call C{ask(backend, name)} on each backend until one knows C{name}."""
+    remaining = iter(backends)
+
+    def tryNext(failure: Failure | None = None) -> defer.Deferred[Any]:
+        if failure is not None:
+            failure.trap(UserNotFound)
+        backend = next(remaining, None)
+        if backend is None:
+            return defer.fail(UserNotFound(name))
+        return defer.maybeDeferred(ask, backend, name).addErrback(tryNext)
+
+    return tryNext()
+
+
+@implementer(IFingerService)
+class ChainSnapshot:
+    """
+    A chain's snapshot: its backends' snapshots tried in order.  The union
+    of names is the chain's (cached while the lists are the same objects,
+    so a million-user listing copies nothing).
+    """
+
+    def __init__(self, chain: ChainFingerService, views: Sequence[IFingerService]) -> None:
+        self._chain = chain
+        self._views = tuple(views)
+
+    def getUser(self, name: str) -> defer.Deferred[str]:
+        """The status from the first view that knows C{name}."""
+        return firstThatKnows(self._views, name, lambda view, n: view.getUser(n))
+
+    def getUsers(self) -> defer.Deferred[Sequence[str]]:
+        """The sorted union of the views' names."""
+        return self._chain.unionOf(self._views)
 
 
 def _firstError(failure: Failure) -> Failure:

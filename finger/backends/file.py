@@ -4,14 +4,16 @@ The file backend: statuses from an C{/etc/users}-style file.
 The file is checked every C{refresh} seconds; when its modification time,
 size or inode changed, it is re-read in small steps on the reactor thread
 (a million lines never stall other clients for long) and the new table is
-swapped in atomically.  A changed file is read only once it has stayed
+swapped in atomically.  A listing reads from L{FileFingerService.snapshot}:
+the table that was current when it began, to its last line.  A changed file is read only once it has stayed
 unchanged for C{settle} seconds, and is read again if it changed while being
 read, so a writer that truncates and rewrites the file in place is not
 caught half-way (writing a new file and renaming it over the old one is
 still the safe way to edit).  A reload that changed lines publishes one
 change per user added, changed or removed (L{IFingerChangeFeed}), found
 by comparing the old and new tables in the same small steps, after the new
-table is in place; at most L{MAX_RELOAD_CHANGES} per reload (a file
+table is in place, and published in small steps too (so that event streams
+are written between them); at most L{MAX_RELOAD_CHANGES} per reload (a file
 replaced wholesale is not a stream of news).  When a later version cannot be used (deleted,
 unreadable, not UTF-8, empty, mostly garbage) the last good table is kept
 and the problem is logged once.
@@ -31,8 +33,9 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from finger.backends.snapshot import EMPTY, StatusesSnapshot
 from finger.feed import ChangeCallback, ChangeFeed, StatusChange, Subscription
-from finger.interfaces import IFingerChangeFeed, IFingerService, UserNotFound
+from finger.interfaces import IFingerChangeFeed, IFingerService, IFingerSnapshots, UserNotFound
 from finger.reactors import globalReactor
 from finger.users import UsersParser, UsersTable, changedUsers
 
@@ -44,6 +47,7 @@ SETTLE_SECONDS = 1.0
 RELOAD_SLICE_SECONDS = 0.002
 # Changes one reload publishes at most; the rest are only counted in the log.
 MAX_RELOAD_CHANGES = 10_000
+PUBLISH_BATCH = 32  # changes published per reactor iteration
 
 _Signature = tuple[int, int, int]
 
@@ -113,7 +117,7 @@ class _ChangedWhileReading(Exception):
     """The file changed while it was being read; read it again later."""
 
 
-@implementer(IFingerService, IFingerChangeFeed)
+@implementer(IFingerService, IFingerSnapshots, IFingerChangeFeed)
 class FileFingerService(service.Service):
     """
     Statuses from a C{name: status} file, re-read when it changes.
@@ -153,6 +157,12 @@ class FileFingerService(service.Service):
             scheduler=lambda work: clock.callLater(0, work),
         )
         self._feed = ChangeFeed()
+        # One batch of changes per reactor iteration: what subscribers write
+        # reaches the network between batches.
+        self._publisher = task.Cooperator(
+            terminationPredicateFactory=lambda: lambda: True,
+            scheduler=lambda work: clock.callLater(0, work),
+        )
 
     def subscribe(self, callback: ChangeCallback) -> Subscription:
         """Be told of the users each reload adds, changes or removes (L{IFingerChangeFeed})."""
@@ -173,6 +183,18 @@ class FileFingerService(service.Service):
     def getUsers(self) -> defer.Deferred[Sequence[str]]:
         """The names in the last good table, sorted (the same tuple until a reload)."""
         return defer.succeed(self._table.names if self._table else ())
+
+    # IFingerSnapshots
+
+    def snapshot(self) -> IFingerService:
+        """
+        The table current now: a reload installs a new table and never
+        changes an installed one, so the view is the table itself.
+        """
+        table = self._table
+        if table is None:
+            return EMPTY
+        return StatusesSnapshot(table.users, table.names)
 
     # Loading
 
@@ -259,15 +281,26 @@ class FileFingerService(service.Service):
                 )
         self._install(signature, table, started)
 
-    def _publish(self, changes: list[tuple[str, str | None]]) -> None:
-        setAt = self._reactor.seconds()
-        for name, status in changes[:MAX_RELOAD_CHANGES]:
-            self._feed.publish(StatusChange(name, status, setAt))
+    def _publish(self, changes: list[tuple[str, str | None]]) -> defer.Deferred[None] | None:
+        """Publish a reload's changes in small steps, so that streams get written between them."""
+        if not changes:
+            return None
         if len(changes) > MAX_RELOAD_CHANGES:
             self.log.info(
-                "{path}: {count} users changed; only the first {limit} were published",
+                "{path}: {count} users changed; only the first {limit} are published",
                 path=self.path, count=len(changes), limit=MAX_RELOAD_CHANGES,
             )
+        setAt = self._reactor.seconds()
+
+        def steps() -> Generator[None, None, None]:
+            published = changes[:MAX_RELOAD_CHANGES]
+            for start in range(0, len(published), PUBLISH_BATCH):
+                for name, status in published[start : start + PUBLISH_BATCH]:
+                    self._feed.publish(StatusChange(name, status, setAt))
+                yield
+
+        self._loading = self._publisher.cooperate(steps())
+        return self._loading.whenDone().addCallback(lambda _: None)
 
     def _reloadFailed(self, failure: Failure, expected: _Signature) -> None:
         if failure.check(_ChangedWhileReading):

@@ -89,7 +89,7 @@ class ConnectionFlow:
 
     def stopProducing(self) -> None:
         for observer in list(self.observers):
-            observer.end("the connection ended")
+            observer.end("the client went away")
 
 
 _flows: weakref.WeakKeyDictionary[Any, ConnectionFlow] = weakref.WeakKeyDictionary()

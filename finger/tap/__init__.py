@@ -32,7 +32,7 @@ from finger.frontends.web.site import FingerSite
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.tls import httpsDescription
 from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
-from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, Limits
+from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER
 from finger.listen import endpointDescriptions, listen
 from finger.querylog import QueryLog
 from finger.tap.accounts import AccountsOptions, authenticatorFor
@@ -47,10 +47,12 @@ from finger.tap.backends import (
 )
 from finger.tap.errors import StartupError, StartupService, startupErrors
 from finger.tap.irc import IRCOptions, addIRCBot
+from finger.tap.limits import ClientNetworkOptions, limitsFromOptions
 from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.pb import PBOptions, addPBListeners
 from finger.tap.postgres import PostgresOptions, postgresBackend
 from finger.tap.soap import SOAPOptions, soapResource
+from finger.tap.webfinger import WebFingerOptions, trustedProxies, webfingerSettings, webLimits
 from finger.tap.workers import WorkersOptions, addParentWatch, makeWorkersParent
 
 BACKENDS["postgres"] = postgresBackend
@@ -64,7 +66,8 @@ DEFAULT_WEB = ["tcp:8000"]
 
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
-    ManholeOptions, AccountsOptions, PostgresOptions, WorkersOptions, usage.Options,
+    ManholeOptions, WebFingerOptions, ClientNetworkOptions, AccountsOptions, PostgresOptions,
+    WorkersOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
@@ -138,7 +141,7 @@ class Options(
             )
         self.queryLog = QueryLog(enabled=not self["no-log-queries"], worker=self["worker-id"])
         # Pass to every listen(..., limits=options.limits).
-        self.limits = Limits(self["max-connections"], self["max-connections-per-peer"])
+        self.limits = limitsFromOptions(self)
 
 
 def addFingerListeners(top: service.MultiService, backend, options: Options) -> None:
@@ -188,17 +191,21 @@ def addWebListeners(
         return
     templates = Templates(options["templates"] or None)
     soap = soapResource(top, backend, options, accounts)
+    webfinger = webfingerSettings(top, options)
     events = EventSettings(keepAlive=options["events-keepalive"])
-    root = frontend(
-        IResource,
-        backend,
-        WebSettings(templates=templates, soap=soap, accounts=accounts, events=events),
+    settings = WebSettings(
+        templates=templates, soap=soap, accounts=accounts, webfinger=webfinger, events=events
     )
-    site = FingerSite(root, timeout=options["timeout"], queryLog=options.queryLog)
+    root = frontend(IResource, backend, settings)
+    proxies = trustedProxies(options)
+    site = FingerSite(
+        root, timeout=options["timeout"], queryLog=options.queryLog, trustedProxies=proxies
+    )
+    limits = webLimits(options.limits, proxies)
     for description in web:
-        listen(top, "web", description, site, limits=options.limits)
+        listen(top, "web", description, site, limits=limits)
     for description in https:
-        listen(top, "https", httpsDescription(description), site, limits=options.limits)
+        listen(top, "https", httpsDescription(description), site, limits=limits)
 
 
 @startupErrors()

@@ -41,6 +41,13 @@
   }
 
   var source = new EventSource(url);
+  // <html data-live="open"> while the stream is connected (for styles and tests).
+  source.addEventListener("open", function () {
+    document.documentElement.setAttribute("data-live", "open");
+  });
+  source.addEventListener("error", function () {
+    document.documentElement.removeAttribute("data-live");
+  });
   source.addEventListener("status", function (event) {
     var change;
     try {

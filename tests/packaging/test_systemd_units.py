@@ -8,8 +8,8 @@ import re
 import shutil
 import socket
 import subprocess
-import urllib.request
 import time
+import urllib.request
 
 import pytest
 

@@ -78,7 +78,7 @@ class EventSettings:
     keepAlive: float = 20.0
     backlog: int = 1000
     backlogBytes: int = 4 * 1024 * 1024
-    queueEvents: int = 256
+    queueEvents: int = 1024
     queueBytes: int = 1024 * 1024
     stallKeepAlives: int = 3
     clock: IReactorTime | None = None

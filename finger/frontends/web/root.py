@@ -7,7 +7,8 @@ L{IResource}.
   /RPC2           XML-RPC
   /soap           SOAP 1.1 (and its WSDL)
   /api/...        JSON; /api/events, status changes as server-sent events
-  /.well-known/webfinger   WebFinger, on HTTPS only
+  /.well-known/webfinger   WebFinger, on HTTPS only (directly or via a trusted proxy)
+  /.well-known/host-meta, host-meta.json   its lrdd template (RFC 6415), likewise
   /static/...     the stylesheet
 
 The reserved paths take precedence over user names.
@@ -30,11 +31,12 @@ from finger.adapt import registerFrontend
 from finger.frontends.web import urls
 from finger.frontends.web.api import APIRoot
 from finger.frontends.web.events import EventSettings, EventsResource
+from finger.frontends.web.hostmeta import HostMeta, HostMetaJSON
 from finger.frontends.web.pages import NotFoundPage, UserPage, UsersPage
 from finger.frontends.web.soap import SOAPResource
 from finger.frontends.web.static import StaticFiles
 from finger.frontends.web.templates import Templates
-from finger.frontends.web.webfinger import WebFinger
+from finger.frontends.web.webfinger import NotOnPlainHTTP, WebFinger, WebFingerSettings
 from finger.frontends.web.xmlrpc import FingerXMLRPC
 from finger.interfaces import IFingerChangeFeed, IFingerService
 
@@ -53,6 +55,7 @@ class WebSettings:
         settings (see L{finger.frontends.web.soap}).
     @ivar accounts: who may write (JSON and XML-RPC writes;
         L{finger.accounts.gate}); C{None}: no accounts, writes are refused.
+    @ivar webfinger: WebFinger's domains and per-user links.
     @ivar events: the C{/api/events} streams' settings (there when the
         backend provides L{IFingerChangeFeed}).
     """
@@ -60,6 +63,7 @@ class WebSettings:
     templates: Templates | None = None
     soap: resource.Resource | None = None
     accounts: Authenticator | None = None
+    webfinger: WebFingerSettings = WebFingerSettings()
     events: EventSettings = EventSettings()
 
 
@@ -86,7 +90,7 @@ class FingerWebRoot(resource.Resource):
             else None
         )
         self.api = APIRoot(service, settings.accounts, self.events)
-        self.webfinger = WebFinger(service)
+        self.webfinger = WebFinger(service, settings.webfinger)
         self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
 
     def notFound(self) -> NotFoundPage:
@@ -117,16 +121,23 @@ class FingerWebRoot(resource.Resource):
 
 
 class WellKnown(resource.Resource):
-    """C{/.well-known/}: WebFinger on HTTPS; nothing else, and nothing on plain HTTP."""
+    """
+    C{/.well-known/}: WebFinger and host-meta for clients that used HTTPS
+    (directly or through a trusted proxy); a JSON 404 for the others.
+    """
 
     def __init__(self, root: FingerWebRoot) -> None:
         super().__init__()
         self.root = root
 
     def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
-        if path == b"webfinger" and request.isSecure():
+        if path not in (b"webfinger", b"host-meta", b"host-meta.json"):
+            return self.root.notFound()
+        if not request.isSecure():
+            return NotOnPlainHTTP()
+        if path == b"webfinger":
             return self.root.webfinger
-        return self.root.notFound()
+        return HostMeta() if path == b"host-meta" else HostMetaJSON()
 
     def render(self, request: FingerRequest) -> int:
         return self.root.notFound().render(request)

@@ -85,7 +85,7 @@ class HubTests(unittest.TestCase):
 
     def test_backlogIsBoundedInBytes(self):
         hub = EventHub(self.backend, EventSettings(backlogBytes=300, clock=self.clock))
-        for n in range(5):
+        for _ in range(5):
             self.set("alice", "x" * 100)
         self.assertLessEqual(sum(len(e.text) for e in hub.backlog), 300)
         self.assertGreaterEqual(len(hub.backlog), 1)
