@@ -24,6 +24,8 @@ APT_PACKAGES=(
     python3-defusedxml
     python3-bcrypt
     python3-zeep
+    # Accounts: argon2id password hashes (argon2-cffi).
+    python3-argon2
     openssh-client
     # The PostgreSQL store (tests start their own server with initdb/pg_ctl)
     # and its driver for the Debian pass.

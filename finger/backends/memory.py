@@ -80,10 +80,11 @@ class MemoryFingerService(service.Service):
 
     def clearUser(self, name: str) -> defer.Deferred[None]:
         """Remove C{name}'s status, if any."""
-        if name in self._users and self._snapshot is not None:
-            self._users = dict(self._users)  # the snapshot keeps the old dict
-            self._snapshot = None
-        if self._users.pop(name, None) is not None:
+        if name in self._users:
+            if self._snapshot is not None:
+                self._users = dict(self._users)  # the snapshot keeps the old dict
+                self._snapshot = None
+            del self._users[name]
             self._sortedNames = None
             self._feed.publish(StatusChange(name, None, self._clock()))
         return defer.succeed(None)

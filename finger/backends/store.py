@@ -201,14 +201,14 @@ def _upsert(connection: sqlite3.Connection, name: str, status: str, setAt: float
         raise
 
 
-def _delete(connection: sqlite3.Connection, name: str) -> None:
+def _delete(connection: sqlite3.Connection, name: str) -> int:
     with accountsql.transaction(connection):
-        connection.execute("DELETE FROM statuses WHERE name = ?", (name,))
+        return connection.execute("DELETE FROM statuses WHERE name = ?", (name,)).rowcount
 
 
 @implementer(
-    IFingerService, IFingerSetterService, IFingerClearService, IFingerDetails, IAccountStore,
-    IFingerChangeFeed,
+    IFingerService, IFingerSetterService, IFingerClearService, IFingerDetails, IFingerChangeFeed,
+    IAccountStore,
 )
 class SQLiteFingerService(service.Service):
     """
@@ -322,13 +322,14 @@ class SQLiteFingerService(service.Service):
             self._deleted, self._storeFailed, callbackArgs=(name,), errbackArgs=(name,)
         )
 
-    def _deleted(self, result: None, name: str) -> None:
+    def _deleted(self, removed: int, name: str) -> None:
         if self._names is not None:
             where = bisect.bisect_left(self._names, name)
             if where < len(self._names) and self._names[where] == name:
                 del self._names[where]
                 self._namesTuple = None
-        self._feed.publish(StatusChange(name, None, self._clock()))
+        if removed:
+            self._feed.publish(StatusChange(name, None, self._clock()))
 
     # IAccountStore (finger.accounts.sqlite's queries, in the store's thread)
 

@@ -20,6 +20,7 @@ from finger.accounts.throttle import DEFAULT_MAX_FAILURES, DEFAULT_WINDOW, Login
 from finger.backends.chain import ChainFingerService
 from finger.coerce import positiveInteger, positiveSeconds
 from finger.interfaces import IFingerSetterService
+from finger.limits import peerKey
 
 log = Logger()
 
@@ -57,4 +58,9 @@ def authenticatorFor(backend: object, options: Any) -> Authenticator | None:
         log.info("No accounts (they need --store): authenticated writes are refused")
         return None
     throttle = LoginThrottle(options["login-max-failures"], options["login-window"])
-    return buildAuthenticator(store, throttle=throttle)
+    # The throttle counts client addresses as the connection limits do
+    # (IPv6 by --ipv6-prefix, a /64 by default).
+    limits = options.limits
+    return buildAuthenticator(
+        store, throttle=throttle, peerKey=lambda address: peerKey(address, limits)
+    )

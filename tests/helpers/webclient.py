@@ -79,10 +79,13 @@ class RecordingQueryLog(QueryLog):
     def __init__(self) -> None:
         super().__init__(enabled=True)
         self.records: list[tuple[str, str, str, str]] = []
+        self.writers: list[tuple[str | None, str | None]] = []  # (account, target) of writes
 
-    def record(self, frontend, peer, query, outcome, started) -> None:
+    def record(self, frontend, peer, query, outcome, started, **write) -> None:
         self.records.append((frontend, peer, query, outcome))
-        super().record(frontend, peer, query, outcome, started)
+        if write:
+            self.writers.append((write["account"], write["target"]))
+        super().record(frontend, peer, query, outcome, started, **write)
 
 
 class SiteClient:

@@ -107,8 +107,8 @@ class APIRoot(APIResource):
     def __init__(
         self,
         service: IFingerService,
-        accounts: Authenticator | None = None,
         events: resource.Resource | None = None,
+        accounts: Authenticator | None = None,
     ) -> None:
         super().__init__(service, accounts)
         self.events = events

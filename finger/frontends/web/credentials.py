@@ -17,6 +17,7 @@ from base64 import b64decode
 from typing import Any
 
 from twisted.cred.credentials import ICredentials, UsernamePassword
+from twisted.internet.address import IPv4Address, IPv6Address
 
 from finger.accounts.cred import BearerToken
 from finger.frontends.publish import LoginFailed
@@ -55,5 +56,15 @@ def credentialsFrom(request: Any) -> ICredentials | None:
 
 
 def clientAddress(request: Any) -> object:
-    """The client's address (of the connection: a proxy's, behind a proxy)."""
-    return request.getClientAddress()
+    """
+    The client's address, for the loopback check and the login throttle:
+    the connection's peer, or, behind a trusted proxy (C{--trusted-proxy},
+    L{finger.frontends.web.forwarded}), the client the proxy names, so
+    that clients behind one proxy are neither all "loopback" nor all
+    throttled together.
+    """
+    origin = request.origin
+    if origin is None or origin.proxy is None:
+        return request.getClientAddress()
+    host = origin.address
+    return IPv6Address("TCP", host, 0) if ":" in host else IPv4Address("TCP", host, 0)

@@ -53,18 +53,18 @@ class WebSettings:
         the shipped ones, read when the root is made.
     @ivar soap: the C{/soap} endpoint; C{None} means one with its default
         settings (see L{finger.frontends.web.soap}).
-    @ivar accounts: who may write (JSON and XML-RPC writes;
-        L{finger.accounts.gate}); C{None}: no accounts, writes are refused.
     @ivar webfinger: WebFinger's domains and per-user links.
     @ivar events: the C{/api/events} streams' settings (there when the
         backend provides L{IFingerChangeFeed}).
+    @ivar accounts: who may write (JSON and XML-RPC writes;
+        L{finger.accounts.gate}); C{None}: no accounts, writes are refused.
     """
 
     templates: Templates | None = None
     soap: resource.Resource | None = None
-    accounts: Authenticator | None = None
     webfinger: WebFingerSettings = WebFingerSettings()
     events: EventSettings = EventSettings()
+    accounts: Authenticator | None = None
 
 
 DEFAULT = WebSettings()
@@ -89,7 +89,7 @@ class FingerWebRoot(resource.Resource):
             if IFingerChangeFeed.providedBy(service)
             else None
         )
-        self.api = APIRoot(service, settings.accounts, self.events)
+        self.api = APIRoot(service, self.events, settings.accounts)
         self.webfinger = WebFinger(service, settings.webfinger)
         self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
 

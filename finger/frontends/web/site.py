@@ -172,10 +172,13 @@ class FingerRequest(server.Request):
             outcome = f"connection lost before the answer ({self.outcome or self.code})"
         else:
             outcome = f"{self.code} {self.outcome}" if self.outcome else str(self.code)
-        self.site.queryLog.record(
-            self.frontend, self.peer, query, outcome, self.started,
-            account=self.account, target=self.target,
-        )
+        if self.target is None:
+            self.site.queryLog.record(self.frontend, self.peer, query, outcome, self.started)
+        else:  # A write (finger.frontends.publish).
+            self.site.queryLog.record(
+                self.frontend, self.peer, query, outcome, self.started,
+                account=self.account, target=self.target,
+            )
 
     # Bounding the body (see the module docstring).
 

@@ -185,6 +185,19 @@ def test_sortedUnionReusesABigListThatHasEveryName():
     assert sortedUnion([("aaron", "user0001"), big])[:3] == ("aaron", "user0000", "user0001")
 
 
+class ChainClearTests(unittest.TestCase):
+    def test_clearsInTheSettableBackend(self):
+        from finger.interfaces import IFingerClearService
+
+        store = MemoryFingerService({"alice": "a"})
+        other = MemoryFingerService({"alice": "kept"})
+        chain = ChainFingerService([store, other])
+        self.assertTrue(IFingerClearService.providedBy(chain))
+        self.successResultOf(chain.clearUser("alice"))
+        self.failureResultOf(store.getUser("alice"), UserNotFound)
+        self.assertEqual(self.successResultOf(other.getUser("alice")), "kept")
+
+
 class ChainChangeFeedTests(unittest.TestCase):
     """A chain publishes its members' changes as its readers see them."""
 

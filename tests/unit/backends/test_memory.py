@@ -34,6 +34,19 @@ class MemoryBackendTests(unittest.TestCase):
         self.assertEqual(list(self.successResultOf(service.getUsers())), [])
 
 
+class MemoryClearTests(unittest.TestCase):
+    def test_clear(self):
+        from finger.interfaces import IFingerClearService
+
+        service = MemoryFingerService({"alice": "x", "bob": "y"})
+        self.assertTrue(IFingerClearService.providedBy(service))
+        self.assertEqual(list(self.successResultOf(service.getUsers())), ["alice", "bob"])
+        self.successResultOf(service.clearUser("alice"))
+        self.failureResultOf(service.getUser("alice"), UserNotFound)
+        self.assertEqual(list(self.successResultOf(service.getUsers())), ["bob"])
+        self.successResultOf(service.clearUser("alice"))
+
+
 class MemoryChangeFeedTests(unittest.TestCase):
     def test_everySetIsPublishedWithItsTime(self):
         from finger.feed import StatusChange
@@ -67,3 +80,15 @@ class MemoryChangeFeedTests(unittest.TestCase):
         self.assertIsNone(self.successResultOf(service.setUser("alice", "x")))
         self.assertEqual(self.successResultOf(service.getUser("alice")), "x")
         self.assertEqual(len(self.flushLoggedErrors(ValueError)), 1)
+
+
+class MemoryClearFeedTests(unittest.TestCase):
+    def test_clearPublishesARemoval(self):
+        service = MemoryFingerService({"alice": "x"})
+        changes = []
+        service.subscribe(changes.append)
+        snapshot = service.snapshot()
+        service.clearUser("alice")
+        service.clearUser("alice")
+        self.assertEqual([(c.name, c.status) for c in changes], [("alice", None)])
+        self.assertEqual(self.successResultOf(snapshot.getUser("alice")), "x")  # copy on write
