@@ -53,6 +53,7 @@ from finger.tap.pb import PBOptions, addPBListeners
 from finger.tap.postgres import PostgresOptions, postgresBackend
 from finger.tap.soap import SOAPOptions, soapResource
 from finger.tap.webfinger import WebFingerOptions, trustedProxies, webfingerSettings, webLimits
+from finger.tap.websessions import WebSessionOptions, webSessions
 from finger.tap.workers import WorkersOptions, addParentWatch, makeWorkersParent
 
 BACKENDS["postgres"] = postgresBackend
@@ -66,8 +67,8 @@ DEFAULT_WEB = ["tcp:8000"]
 
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
-    ManholeOptions, WebFingerOptions, ClientNetworkOptions, AccountsOptions, PostgresOptions,
-    WorkersOptions, usage.Options,
+    ManholeOptions, WebFingerOptions, ClientNetworkOptions, AccountsOptions,
+    WebSessionOptions, PostgresOptions, WorkersOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
@@ -194,7 +195,12 @@ def addWebListeners(
     webfinger = webfingerSettings(top, options)
     events = EventSettings(keepAlive=options["events-keepalive"])
     settings = WebSettings(
-        templates=templates, soap=soap, accounts=accounts, webfinger=webfinger, events=events
+        templates=templates,
+        soap=soap,
+        webfinger=webfinger,
+        events=events,
+        accounts=accounts,
+        sessions=webSessions(options),
     )
     root = frontend(IResource, backend, settings)
     proxies = trustedProxies(options)

@@ -10,6 +10,7 @@ L{IResource}.
   /.well-known/webfinger   WebFinger, on HTTPS only (directly or via a trusted proxy)
   /.well-known/host-meta, host-meta.json   its lrdd template (RFC 6415), likewise
   /static/...     the stylesheet
+  /login, /logout signing in and out (with accounts: WebSettings.accounts)
 
 The reserved paths take precedence over user names.
 
@@ -32,7 +33,10 @@ from finger.frontends.web import urls
 from finger.frontends.web.api import APIRoot
 from finger.frontends.web.events import EventSettings, EventsResource
 from finger.frontends.web.hostmeta import HostMeta, HostMetaJSON
+from finger.frontends.web.login import LoginPage, LogoutPage
 from finger.frontends.web.pages import NotFoundPage, UserPage, UsersPage
+from finger.frontends.web.sessions import SessionStore
+from finger.frontends.web.signin import SignIn
 from finger.frontends.web.soap import SOAPResource
 from finger.frontends.web.static import StaticFiles
 from finger.frontends.web.templates import Templates
@@ -56,8 +60,11 @@ class WebSettings:
     @ivar webfinger: WebFinger's domains and per-user links.
     @ivar events: the C{/api/events} streams' settings (there when the
         backend provides L{IFingerChangeFeed}).
-    @ivar accounts: who may write (JSON and XML-RPC writes;
-        L{finger.accounts.gate}); C{None}: no accounts, writes are refused.
+    @ivar accounts: who may write (JSON and XML-RPC writes, and signing in
+        for the web forms; L{finger.accounts.gate}); C{None}: no accounts,
+        writes are refused, no one can sign in, and pages have no forms.
+    @ivar sessions: where web sign-in sessions are kept; C{None} means a
+        store with the default bounds on the global reactor, made with the root.
     """
 
     templates: Templates | None = None
@@ -65,6 +72,7 @@ class WebSettings:
     webfinger: WebFingerSettings = WebFingerSettings()
     events: EventSettings = EventSettings()
     accounts: Authenticator | None = None
+    sessions: SessionStore | None = None
 
 
 DEFAULT = WebSettings()
@@ -92,14 +100,18 @@ class FingerWebRoot(resource.Resource):
         self.api = APIRoot(service, self.events, settings.accounts)
         self.webfinger = WebFinger(service, settings.webfinger)
         self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
+        self.signIn: SignIn | None = None
+        if settings.accounts is not None:
+            sessions = settings.sessions if settings.sessions is not None else SessionStore()
+            self.signIn = SignIn(settings.accounts, sessions)
 
     def notFound(self) -> NotFoundPage:
         """The 404 page, for any path that names nothing."""
-        return NotFoundPage(self.service, self.templates)
+        return NotFoundPage(self.service, self.templates, signIn=self.signIn)
 
     def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
         if path == b"":
-            return UsersPage(self.service, self.templates)
+            return UsersPage(self.service, self.templates, self.signIn)
         try:
             name = path.decode("utf-8")
         except UnicodeDecodeError:
@@ -114,7 +126,11 @@ class FingerWebRoot(resource.Resource):
             return WellKnown(self)
         if name == urls.STATIC:
             return StaticFiles(self.templates, self.notFound)
-        return UserPage(self.service, self.templates, name)
+        if name == urls.LOGIN:
+            return LoginPage(self.service, self.templates, self.signIn)
+        if name == urls.LOGOUT:
+            return LogoutPage(self.service, self.templates, self.signIn)
+        return UserPage(self.service, self.templates, name, self.signIn)
 
     def render(self, request: FingerRequest) -> int:
         return self.notFound().render(request)

@@ -44,7 +44,7 @@ MAX_BODY = 1024 * 1024
 CONTENT_SECURITY_POLICY = (
     b"default-src 'none'; style-src 'self'; img-src 'self'; "
     b"script-src 'self'; connect-src 'self'; "  # /static/live.js and its event stream
-    b"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    b"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 SECURITY_HEADERS = {
     b"X-Content-Type-Options": b"nosniff",
