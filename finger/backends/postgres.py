@@ -384,7 +384,7 @@ class PostgresFingerService(service.Service):
         cached = self._cache.get(name)
         if cached is not None and self._trusted():
             self._cache.move_to_end(name)
-            return defer.succeed(self._details(name, cached))
+            return defer.maybeDeferred(self._details, name, cached)
         changes = self._changes
         d = self._pool.run(_select, name)
 
