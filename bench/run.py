@@ -13,6 +13,9 @@ Measures, side by side in one run:
   - RSS per 1,000 idle connections;
   - a 1,000,000-line users file: start-up time, RSS, reload time after an
     edit, and finger latency during the reload;
+  - bench/postgres.py: finger q/s with --workers 1 and 2; lookup and first
+    page latency with 1,000,000 statuses in PostgreSQL; the time from a write
+    on one node to the event on another;
   - the web user page and /api/users/NAME (wrk, from Debian's package:
     apt-get install wrk), XML-RPC getUser from a sequential Python client,
     PB getUser from a Twisted client (bench/pbload.py), and the first web
@@ -507,7 +510,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="seconds per load run (default 4)")
     parser.add_argument("--repeat", type=int, help="runs per point; the median is shown (default 3)")
     parser.add_argument("--users", type=int, help="users in the scale test (default 1,000,000)")
-    parser.add_argument("--section", action="append", help="run only this section (repeatable)")
+    parser.add_argument("--section", action="append",
+                        help="run only this section (repeatable), from: "
+                        f"{', '.join(s.__name__ for s in allSections())}")
     args = parser.parse_args()
     args.seconds = args.seconds or (2.0 if args.quick else 4.0)
     args.repeat = args.repeat or (1 if args.quick else 3)
@@ -517,7 +522,7 @@ def main() -> None:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="finger-bench-") as work:
         bench = Bench(args, Path(work))
-        for section in SECTIONS:
+        for section in allSections():
             if args.section and section.__name__ not in args.section:
                 continue
             progress(f"running {section.__name__}")
@@ -528,6 +533,14 @@ def main() -> None:
     print(f"\n{time.strftime('%Y-%m-%d')}, Python {sys.version.split()[0]}, Twisted "
           f"{twistedVersion()}, {cores} cores, load average {loadavg:.1f} at the end. "
           f"Medians of {args.repeat} interleaved run(s) of {args.seconds:g} s.")
+
+
+def allSections() -> list:
+    """These sections and bench/postgres.py's (PostgreSQL and --workers)."""
+    sys.path.insert(0, str(REPO))
+    import postgres
+
+    return SECTIONS + postgres.SECTIONS
 
 
 def twistedVersion() -> str:

@@ -33,8 +33,11 @@ def peerName(transport: Any) -> str:
 class QueryLog:
     """Records queries as C{finger.query} log events (or not, when disabled)."""
 
-    def __init__(self, enabled: bool = True) -> None:
+    def __init__(self, enabled: bool = True, worker: int | None = None) -> None:
         self.enabled = enabled
+        # With --workers: which worker answered (a "worker" field, a prefix).
+        self.worker = worker
+        self._prefix = "" if worker is None else f"worker {worker}: "
         self.log = Logger(namespace="finger.query")
 
     def record(
@@ -66,7 +69,9 @@ class QueryLog:
             who = "nobody" if account is None else stripControls(account)
             what = f"write {shown!r} of {target!r} by {who}"
             extra = {"account": account, "target": target}
-        text = f"{frontend} {what} from {peer}: {outcome} ({duration * 1000:.1f} ms)"
+        if self.worker is not None:
+            extra["worker"] = str(self.worker)
+        text = f"{self._prefix}{frontend} {what} from {peer}: {outcome} ({duration * 1000:.1f} ms)"
         self.log.info(
             # Rendered here, as a format with no fields: Twisted's generic
             # formatting of five fields costs more than answering a query.

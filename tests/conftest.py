@@ -27,3 +27,17 @@ def startFinger(tmp_path):
     yield start
     for process in started:
         process.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server for the session (tests/helpers/postgres.py)."""
+    from tests.helpers.postgres import postgresServer
+
+    yield from postgresServer()
+
+
+@pytest.fixture
+def pgDatabase(postgres, tmp_path):
+    """A new database (and password file) on the session's PostgreSQL server."""
+    return postgres.newDatabase(tmp_path)

@@ -27,6 +27,10 @@ APT_PACKAGES=(
     # Accounts: argon2id password hashes (argon2-cffi).
     python3-argon2
     openssh-client
+    # The PostgreSQL store (tests start their own server with initdb/pg_ctl)
+    # and its driver for the Debian pass.
+    postgresql
+    python3-psycopg
     # Packaging (tests/test_deb.py builds, installs and purges the .deb;
     # systemd provides systemd-socket-activate and systemd-analyze).
     adduser

@@ -7,6 +7,7 @@ C{finger-admin}: manage the accounts of a store, from the shell.
     finger-admin --store PATH revoke NAME [ID]  # all tokens, or the one with ID
     finger-admin --store PATH deluser NAME
     finger-admin --store PATH list
+    finger-admin --postgres DSN list            # the same, on a PostgreSQL store
 
 It opens the store's SQLite file itself (the service may be running: WAL
 lets both write).  Passwords come from the terminal (asked twice) or, when
@@ -58,8 +59,12 @@ def parser() -> argparse.ArgumentParser:
         prog=PROGRAM,
         description="Manage the accounts of a finger store (passwords and API tokens).",
     )
-    top.add_argument("--store", required=True, metavar="PATH",
-                     help="the SQLite store (twistd finger --store PATH)")
+    where = top.add_mutually_exclusive_group(required=True)
+    where.add_argument("--store", metavar="PATH",
+                       help="the SQLite store (twistd finger --store PATH)")
+    where.add_argument("--postgres", metavar="DSN",
+                       help="the PostgreSQL store (twistd finger --postgres DSN; the "
+                       "password from ~/.pgpass or PGPASSFILE)")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add = commands.add_parser("adduser", help="create an account (asks for its password)")
     add.add_argument("name")
@@ -121,63 +126,91 @@ def _when(timestamp: float | None) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(timestamp))
 
 
+def openPostgres(dsn: str) -> tuple[Any, Any, Any, str]:
+    """
+    Connect to a PostgreSQL store (its schema made or checked): the
+    connection, the queries' module, the driver's error class and where it
+    is (without the password); L{AdminError} if it cannot be used.
+    """
+    try:
+        import psycopg
+
+        from finger.accounts import postgres as accountpg
+        from finger.backends.pgconn import Dsn
+        from finger.backends.postgres import checkDatabase
+    except ImportError:
+        raise AdminError("--postgres needs psycopg 3 (Debian: python3-psycopg)") from None
+    try:
+        parsed = Dsn(dsn)
+        checkDatabase(parsed)
+        return parsed.connect(), accountpg, psycopg.Error, f"PostgreSQL at {parsed.describe()}"
+    except FingerConfigurationError as e:
+        raise AdminError(str(e)) from None
+
+
 def run(arguments: argparse.Namespace, stdin: IO[str], stdout: IO[str], stderr: IO[str]) -> None:
     """Carry out one command; raise L{AdminError} or L{AccountError}."""
-    becomeOwner(arguments.store)
-    connection = openStore(arguments.store)
+    if arguments.postgres is not None:
+        connection, queries, driverError, where = openPostgres(arguments.postgres)
+        storeOption = "--postgres DSN"
+    else:
+        becomeOwner(arguments.store)
+        connection, queries = openStore(arguments.store), accountsql
+        driverError, where = sqlite3.Error, arguments.store
+        storeOption = f"--store {arguments.store}"
     hashing = PasswordHashing(runInThread=_noThreads)
     name: str = vars(arguments).get("name") or ""
     now = time.time()
     try:
         if arguments.command == "adduser":
             try:
-                accountsql.getAccount(connection, name)
+                queries.getAccount(connection, name)
             except NoSuchAccount:
                 pass
             else:
                 raise AdminError(f"account {name} exists already")
             password = readPassword(stdin, f"Password for {name}: ")
-            accountsql.createAccount(connection, name, hashing.hashNow(password),
+            queries.createAccount(connection, name, hashing.hashNow(password),
                                      arguments.admin, now)
             kind = "admin account" if arguments.admin else "account"
             stderr.write(f"{PROGRAM}: created {kind} {name}\n")
         elif arguments.command == "passwd":
-            accountsql.getAccount(connection, name)
+            queries.getAccount(connection, name)
             password = readPassword(stdin, f"New password for {name}: ")
-            accountsql.setPasswordHash(connection, name, hashing.hashNow(password))
+            queries.setPasswordHash(connection, name, hashing.hashNow(password))
             stderr.write(f"{PROGRAM}: password of {name} changed\n")
         elif arguments.command == "token":
             token = newToken()
-            accountsql.addToken(connection, name, token.id, token.tokenHash, now)
+            queries.addToken(connection, name, token.id, token.tokenHash, now)
             stdout.write(token.token + "\n")
             stderr.write(
                 f"{PROGRAM}: new token {token.id} for {name}; it is shown only now "
-                f"(revoke it with: {PROGRAM} --store {arguments.store} revoke {name} {token.id})\n"
+                f"(revoke it with: {PROGRAM} {storeOption} revoke {name} {token.id})\n"
             )
         elif arguments.command == "revoke":
-            count = accountsql.revokeTokens(connection, name, arguments.id)
+            count = queries.revokeTokens(connection, name, arguments.id)
             if arguments.id is not None and count == 0:
                 raise AdminError(f"{name} has no token {arguments.id}")
             stderr.write(f"{PROGRAM}: revoked {count} token{'' if count == 1 else 's'} of {name}\n")
         elif arguments.command == "deluser":
-            accountsql.deleteAccount(connection, name)
+            queries.deleteAccount(connection, name)
             stderr.write(f"{PROGRAM}: deleted account {name} and its tokens\n")
         elif arguments.command == "list":
-            for account in accountsql.listAccounts(connection):
+            for account in queries.listAccounts(connection):
                 flag = " (admin)" if account.admin else ""
                 stdout.write(
                     f"{account.name}{flag}  created {_when(account.createdAt)}"
                     f"  last login {_when(account.lastUsedAt)}\n"
                 )
-                for record in accountsql.listTokens(connection, account.name):
+                for record in queries.listTokens(connection, account.name):
                     stdout.write(
                         f"    token {record.id}  created {_when(record.createdAt)}"
                         f"  last used {_when(record.lastUsedAt)}\n"
                     )
     except PasswordProblem as e:
         raise AdminError(str(e)) from None
-    except sqlite3.Error as e:
-        raise AdminError(f"cannot use {arguments.store}: {e}") from None
+    except driverError as e:
+        raise AdminError(f"cannot use {where}: {str(e).splitlines()[0] if str(e) else e}") from None
     finally:
         connection.close()
 

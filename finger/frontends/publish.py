@@ -143,6 +143,8 @@ async def authenticate(
         raise LoginThrottled(e.retryAfter) from None
     except UnauthorizedLogin:
         raise LoginFailed() from None
+    except StoreError as e:  # The accounts could not be read (a database away).
+        raise CannotStore(str(e)) from None
 
 
 def authorise(authenticator: Authenticator, avatar: IAccountAvatar, target: str) -> None:

@@ -49,10 +49,14 @@ from finger.tap.irc import IRCOptions, addIRCBot
 from finger.tap.limits import ClientNetworkOptions, limitsFromOptions
 from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.pb import PBOptions, addPBListeners
+from finger.tap.postgres import PostgresOptions, postgresBackend
 from finger.tap.setter import addSetterListeners
 from finger.tap.soap import SOAPOptions, soapResource
 from finger.tap.webfinger import WebFingerOptions, trustedProxies, webfingerSettings, webLimits
 from finger.tap.websessions import WebSessionOptions, webSessions
+from finger.tap.workers import WorkersOptions, addParentWatch, makeWorkersParent
+
+BACKENDS["postgres"] = postgresBackend
 
 __all__ = ["BACKENDS", "Options", "StartupError", "makeBackend", "makeService"]
 
@@ -63,14 +67,14 @@ DEFAULT_WEB = ["tcp:8000"]
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
     ManholeOptions, WebFingerOptions, ClientNetworkOptions, AccountsOptions,
-    WebSessionOptions, usage.Options,
+    WebSessionOptions, PostgresOptions, WorkersOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
         "Serve users' statuses over RFC 1288 finger (and the other frontends). "
         "Choose a backend: --file PATH or --memory (seeded with --user). "
         "System backends: --pwd (users' ~/.plan), --local (the finger program), "
-        "--store PATH (SQLite). Several backends are chained in the order given. "
+        "--store PATH (SQLite), --postgres DSN (PostgreSQL, shared by many nodes). Several backends are chained in the order given. "
         "Endpoints are Twisted endpoint strings, e.g. tcp:79 or "
         "tcp:7979:interface=127.0.0.1; 'none' disables a frontend."
     )
@@ -135,9 +139,9 @@ class Options(
         if not self["backends"]:
             raise usage.UsageError(
                 "choose a backend: --file PATH, --memory, --pwd, --local, --store PATH, "
-                "--proxy or --web-status URL"
+                "--postgres DSN, --proxy or --web-status URL"
             )
-        self.queryLog = QueryLog(enabled=not self["no-log-queries"])
+        self.queryLog = QueryLog(enabled=not self["no-log-queries"], worker=self["worker-id"])
         # Pass to every listen(..., limits=options.limits).
         self.limits = limitsFromOptions(self)
 
@@ -194,10 +198,20 @@ def addWebListeners(
 @startupErrors()
 def makeService(options: Options) -> service.MultiService:
     """
-    Compose the backend and the frontends into one service.  A component
-    that cannot be set up, now or when twistd starts the service, stops
-    start-up with a one-line L{StartupError}.
+    Compose the backend and the frontends into one service (or, with
+    C{--workers N}, a parent running N processes that each do: see
+    L{finger.tap.workers}).  A component that cannot be set up, now or when
+    twistd starts the service, stops start-up with a one-line L{StartupError}.
     """
+    if options["workers"]:
+        return makeWorkersParent(options, buildService)
+    top = buildService(options)
+    addParentWatch(top, options)
+    return top
+
+
+def buildService(options: Options) -> service.MultiService:
+    """The service of one process: the backend and every frontend."""
     top = StartupService(ERROR_PREFIXES)
     backend = makeBackend(options)
     service.IService(backend).setServiceParent(top)

@@ -236,7 +236,7 @@ def test_portInUseIsAClearStartupError(tmp_path, users):
     "args, message",
     [
         ([], "finger: choose a backend: --file PATH, --memory, --pwd, --local, --store PATH, "
-             "--proxy or --web-status URL (see: twistd finger --help)"),
+             "--postgres DSN, --proxy or --web-status URL (see: twistd finger --help)"),
         (["--memory", "--timeout", "-1"], "must be a positive number of seconds, not '-1'"),
         (["--user", "alice"], "--user wants NAME=STATUS, not 'alice'"),
     ],

@@ -151,12 +151,14 @@ class FingerProcess:
         self._reader.join(5)
 
 
-def runTwistd(args: Sequence[str], cwd: Path, timeout: float = 60.0) -> subprocess.CompletedProcess:
-    """Run C{twistd -n finger ARGS} to completion (for start-up errors)."""
+def runTwistd(
+    args: Sequence[str], cwd: Path, timeout: float = 60.0, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run C{twistd -n finger ARGS} to completion (for start-up errors); C{env} is added."""
     return subprocess.run(
         [*TWISTD, "-n", "--pidfile=", "finger", *withDefaultsOff(args)],
         cwd=cwd,
-        env=serviceEnvironment(),
+        env=serviceEnvironment(**(env or {})),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         timeout=timeout,

@@ -11,6 +11,7 @@ import socket
 import stat
 import subprocess
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
@@ -161,3 +162,33 @@ def test_socketActivatedLocalSetter(sharedDirectory, makeAccount, twistd):
     assert stat.S_ISSOCK(path.stat().st_mode)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666
     assert "Traceback" not in service.log, service.log
+
+
+@pytest.mark.parametrize("twistd", ["unit", "current"])
+def test_socketActivatedServiceWithWorkers(tmp_path, twistd):
+    """FINGER_OPTS="... --workers 2": the parent adopts systemd's sockets and passes them on."""
+    users = tmp_path / "users"
+    shutil.copy(REPO / "etc" / "users", users)
+    environment = parseEnvironmentFile(SOURCE_DEFAULTS)
+    environment["FINGER_OPTS"] = (
+        environment["FINGER_OPTS"].replace("/etc/finger/users", str(users)) + " --workers 2"
+    )
+    command = serviceCommand(parseUnit(SOURCE_UNITS["finger.service"]), environment)
+    command = withoutDefaultListeners(command, str(Options()))
+    if twistd == "current":
+        command[:1] = TWISTD
+    service, (address, webAddress, _) = startActivated(
+        command, socket.AF_INET, "127.0.0.1", tmp_path
+    )
+    port, webPort = portOf(address), portOf(webAddress)
+    try:
+        assert finger(port, "alice") == "Happy and well\r\n"
+        service.waitFor(lambda: service.log.count("(adopt:fd=") == 4, what="both workers listening")
+        deadline = time.monotonic() + 30
+        while len(set(re.findall(r"worker (\d+): finger query", service.log))) < 2:
+            assert finger(port, "alice") == "Happy and well\r\n"
+            assert time.monotonic() < deadline, service.log
+        with urllib.request.urlopen(f"http://127.0.0.1:{webPort}/alice", timeout=30) as response:
+            assert "Happy and well" in response.read().decode()
+    finally:
+        service.stop()

@@ -139,6 +139,29 @@ class QueryEventsTests(SynchronousTestCase):
         self.assertEqual((event["target"], event["account"], event["outcome"]), ("dave", None, "set"))
 
 
+class WorkerFieldTests(SynchronousTestCase):
+    """With --workers, each event says which worker answered."""
+
+    def record(self, log: QueryLog) -> dict:
+        events: list[dict] = []
+        globalLogPublisher.addObserver(events.append)
+        try:
+            log.record("finger", "192.0.2.7:40000", "alice", "found", 0.0)
+        finally:
+            globalLogPublisher.removeObserver(events.append)
+        return events[-1]
+
+    def test_workerFieldAndPrefix(self) -> None:
+        event = self.record(QueryLog(worker=3))
+        self.assertEqual(event["worker"], "3")
+        self.assertTrue(event["log_format"].startswith("worker 3: finger query"))
+
+    def test_noWorkerNoField(self) -> None:
+        event = self.record(QueryLog())
+        self.assertNotIn("worker", event)
+        self.assertTrue(event["log_format"].startswith("finger query"))
+
+
 class WriteEventsTests(SynchronousTestCase):
     def setUp(self) -> None:
         self.events: list[dict] = []

@@ -1,0 +1,8 @@
+"""
+Registers the C{adopt:} endpoint type: a worker of C{twistd finger
+--workers N} listening on a socket its parent bound (see L{finger.inherit}).
+"""
+
+from finger.inherit import AdoptedServerParser
+
+fingerAdopt = AdoptedServerParser()
