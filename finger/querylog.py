@@ -1,21 +1,45 @@
 """
-One structured log event per query, so an admin can see who fingered whom
-(RFC 1288 section 3.2.7); C{--no-log-queries} turns it off for privacy.
+One record per query, so an admin can see who fingered whom (RFC 1288
+section 3.2.7); C{--no-log-queries} turns it off for privacy.
 
-Every frontend records through a L{QueryLog}; the event has the fields
-C{frontend}, C{peer}, C{query}, C{outcome} and C{duration} (seconds).
+Every frontend records through a L{QueryLog}, which hands each record to a
+sink:
+
+  - L{EventSink} (the default): one C{finger.query} log event per query, with
+    the fields C{frontend}, C{peer}, C{query}, C{outcome} and C{duration}
+    (seconds), for whatever observer twistd set up (a log file, syslog,
+    C{--logger=finger.logs.jsonStdout}).
+  - L{BufferedLineSink}: an access log in the manner of twisted.web's and
+    nginx's, for when twistd logs to standard output (C{twistd -n}, so the
+    journal under systemd).  Each line is formatted as twistd's text
+    observer would, with a timestamp formatted once per second, appended to
+    a buffer and written in batches: within L{FLUSH_SECONDS}, when
+    L{MAX_BUFFERED} characters are waiting, and when the service stops, so
+    that a clean stop loses nothing.
+
+A L{QueryLog} may also count each query in a L{finger.metrics.Metrics}, even
+with the log itself disabled.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
+from twisted.application import service
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 
+from finger.reactors import globalReactor
 from finger.text import stripControls
 
+if TYPE_CHECKING:
+    from finger.metrics import Metrics
+
 MAX_LOGGED_QUERY = 200
+FLUSH_SECONDS = 1.0
+MAX_BUFFERED = 64 * 1024
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%z"  # twisted.logger's, in local time
 
 
 def peerName(transport: Any) -> str:
@@ -28,22 +52,46 @@ def peerName(transport: Any) -> str:
     return f"{host}:{peer.port}" if host is not None else str(peer)
 
 
-class QueryLog:
-    """Records queries as C{finger.query} log events (or not, when disabled)."""
+def clean(text: str) -> str:
+    """C{text} without control characters (checked first: most text has none)."""
+    return text if text.isprintable() else stripControls(text)
 
-    def __init__(self, enabled: bool = True) -> None:
-        self.enabled = enabled
+
+def shownQuery(query: str) -> str:
+    """C{query} as logged: no control characters, at most L{MAX_LOGGED_QUERY}."""
+    shown = clean(query)
+    if len(shown) > MAX_LOGGED_QUERY:
+        shown = shown[:MAX_LOGGED_QUERY] + "..."
+    return shown
+
+
+def describe(frontend: str, peer: str, shown: str, outcome: str, duration: float) -> str:
+    """
+    The text of one record (no line end).  C{shown} (see L{shownQuery}) is
+    written as a Python literal: even a separator that is not a control
+    character (U+2028) is escaped, so a query cannot start a line of its own.
+    """
+    return (
+        f"{frontend} query {shown!r} from {clean(peer)}: "
+        f"{clean(outcome)} ({duration * 1000:.1f} ms)"
+    )
+
+
+class QuerySink(Protocol):
+    """Where a L{QueryLog} sends its records."""
+
+    def write(self, frontend: str, peer: str, shown: str, outcome: str, duration: float) -> None:
+        """Record one query (C{shown} is already cleaned by L{shownQuery})."""
+
+
+class EventSink:
+    """Records each query as a C{finger.query} event of C{twisted.logger}."""
+
+    def __init__(self) -> None:
         self.log = Logger(namespace="finger.query")
 
-    def record(self, frontend: str, peer: str, query: str, outcome: str, started: float) -> None:
-        """Log one query; C{started} is a C{time.monotonic()} reading."""
-        if not self.enabled:
-            return
-        shown = stripControls(query)
-        if len(shown) > MAX_LOGGED_QUERY:
-            shown = shown[:MAX_LOGGED_QUERY] + "..."
-        duration = time.monotonic() - started
-        text = f"{frontend} query {shown!r} from {peer}: {outcome} ({duration * 1000:.1f} ms)"
+    def write(self, frontend: str, peer: str, shown: str, outcome: str, duration: float) -> None:
+        text = describe(frontend, peer, shown, outcome, duration)
         self.log.info(
             # Rendered here, as a format with no fields: Twisted's generic
             # formatting of five fields costs more than answering a query.
@@ -55,6 +103,122 @@ class QueryLog:
             duration=duration,
             milliseconds=duration * 1000,
         )
+
+
+class BufferedLineSink(service.Service):
+    """
+    Writes records as text lines to C{out} in batches (see the module
+    docstring), in the layout of twistd's text log::
+
+        2026-11-21T07:05:39+0000 [finger.query#info] finger query 'alice' from 127.0.0.1:45688: found (0.2 ms)
+
+    Once its service has stopped, each record is written at once.
+    """
+
+    prefix = " [finger.query#info] "
+
+    def __init__(
+        self,
+        out: TextIO,
+        clock: IReactorTime | None = None,
+        flushSeconds: float = FLUSH_SECONDS,
+        maxBuffered: int = MAX_BUFFERED,
+    ) -> None:
+        self.out = out
+        self.clock = clock if clock is not None else globalReactor()
+        self.flushSeconds = flushSeconds
+        self.maxBuffered = maxBuffered
+        self.buffer: list[str] = []
+        self.buffered = 0
+        self.writeThrough = False
+        self._flushCall: IDelayedCall | None = None
+        self._second = -1
+        self._stamp = ""
+
+    def timestamp(self, now: float) -> str:
+        """C{now} formatted as twistd's log does, once per second."""
+        second = int(now)
+        if second != self._second:
+            self._stamp = time.strftime(TIME_FORMAT, time.localtime(second))
+            self._second = second
+        return self._stamp
+
+    def write(self, frontend: str, peer: str, shown: str, outcome: str, duration: float) -> None:
+        line = (
+            self.timestamp(time.time()) + self.prefix
+            + describe(frontend, peer, shown, outcome, duration) + "\n"
+        )
+        self.buffer.append(line)
+        self.buffered += len(line)
+        if self.writeThrough or self.buffered >= self.maxBuffered:
+            self.flush()
+        elif self._flushCall is None:
+            self._flushCall = self.clock.callLater(self.flushSeconds, self._timedFlush)
+
+    def _timedFlush(self) -> None:
+        self._flushCall = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Write every buffered line now."""
+        if self._flushCall is not None:
+            self._flushCall.cancel()
+            self._flushCall = None
+        if not self.buffer:
+            return
+        text = "".join(self.buffer)
+        self.buffer = []
+        self.buffered = 0
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except (OSError, ValueError) as e:
+            # A closed or full standard output: say so once per batch,
+            # through the log (which may reach somewhere else).
+            Logger(namespace="finger.query").error(
+                "Could not write {count} query log lines: {error}",
+                count=text.count("\n"), error=e,
+            )
+
+    def startService(self) -> None:
+        super().startService()
+        self.writeThrough = False
+
+    def stopService(self) -> None:
+        """Flush, then write each later record at once (nothing lost on a clean stop)."""
+        self.writeThrough = True
+        self.flush()
+        super().stopService()
+
+
+class QueryLog:
+    """
+    Records queries through a L{QuerySink} (or not, when disabled), and
+    counts them in C{metrics} if given.
+    """
+
+    def __init__(
+        self,
+        enabled: bool = True,
+        sink: QuerySink | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
+        self.enabled = enabled
+        self.sink: QuerySink = sink if sink is not None else EventSink()
+        self.metrics = metrics
+
+    @property
+    def wanted(self) -> bool:
+        """Whether L{record} does anything (callers may skip preparing its arguments)."""
+        return self.enabled or self.metrics is not None
+
+    def record(self, frontend: str, peer: str, query: str, outcome: str, started: float) -> None:
+        """Log one query; C{started} is a C{time.monotonic()} reading."""
+        duration = time.monotonic() - started
+        if self.metrics is not None:
+            self.metrics.query(frontend, outcome, duration)
+        if self.enabled:
+            self.sink.write(frontend, peer, shownQuery(query), outcome, duration)
 
 
 ENABLED = QueryLog(True)

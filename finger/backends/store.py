@@ -194,6 +194,8 @@ class SQLiteFingerService(service.Service):
     Statuses in an SQLite database; every status set is durable.
 
     @param clock: the time a status is set at (Unix time).
+    @param onWrite: called with C{True} for each status durably written,
+        C{False} for each write that failed.
     @param reactor: where the store's thread delivers its results; C{None}
         is the global reactor, resolved here.
     """
@@ -205,8 +207,10 @@ class SQLiteFingerService(service.Service):
         path: str,
         clock: Callable[[], float] = time.time,
         reactor: IReactorFromThreads | None = None,
+        onWrite: Callable[[bool], None] | None = None,
     ) -> None:
         self.path = path
+        self.onWrite = onWrite
         self._clock = clock
         self._reactor: IReactorFromThreads = globalReactor() if reactor is None else reactor
         self._connection: sqlite3.Connection | None = None
@@ -282,6 +286,8 @@ class SQLiteFingerService(service.Service):
         )
 
     def _stored(self, result: None, name: str) -> None:
+        if self.onWrite is not None:
+            self.onWrite(True)
         if self._names is not None:
             where = bisect.bisect_left(self._names, name)
             if where == len(self._names) or self._names[where] != name:
@@ -289,6 +295,8 @@ class SQLiteFingerService(service.Service):
                 self._namesTuple = None
 
     def _storeFailed(self, failure: Failure, name: str) -> None:
+        if self.onWrite is not None:
+            self.onWrite(False)
         failure.trap(sqlite3.Error)
         self.log.error(
             "Could not store the status of {name!r} in {path}: {error}",

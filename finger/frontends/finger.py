@@ -110,15 +110,23 @@ class FingerProtocol(LineQueryProtocol):
         lookup = service.getUser
         if verbose and IFingerVerboseService.providedBy(service):
             lookup = service.getUserVerbose
-        d = defer.maybeDeferred(lookup, name)
-        d.addCallbacks(
-            lambda status: (printableLines(status), "found"),
-            self._userFailed,
-            errbackArgs=(name,),
-        )
-        d.addCallback(lambda result: self.answer(*result))
+        # One callback pair on the lookup's Deferred (maybeDeferred and a
+        # second callback cost as much as the lookup itself).
+        try:
+            d = lookup(name)
+        except Exception:
+            d = defer.fail()
+        if not isinstance(d, defer.Deferred):
+            d = defer.succeed(d)
+        d.addCallbacks(self._userFound, self._userFailed, errbackArgs=(name,))
 
-    def _userFailed(self, failure, name: str) -> tuple[list[str], str]:
+    def _userFound(self, status: str) -> None:
+        self.answer(printableLines(status), "found")
+
+    def _userFailed(self, failure, name: str) -> None:
+        self.answer(*self._failureAnswer(failure, name))
+
+    def _failureAnswer(self, failure, name: str) -> tuple[list[str], str]:
         if failure.check(UserNotFound):
             return [noSuchUser(name)], "no such user"
         if failure.check(LookupFailed):

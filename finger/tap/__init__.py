@@ -31,7 +31,6 @@ from finger.frontends.web.tls import httpsDescription
 from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
 from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, Limits
 from finger.listen import endpointDescriptions, listen
-from finger.querylog import QueryLog
 from finger.tap.backends import (
     BACKENDS,
     ERROR_PREFIXES,
@@ -44,7 +43,9 @@ from finger.tap.backends import (
 from finger.tap.errors import StartupError, StartupService, startupErrors
 from finger.tap.irc import IRCOptions, addIRCBot
 from finger.tap.manhole import ManholeOptions, addManhole
+from finger.tap.metrics import MetricsOptions, addMetrics
 from finger.tap.pb import PBOptions, addPBListeners
+from finger.tap.querylog import buildQueryLog
 from finger.tap.soap import SOAPOptions, soapResource
 
 __all__ = ["BACKENDS", "Options", "StartupError", "makeBackend", "makeService"]
@@ -56,7 +57,7 @@ DEFAULT_WEB = ["tcp:8000"]
 
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
-    ManholeOptions, usage.Options,
+    ManholeOptions, MetricsOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
@@ -126,7 +127,10 @@ class Options(
                 "choose a backend: --file PATH, --memory, --pwd, --local, --store PATH, "
                 "--proxy or --web-status URL"
             )
-        self.queryLog = QueryLog(enabled=not self["no-log-queries"])
+        # Counted by the query log (and the backends) when --metrics is given.
+        self.metrics = self.metricsWanted()
+        # The buffered sink (a service) is started first and stopped last.
+        self.queryLog, self.queryLogSink = buildQueryLog(self, self.metrics)
         # Pass to every listen(..., limits=options.limits).
         self.limits = Limits(self["max-connections"], self["max-connections-per-peer"])
 
@@ -189,6 +193,8 @@ def makeService(options: Options) -> service.MultiService:
     start-up with a one-line L{StartupError}.
     """
     top = StartupService(ERROR_PREFIXES)
+    if options.queryLogSink is not None:
+        options.queryLogSink.setServiceParent(top)
     backend = makeBackend(options)
     service.IService(backend).setServiceParent(top)
     addFingerListeners(top, backend, options)
@@ -197,4 +203,5 @@ def makeService(options: Options) -> service.MultiService:
     addPBListeners(top, backend, options)
     addIRCBot(top, backend, options)
     addManhole(top, backend, options)
+    addMetrics(top, options.metrics, options)
     return top
