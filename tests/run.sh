@@ -22,6 +22,7 @@ APT_PACKAGES=(
     python3-defusedxml
     python3-bcrypt
     python3-zeep
+    python3-prometheus-client  # --metrics (tests scrape it with its text parser)
     openssh-client
     # Packaging (tests/test_deb.py builds, installs and purges the .deb;
     # systemd provides systemd-socket-activate and systemd-analyze).
