@@ -178,7 +178,7 @@ def queryEndpoint(
         if failure.check(error.DNSLookupError):
             raise ConnectFailed(f"{address}: unknown host")
         if failure.check(defer.CancelledError, error.ConnectingCancelledError):
-            return failure
+            raise defer.CancelledError()  # cancelled by the caller, whether connected or not
         raise ConnectFailed(f"cannot connect to {address}: {failure.getErrorMessage()}")
 
     def stopTimer(result: object) -> object:

@@ -123,3 +123,19 @@ class LookupFailed(Exception):
     for the client, e.g. C{"Error: example.org:79 refused the connection"};
     frontends show it instead of a generic error, without a traceback.
     """
+
+
+class IFingerSnapshots(Interface):
+    """
+    Optional: a backend that can hand out a consistent view of its statuses,
+    so that a listing comes from one version of the table from its first
+    line to its last, even while a reload swaps the table (frontends that
+    list use L{finger.frontends.lookup.listingView}).
+    """
+
+    def snapshot() -> IFingerService:
+        """
+        Return an L{IFingerService} whose C{getUsers} and C{getUser} answer
+        from the version of the statuses current now, however they change
+        later.  Cheap: no per-user copy (backends share immutable tables).
+        """

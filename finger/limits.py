@@ -7,13 +7,22 @@ either limit is closed at once while the existing ones keep being served.
 If the frontend's factory has a C{refusalMessage} (a one-line C{str}), the
 refused client is sent that line first; otherwise it is just closed.
 
+Per-client counting groups addresses by network (L{clientNetwork}): an IPv4
+client counts by its full address (C{/32}), an IPv6 client by its C{/64},
+since one host commonly has a whole C{/64} to pick addresses from; both
+prefix lengths are L{Limits} settings.  An IPv4-mapped IPv6 address
+(C{::ffff:192.0.2.1}, from a dual-stack listener) counts as IPv4.
+
 Refusals are logged when a limit starts refusing and when it stops (with the
 number refused meanwhile), so a flood of connections cannot flood the log.
 """
 
 from __future__ import annotations
 
+import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from twisted.internet import interfaces
@@ -28,6 +37,9 @@ from finger.reactors import globalReactor
 
 DEFAULT_MAX_CONNECTIONS = 1024
 DEFAULT_MAX_CONNECTIONS_PER_PEER = 32
+# Prefix lengths that one client's addresses share (see clientNetwork).
+DEFAULT_IPV4_PREFIX = 32
+DEFAULT_IPV6_PREFIX = 64
 # How long a refused client gets to read the refusal before we cut it off,
 # and how many such lingering refusals we allow before closing at once.
 REFUSAL_LINGER_SECONDS = LINGER_SECONDS
@@ -55,18 +67,63 @@ _declarations: dict = {}
 
 @dataclass(frozen=True)
 class Limits:
-    """Connection limits for one listener."""
+    """
+    Connection limits for one listener.  C{perPeerExempt}, if given, says
+    which client addresses the per-peer limit does not apply to (a web
+    listener's trusted reverse proxies, which carry every client's
+    connections); the listener's total limit still does.
+    """
 
     maxConnections: int = DEFAULT_MAX_CONNECTIONS
     maxConnectionsPerPeer: int = DEFAULT_MAX_CONNECTIONS_PER_PEER
+    ipv4Prefix: int = DEFAULT_IPV4_PREFIX
+    ipv6Prefix: int = DEFAULT_IPV6_PREFIX
+    perPeerExempt: Callable[[str], bool] | None = None
+
+    def limitsPeer(self, host: str | None) -> bool:
+        """
+        Whether the per-peer limit counts connections from C{host} (the
+        client's own address, not its network: an exemption names hosts).
+        """
+        if host is None:
+            return False
+        return self.perPeerExempt is None or not self.perPeerExempt(host)
 
 
 DEFAULT_LIMITS = Limits()
 
 
-def peerKey(address) -> str | None:
-    """The client address that per-peer limits count (C{None}: not counted)."""
-    return getattr(address, "host", None)
+@lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)  # parsing an address costs more than a finger query's own code
+def clientNetwork(
+    host: str, ipv4Prefix: int = DEFAULT_IPV4_PREFIX, ipv6Prefix: int = DEFAULT_IPV6_PREFIX
+) -> str:
+    """
+    The network that counts as one client for per-client limits: C{host}
+    (an IP address in text) cut to C{ipv4Prefix} or C{ipv6Prefix} bits, as
+    C{"2001:db8::/64"} or C{"192.0.2.7"} (a whole-address IPv4 prefix keeps
+    the plain address).  An IPv4-mapped IPv6 address counts as IPv4.  Text
+    that is not an IP address (a UNIX socket path, a host name) is its own
+    key.
+    """
+    try:
+        address = ipaddress.ip_address(host.partition("%")[0])  # no zone (fe80::1%lo)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    prefix = ipv4Prefix if address.version == 4 else ipv6Prefix
+    if prefix >= address.max_prefixlen:
+        return str(address)
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def peerKey(address, limits: Limits = DEFAULT_LIMITS) -> str | None:
+    """The client network that per-peer limits count (C{None}: not counted)."""
+    host = getattr(address, "host", None)
+    if host is None:
+        return None
+    return clientNetwork(host, limits.ipv4Prefix, limits.ipv6Prefix)
 
 
 class LimitedProtocol(ProtocolWrapper):
@@ -239,12 +296,16 @@ class LimitedFactory(_WrappingFactory):
         return message.encode("utf-8") + b"\r\n" if message else None
 
     def buildProtocol(self, addr):
-        peer = peerKey(addr)
+        peer = peerKey(addr, self.limits)
         if len(self.protocols) >= self.limits.maxConnections:
             self.refused += 1
             self._refuseFull(addr)
             return RefusalProtocol(self, self.refusalMessage)
-        if peer is not None and self.perPeer.get(peer, 0) >= self.limits.maxConnectionsPerPeer:
+        if (
+            peer is not None
+            and self.limits.limitsPeer(getattr(addr, "host", None))
+            and self.perPeer.get(peer, 0) >= self.limits.maxConnectionsPerPeer
+        ):
             self.refused += 1
             self._refusePeer(peer)
             return RefusalProtocol(self, self.refusalMessage)
@@ -295,7 +356,7 @@ class LimitedFactory(_WrappingFactory):
                 "refusing new ones (first from {peer})",
                 frontend=self.frontend,
                 limit=self.limits.maxConnections,
-                peer=peerKey(addr),
+                peer=peerKey(addr, self.limits),
             )
         self._refusedWhileFull += 1
 

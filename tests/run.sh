@@ -17,6 +17,8 @@ APT_PACKAGES=(
     chromium
     chromium-driver
     libnss3-tools  # certutil: Chromium trusts the tests' throwaway CA
+    gcc            # tests/helpers/failingio.c: the EIO shim of the disk-fault tests
+    libc6-dev
     # SOAP (a safe XML parser; zeep is the real SOAP client of the tests) and
     # the manhole (OpenSSH's ssh and ssh-keygen are its real client).
     python3-defusedxml
@@ -48,12 +50,18 @@ APT_PACKAGES=(
     # HTTP/2 over HTTPS on Twisted 22.4 (Twisted imports both).
     python3-h2
     python3-priority
+    # The reverse proxy in front of the web frontend (tests/e2e/test_reverse_proxy.py).
+    nginx-light
 )
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
 done
+# node and npm run a real fediverse WebFinger client (tests/node/); a
+# nodejs that bundles npm (e.g. NodeSource's) conflicts with Debian's npm.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing Debian packages: ${missing[*]}"
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -64,6 +72,7 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet '.[test]'
+npm ci --prefix tests/node --no-audit --no-fund --silent
 
 # Static checks first (configured in pyproject.toml): mypy with mypy-zope
 # on finger/, ruff on the code and the tests.

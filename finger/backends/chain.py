@@ -7,7 +7,9 @@ lookup: its error is not hidden).  C{getUsers} is the sorted union without
 duplicates.  C{setUser} goes to the first settable backend; the chain
 provides L{IFingerSetterService} (and the optional L{IFingerVerboseService}
 and L{IFingerDetails}) only when some backend does, so frontends that check
-with C{providedBy} see what the chain can really do.
+with C{providedBy} see what the chain can really do.  Likewise
+L{IFingerSnapshots}: a chain's snapshot is a chain of its backends'
+snapshots (a backend without them is asked live).
 
 The chain is a C{MultiService}: starting it starts its backends.
 """
@@ -28,11 +30,12 @@ from finger.interfaces import (
     IFingerDetails,
     IFingerService,
     IFingerSetterService,
+    IFingerSnapshots,
     IFingerVerboseService,
     UserNotFound,
 )
 
-_OPTIONAL = (IFingerSetterService, IFingerVerboseService, IFingerDetails)
+_OPTIONAL = (IFingerSetterService, IFingerVerboseService, IFingerDetails, IFingerSnapshots)
 
 
 def _contains(names: Sequence[str], name: str) -> bool:
@@ -88,18 +91,7 @@ class ChainFingerService(service.MultiService):
     def _firstThatKnows(
         self, name: str, ask: Callable[[Any, str], defer.Deferred[Any]]
     ) -> defer.Deferred[Any]:
-        """Call C{ask(backend, name)} on each backend until one knows C{name}."""
-        remaining = iter(self.backends)
-
-        def tryNext(failure: Failure | None = None) -> defer.Deferred[Any]:
-            if failure is not None:
-                failure.trap(UserNotFound)
-            backend = next(remaining, None)
-            if backend is None:
-                return defer.fail(UserNotFound(name))
-            return defer.maybeDeferred(ask, backend, name).addErrback(tryNext)
-
-        return tryNext()
+        return firstThatKnows(self.backends, name, ask)
 
     # IFingerService
 
@@ -109,7 +101,11 @@ class ChainFingerService(service.MultiService):
 
     def getUsers(self) -> defer.Deferred[Sequence[str]]:
         """The sorted union of the backends' names (the same tuple while none changed)."""
-        lists = [defer.maybeDeferred(backend.getUsers) for backend in self.backends]
+        return self.unionOf(self.backends)
+
+    def unionOf(self, backends: Sequence[IFingerService]) -> defer.Deferred[Sequence[str]]:
+        """The sorted union of C{backends}' names (this chain's backends or their snapshots)."""
+        lists = [defer.maybeDeferred(backend.getUsers) for backend in backends]
         gathered = defer.gatherResults(lists, consumeErrors=True)
         return gathered.addCallback(self._union).addErrback(_firstError)
 
@@ -149,6 +145,16 @@ class ChainFingerService(service.MultiService):
 
         return self._firstThatKnows(name, ask)
 
+    # IFingerSnapshots (provided when a backend has snapshots)
+
+    def snapshot(self) -> IFingerService:
+        """The backends' snapshots (or the backends themselves), chained."""
+        views = [
+            backend.snapshot() if IFingerSnapshots.providedBy(backend) else backend
+            for backend in self.backends
+        ]
+        return ChainSnapshot(self, views)
+
     # IFingerSetterService (provided when a backend is settable)
 
     def setUser(self, name: str, status: str) -> defer.Deferred[None]:
@@ -157,6 +163,44 @@ class ChainFingerService(service.MultiService):
             if IFingerSetterService.providedBy(backend):
                 return defer.maybeDeferred(backend.setUser, name, status)
         raise NotImplementedError("no backend in this chain is settable")
+
+
+def firstThatKnows(
+    backends: Sequence[Any], name: str, ask: Callable[[Any, str], defer.Deferred[Any]]
+) -> defer.Deferred[Any]:
+    """Call C{ask(backend, name)} on each backend until one knows C{name}."""
+    remaining = iter(backends)
+
+    def tryNext(failure: Failure | None = None) -> defer.Deferred[Any]:
+        if failure is not None:
+            failure.trap(UserNotFound)
+        backend = next(remaining, None)
+        if backend is None:
+            return defer.fail(UserNotFound(name))
+        return defer.maybeDeferred(ask, backend, name).addErrback(tryNext)
+
+    return tryNext()
+
+
+@implementer(IFingerService)
+class ChainSnapshot:
+    """
+    A chain's snapshot: its backends' snapshots tried in order.  The union
+    of names is the chain's (cached while the lists are the same objects,
+    so a million-user listing copies nothing).
+    """
+
+    def __init__(self, chain: ChainFingerService, views: Sequence[IFingerService]) -> None:
+        self._chain = chain
+        self._views = tuple(views)
+
+    def getUser(self, name: str) -> defer.Deferred[str]:
+        """The status from the first view that knows C{name}."""
+        return firstThatKnows(self._views, name, lambda view, n: view.getUser(n))
+
+    def getUsers(self) -> defer.Deferred[Sequence[str]]:
+        """The sorted union of the views' names."""
+        return self._chain.unionOf(self._views)
 
 
 def _firstError(failure: Failure) -> Failure:

@@ -4,7 +4,8 @@ The file backend: statuses from an C{/etc/users}-style file.
 The file is checked every C{refresh} seconds; when its modification time,
 size or inode changed, it is re-read in small steps on the reactor thread
 (a million lines never stall other clients for long) and the new table is
-swapped in atomically.  A changed file is read only once it has stayed
+swapped in atomically.  A listing reads from L{FileFingerService.snapshot}:
+the table that was current when it began, to its last line.  A changed file is read only once it has stayed
 unchanged for C{settle} seconds, and is read again if it changed while being
 read, so a writer that truncates and rewrites the file in place is not
 caught half-way (writing a new file and renaming it over the old one is
@@ -27,7 +28,8 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from finger.interfaces import IFingerService, UserNotFound
+from finger.backends.snapshot import EMPTY, StatusesSnapshot
+from finger.interfaces import IFingerService, IFingerSnapshots, UserNotFound
 from finger.reactors import globalReactor
 from finger.users import UsersParser, UsersTable
 
@@ -106,7 +108,7 @@ class _ChangedWhileReading(Exception):
     """The file changed while it was being read; read it again later."""
 
 
-@implementer(IFingerService)
+@implementer(IFingerService, IFingerSnapshots)
 class FileFingerService(service.Service):
     """
     Statuses from a C{name: status} file, re-read when it changes.
@@ -164,6 +166,18 @@ class FileFingerService(service.Service):
     def getUsers(self) -> defer.Deferred[Sequence[str]]:
         """The names in the last good table, sorted (the same tuple until a reload)."""
         return defer.succeed(self._table.names if self._table else ())
+
+    # IFingerSnapshots
+
+    def snapshot(self) -> IFingerService:
+        """
+        The table current now: a reload installs a new table and never
+        changes an installed one, so the view is the table itself.
+        """
+        table = self._table
+        if table is None:
+            return EMPTY
+        return StatusesSnapshot(table.users, table.names)
 
     # Loading
 

@@ -5,7 +5,9 @@ The program runs as C{PROGRAM -m NAME} (an argument vector, never a shell;
 C{-m} matches login names only), only for names made of letters, digits and
 C{._-} (at most 32, not starting with C{-}), with a minimal environment, a
 timeout after which it is killed, an output cap, and at most
-C{MAX_RUNNING} copies at once.  Other names are "no such user" without
+C{MAX_RUNNING} copies at once (C{MAX_WAITING} more lookups wait; beyond
+that a lookup fails at once).  A lookup cancelled by its frontend (the
+client went away) kills its program.  Other names are "no such user" without
 running anything; so is an empty answer (Debian's finger says "no such
 user" on its standard error).
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from twisted.application import service
 from twisted.internet import defer, error, protocol
@@ -26,6 +28,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from finger.backends.bounded import BoundedWork
 from finger.interfaces import IFingerService, UserNotFound
 from finger.reactors import globalReactor
 
@@ -34,8 +37,11 @@ DEFAULT_TIMEOUT = 5.0
 MAX_OUTPUT = 64 * 1024
 MAX_ERROR_OUTPUT = 4 * 1024
 MAX_RUNNING = 4
+# Lookups that may wait for one of the MAX_RUNNING places.
+MAX_WAITING = 64
 ENVIRONMENT = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"}
 
+_T = TypeVar("_T")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9._][A-Za-z0-9._-]{0,31}")
 
 
@@ -80,7 +86,10 @@ class _OutputCollector(protocol.ProcessProtocol):
         self.errors = b""
         self.truncated = False
         self.killed = False
-        self.ended: defer.Deferred[BaseException | None] = defer.Deferred()
+        # Cancelling it (the client went away) kills the program.
+        self.ended: defer.Deferred[BaseException | None] = defer.Deferred(
+            lambda _: self.kill()
+        )
 
     def connectionMade(self) -> None:
         assert self.transport is not None
@@ -102,7 +111,8 @@ class _OutputCollector(protocol.ProcessProtocol):
     def kill(self) -> None:
         """Stop the program: SIGKILL it and stop reading its output."""
         self.killed = True
-        assert self.transport is not None  # kill() is called once it runs
+        if self.transport is None:
+            return  # not started yet
         try:
             self.transport.signalProcess("KILL")
         except error.ProcessExitedAlready:
@@ -110,7 +120,8 @@ class _OutputCollector(protocol.ProcessProtocol):
         self.transport.loseConnection()
 
     def processEnded(self, reason: Failure) -> None:
-        self.ended.callback(reason.value)
+        if not self.ended.called:  # not cancelled
+            self.ended.callback(reason.value)
 
 
 @implementer(IFingerService)
@@ -130,13 +141,16 @@ class LocalFingerService(service.Service):
         timeout: float = DEFAULT_TIMEOUT,
         maxOutput: int = MAX_OUTPUT,
         maxRunning: int = MAX_RUNNING,
+        maxWaiting: int = MAX_WAITING,
         reactor: ProcessReactor | None = None,
     ) -> None:
         self.program = program
         self.timeout = timeout
         self.maxOutput = maxOutput
         self._reactor: ProcessReactor = globalReactor() if reactor is None else reactor
-        self._running = defer.DeferredSemaphore(maxRunning)
+        self._running = BoundedWork(
+            maxRunning, maxWaiting, "Error: too many local finger lookups at once; try again later"
+        )
 
     def getUser(self, name: str) -> defer.Deferred[str]:
         """What C{PROGRAM -m name} says (at most C{maxRunning} at once)."""
@@ -155,12 +169,15 @@ class LocalFingerService(service.Service):
         )
         timer = self._reactor.callLater(self.timeout, collector.kill)
 
-        def ended(status: BaseException | None) -> str:
+        def stopTimer(result: _T) -> _T:
             if timer.active():
                 timer.cancel()
+            return result
+
+        def ended(status: BaseException | None) -> str:
             return self._answer(name, collector, status)
 
-        return collector.ended.addCallback(ended)
+        return collector.ended.addBoth(stopTimer).addCallback(ended)
 
     def _answer(self, name: str, collector: _OutputCollector, status: BaseException | None) -> str:
         output = b"".join(collector.output)

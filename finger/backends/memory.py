@@ -1,4 +1,10 @@
-"""The memory backend: a settable in-memory store."""
+"""
+The memory backend: a settable in-memory store.
+
+A snapshot (for a listing) shares the current dict; the first write after
+it copies the dict (copy on write), so listings cost nothing while nobody
+writes and a write costs one copy per listing that saw the old version.
+"""
 
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -6,22 +12,25 @@ from twisted.application import service
 from twisted.internet import defer
 from zope.interface import implementer
 
+from finger.backends.snapshot import StatusesSnapshot
 from finger.interfaces import (
     IFingerService,
     IFingerSetterService,
+    IFingerSnapshots,
     StoreError,
     UserNotFound,
 )
 from finger.users import userNameProblem
 
 
-@implementer(IFingerService, IFingerSetterService)
+@implementer(IFingerService, IFingerSetterService, IFingerSnapshots)
 class MemoryFingerService(service.Service):
     """Statuses kept in a dict; lost when the process ends."""
 
     def __init__(self, users: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
         self._users: dict[str, str] = dict(users)
         self._sortedNames: tuple[str, ...] | None = None
+        self._snapshot: StatusesSnapshot | None = None  # shares self._users
 
     def getUser(self, name: str) -> defer.Deferred[str]:
         """The status of C{name}."""
@@ -41,7 +50,19 @@ class MemoryFingerService(service.Service):
         problem = userNameProblem(name)
         if problem:
             return defer.fail(StoreError(f"invalid user name: {problem}"))
+        if self._snapshot is not None:
+            self._users = dict(self._users)  # the snapshot keeps the old dict
+            self._snapshot = None
         if name not in self._users:
             self._sortedNames = None
         self._users[name] = status
         return defer.succeed(None)
+
+    def snapshot(self) -> IFingerService:
+        """The statuses as they are now (copied on the next write, not now)."""
+        if self._snapshot is None:
+            names = self._sortedNames
+            if names is None:
+                names = self._sortedNames = tuple(sorted(self._users))
+            self._snapshot = StatusesSnapshot(self._users, names)
+        return self._snapshot

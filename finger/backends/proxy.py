@@ -29,6 +29,11 @@ C{*:7979}; the default is C{*:79}).
 Verbose queries.  RFC 1288 applies C{/W} at the far end, so the proxy
 provides L{IFingerVerboseService}: C{getUserVerbose("user@host")} (what the
 finger frontend asks for C{/W user@host}) sends C{/W user} to C{host}.
+
+Load.  At most C{MAX_FORWARDS} forwarded queries are under way at once and
+C{MAX_WAITING_FORWARDS} more wait; beyond that a query is refused at once
+(L{finger.backends.bounded.TooBusy}).  A forwarded query cancelled by its
+frontend (the client went away) closes its connection to the far host.
 """
 
 from __future__ import annotations
@@ -42,11 +47,14 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from finger import client
+from finger.backends.bounded import BoundedWork
 from finger.interfaces import IFingerService, IFingerVerboseService, LookupFailed, UserNotFound
 from finger.reactors import globalReactor
 from finger.text import stripControls
 
 DEFAULT_HOPS = 3
+MAX_FORWARDS = 64
+MAX_WAITING_FORWARDS = 64
 DENIED = "Finger forwarding service denied"
 ANY = "*"
 DEFAULT_ALLOWED = ("*:79",)
@@ -91,6 +99,8 @@ class ProxyFingerService(service.Service):
         maxSize: int = client.DEFAULT_MAX_SIZE,
         maxHops: int = DEFAULT_HOPS,
         reactor: Any = None,
+        maxForwards: int = MAX_FORWARDS,
+        maxWaiting: int = MAX_WAITING_FORWARDS,
     ) -> None:
         """
         @param allowed: C{HOST[:PORT]} targets that may be asked (port 79 if
@@ -105,6 +115,9 @@ class ProxyFingerService(service.Service):
         self.maxSize = maxSize
         self.maxHops = maxHops
         self.reactor = globalReactor() if reactor is None else reactor
+        self._forwards = BoundedWork(
+            maxForwards, maxWaiting, "Error: too many forwarded queries at once; try again later"
+        )
 
     def allows(self, host: str, port: int) -> bool:
         """May C{host:port} be asked?"""
@@ -153,7 +166,9 @@ class ProxyFingerService(service.Service):
             return defer.fail(e)
         if verbose:
             query = f"/W {query}".rstrip()
-        d = client.finger(query, host, port, self.timeout, self.maxSize, self.reactor)
+        d = self._forwards.run(
+            client.finger, query, host, port, self.timeout, self.maxSize, self.reactor
+        )
         return d.addErrback(_clientFailed)
 
     def getUsers(self) -> defer.Deferred[Sequence[str]]:

@@ -7,7 +7,11 @@ names (C{service_identity}); C{--web-status-ca} trusts a private CA instead
 of the system's.  A fetch has a deadline and a size cap (the body is read by
 a protocol that stops at the cap).  Answers (statuses and 404s) are cached
 for C{--web-status-ttl} seconds, and concurrent queries for one user share
-one request, so a burst of queries makes one request.
+one request, so a burst of queries makes one request.  A query cancelled by
+its frontend (the client went away) stops waiting; when no query waits for
+a request any more, the request is cancelled (its connection closed).  At
+most C{MAX_FETCHES} requests are under way at once and C{MAX_WAITING_FETCHES}
+more wait; beyond that a query fails at once.
 
 There is no list of users on the web: C{getUsers} is always empty, so the
 empty finger query answers "No one is here."
@@ -35,6 +39,7 @@ from twisted.web.iweb import IAgent, IPolicyForHTTPS, IResponse
 from zope.interface import implementer
 
 from finger import __version__
+from finger.backends.bounded import BoundedWork
 from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 from finger.reactors import globalReactor
 from finger.text import stripControls
@@ -45,6 +50,16 @@ DEFAULT_TTL = 60.0
 DEFAULT_TIMEOUT = 10.0
 MAX_BODY = 64 * 1024
 MAX_CACHED = 1024
+MAX_FETCHES = 64
+MAX_WAITING_FETCHES = 64
+
+
+class _InFlight:
+    """A request in flight for one name and the queries waiting for it."""
+
+    def __init__(self) -> None:
+        self.request: defer.Deferred[Any] | None = None
+        self.waiters: list[defer.Deferred[str]] = []
 
 
 class BodyTooLarge(Exception):
@@ -237,8 +252,12 @@ class WebStatusService(service.Service):
         self.agent: IAgent = agent
         # name -> (expiry time, status or None for "not found")
         self._cache: dict[str, tuple[float, str | None]] = {}
-        # name -> Deferreds waiting for the request in flight
-        self._waiting: dict[str, list[defer.Deferred[str]]] = {}
+        # name -> the request in flight and the Deferreds waiting for it
+        self._waiting: dict[str, _InFlight] = {}
+        self._fetches = BoundedWork(
+            MAX_FETCHES, MAX_WAITING_FETCHES,
+            f"Error: too many requests to status server {self.server} at once; try again later",
+        )
         self.requests = 0
 
     def urlFor(self, name: str) -> bytes:
@@ -259,12 +278,24 @@ class WebStatusService(service.Service):
             url = self.urlFor(name)
         except ValueError as e:
             return defer.fail(LookupFailed(f"Error: invalid user name {stripControls(name)!r}: {e}"))
-        waiting = self._waiting.get(name)
-        if waiting is None:
-            waiting = self._waiting[name] = []
-            self._fetch(url).addBoth(self._fetched, name)
-        d: defer.Deferred[str] = defer.Deferred()
-        waiting.append(d)
+        inFlight = self._waiting.get(name)
+        starting = inFlight is None
+        if inFlight is None:
+            inFlight = self._waiting[name] = _InFlight()
+
+        def abandoned(d: defer.Deferred[str]) -> None:
+            inFlight.waiters.remove(d)
+            if not inFlight.waiters and self._waiting.get(name) is inFlight:
+                # Nobody waits any more: stop the request.
+                del self._waiting[name]
+                if inFlight.request is not None:
+                    inFlight.request.cancel()
+
+        d: defer.Deferred[str] = defer.Deferred(abandoned)
+        inFlight.waiters.append(d)
+        if starting:  # after the waiter is known: the request may end at once
+            inFlight.request = self._fetches.run(self._fetch, url)
+            inFlight.request.addBoth(self._fetched, name, inFlight)
         return d
 
     def getUsers(self) -> defer.Deferred[Sequence[str]]:
@@ -301,8 +332,11 @@ class WebStatusService(service.Service):
 
         return body.addBoth(failed)
 
-    def _fetched(self, result: str | None | Failure, name: str) -> None:
-        waiting = self._waiting.pop(name)
+    def _fetched(self, result: str | None | Failure, name: str, inFlight: _InFlight) -> None:
+        if self._waiting.get(name) is not inFlight:
+            return None  # abandoned by every waiter (and cancelled)
+        del self._waiting[name]
+        waiting = inFlight.waiters
         if isinstance(result, str) or result is None:
             self._remember(name, result)
             for d in waiting:

@@ -28,7 +28,7 @@ from zope.interface import implementer
 
 from finger.adapt import registerFrontend
 from finger.frontends.linebased import LineQueryProtocol, LineSettings
-from finger.frontends.lookup import statusOrNone
+from finger.frontends.lookup import listingView, statusOrNone
 from finger.interfaces import (
     IFingerFactory,
     IFingerService,
@@ -81,6 +81,8 @@ class FingerProtocol(LineQueryProtocol):
 
     log = Logger()
     frontend = "finger"
+    lookup: defer.Deferred | None = None  # the user lookup under way
+    gone = False  # the connection is lost
 
     @property
     def settings(self) -> FingerSettings:
@@ -118,15 +120,33 @@ class FingerProtocol(LineQueryProtocol):
             d = defer.fail()
         if not isinstance(d, defer.Deferred):
             d = defer.succeed(d)
+        self.lookup = d
         d.addCallbacks(self._userFound, self._userFailed, errbackArgs=(name,))
 
     def _userFound(self, status: str) -> None:
         self.answer(printableLines(status), "found")
 
     def _userFailed(self, failure, name: str) -> None:
-        self.answer(*self._failureAnswer(failure, name))
+        result = self._failureAnswer(failure, name)
+        if result is not None:
+            self.answer(*result)
 
-    def _failureAnswer(self, failure, name: str) -> tuple[list[str], str]:
+    def connectionLost(self, reason=protocol.connectionDone) -> None:
+        """
+        The client went away: cancel the lookup still under way on its
+        behalf (a forwarded query's connection, a web status fetch, a local
+        finger program).
+        """
+        super().connectionLost(reason)
+        self.gone = True
+        lookup, self.lookup = self.lookup, None
+        if lookup is not None:
+            lookup.cancel()  # nothing happens if it has its result
+
+    def _failureAnswer(self, failure, name: str) -> tuple[list[str], str] | None:
+        if failure.check(defer.CancelledError) and self.gone:
+            self.record("cancelled: the client went away")
+            return None
         if failure.check(UserNotFound):
             return [noSuchUser(name)], "no such user"
         if failure.check(LookupFailed):
@@ -136,15 +156,17 @@ class FingerProtocol(LineQueryProtocol):
         return [f"Error: could not look up {stripControls(name)}"], "error"
 
     def _answerList(self) -> None:
-        d = defer.maybeDeferred(self.factory.service.getUsers)
-        d.addCallback(self._streamList)
+        # One version of the table from the first line to the last.
+        view = listingView(self.factory.service)
+        d = defer.maybeDeferred(view.getUsers)
+        d.addCallback(self._streamList, view)
         d.addErrback(self._listFailed)
 
     def _listFailed(self, failure) -> None:
         self.log.failure("Listing users failed", failure)
         self.answer(["Error: could not list users"], "error")
 
-    def _streamList(self, names) -> defer.Deferred:
+    def _streamList(self, names, view: IFingerService) -> defer.Deferred:
         """
         Write C{name: status} lines in batches, pausing while the client
         does not read (the transport's back-pressure), then close.
@@ -152,7 +174,7 @@ class FingerProtocol(LineQueryProtocol):
         if not names:
             self.answer(["No one is here."], "listed 0 users")
             return defer.succeed(None)
-        work = self.settings.cooperate(self._listBatches(names))
+        work = self.settings.cooperate(self._listBatches(names, view))
         producer = _TaskProducer(work)
         self.transport.registerProducer(producer, True)
 
@@ -163,13 +185,10 @@ class FingerProtocol(LineQueryProtocol):
 
         return work.whenDone().addCallbacks(finished, lambda f: f.trap(task.TaskStopped))
 
-    def _listBatches(self, names):
+    def _listBatches(self, names, view: IFingerService):
         for start in range(0, len(names), LIST_BATCH):
             batch = names[start : start + LIST_BATCH]
-            statuses = [
-                statusOrNone(self.factory.service, name)
-                for name in batch
-            ]
+            statuses = [statusOrNone(view, name) for name in batch]
             d = defer.gatherResults(statuses, consumeErrors=True)
             d.addCallback(self._writeBatch, batch)
             d.addErrback(self._batchFailed)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from twisted.internet import defer
 
-from finger.interfaces import IFingerService, LookupFailed, UserNotFound
+from finger.interfaces import IFingerService, IFingerSnapshots, LookupFailed, UserNotFound
 from finger.text import stripControls
 
 
@@ -44,3 +44,15 @@ def statusOrNone(service: IFingerService, name: str) -> defer.Deferred:
         return None
 
     return defer.maybeDeferred(service.getUser, name).addErrback(goneIsNone)
+
+
+def listingView(service: IFingerService) -> IFingerService:
+    """
+    What a listing reads from: the backend's snapshot when it offers one
+    (L{IFingerSnapshots}: every line from one version of the table), the
+    backend itself otherwise.
+    """
+    if IFingerSnapshots.providedBy(service):
+        view: IFingerService = service.snapshot()
+        return view
+    return service

@@ -19,17 +19,24 @@ from __future__ import annotations
 
 import os
 import stat
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from twisted.conch import manhole, manhole_ssh
-from twisted.conch.checkers import IAuthorizedKeysDB, SSHPublicKeyChecker
-from twisted.conch.insults import insults
-from twisted.conch.ssh.keys import BadKeyError, Key
 from twisted.cred.portal import IRealm, Portal
 from zope.interface import Interface, implementer
+
+# twisted.conch (22.4 with Debian 12's cryptography and Python 3.11) warns on
+# import about ciphers it still lists and the spwd module: nothing finger
+# uses (public keys only), so not worth a line on every start.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", module=r"twisted\.conch(\..*)?$")
+    from twisted.conch import manhole, manhole_ssh
+    from twisted.conch.checkers import IAuthorizedKeysDB, SSHPublicKeyChecker
+    from twisted.conch.insults import insults
+    from twisted.conch.ssh.keys import BadKeyError, Key
 
 from finger.adapt import registerFrontend
 from finger.errors import FingerConfigurationError

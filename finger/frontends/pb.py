@@ -135,6 +135,8 @@ class FingerPBRoot(pb.Root):
         return d
 
     def _userFailed(self, failure, name: str):
+        if failure.check(defer.CancelledError):
+            return failure  # the client went away
         if failure.check(UserNotFound):
             raise NoSuchUser(f"no such user: {stripControls(name)}")
         if failure.check(interfaces.LookupFailed):
@@ -191,6 +193,7 @@ class FingerPBRoot(pb.Root):
             self.factory.settings.queryLog.record("pb", peer, message, f"refused: {e}", started)
             raise
         d.addBoth(self._record, peer, query, started)
+        d.addErrback(_quietIfGone, broker)
         broker.callStarted(d)
         return broker.serialize(d, self.perspective)
 
@@ -199,6 +202,8 @@ class FingerPBRoot(pb.Root):
             outcome = f"listed {len(result)} users"
         elif isinstance(result, str):
             outcome = "found"
+        elif result.check(defer.CancelledError):
+            outcome = "cancelled: the client went away"
         elif result.check(NoSuchUser):
             outcome = "no such user"
         elif result.check(LookupFailed):
@@ -209,6 +214,13 @@ class FingerPBRoot(pb.Root):
             outcome = f"error: {result.getErrorMessage()}"
         self.factory.settings.queryLog.record("pb", peer, query, outcome, started)
         return result
+
+
+def _quietIfGone(failure: Failure, broker: pb.Broker) -> Failure | None:
+    """A call cancelled because its client went away has no one to answer: no error."""
+    if failure.check(defer.CancelledError) and broker.disconnected:
+        return None
+    return failure
 
 
 def _queryText(args: Any, kw: Any) -> str:
@@ -244,6 +256,10 @@ class FingerBroker(TimeoutMixin, pb.Broker):
     _pendingBytes = 0
     _activeCalls = 0
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pendingAnswers: set[defer.Deferred] = set()  # cancelled if the client goes
+
     @property
     def settings(self) -> PBSettings:
         """The factory's settings."""
@@ -264,11 +280,16 @@ class FingerBroker(TimeoutMixin, pb.Broker):
         self.setTimeout(self.settings.timeout)
 
     def callStarted(self, answer: defer.Deferred) -> None:
-        """Keep the connection open until C{answer} fires, then idle again."""
+        """
+        Keep the connection open until C{answer} fires, then idle again; if
+        the connection is lost first, C{answer} is cancelled.
+        """
         self._activeCalls += 1
-        answer.addBoth(self._callEnded)
+        self._pendingAnswers.add(answer)
+        answer.addBoth(self._callEnded, answer)
 
-    def _callEnded(self, result: object) -> object:
+    def _callEnded(self, result: object, answer: defer.Deferred) -> object:
+        self._pendingAnswers.discard(answer)
         self._activeCalls -= 1
         self.setTimeout(self.timeOut)  # restarts the count (or re-arms it)
         return result
@@ -330,11 +351,13 @@ class FingerBroker(TimeoutMixin, pb.Broker):
         self.refusal.refuse(b"")  # the answer, if any, is sent: linger
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        """Cancel every timer."""
+        """Cancel every timer, and every call still under way for this client."""
         self.setTimeout(None)
         if hasattr(self, "refusal"):
             self.refusal.stop()
         super().connectionLost(reason)
+        for answer in list(self._pendingAnswers):
+            answer.cancel()
 
 
 @implementer(IFingerPBFactory)

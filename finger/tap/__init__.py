@@ -29,7 +29,7 @@ from finger.frontends.web.site import FingerSite
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.tls import httpsDescription
 from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
-from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER, Limits
+from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER
 from finger.listen import endpointDescriptions, listen
 from finger.tap.backends import (
     BACKENDS,
@@ -42,11 +42,13 @@ from finger.tap.backends import (
 )
 from finger.tap.errors import StartupError, StartupService, startupErrors
 from finger.tap.irc import IRCOptions, addIRCBot
+from finger.tap.limits import ClientNetworkOptions, limitsFromOptions
 from finger.tap.manhole import ManholeOptions, addManhole
 from finger.tap.metrics import MetricsOptions, addMetrics
 from finger.tap.pb import PBOptions, addPBListeners
 from finger.tap.querylog import buildQueryLog
 from finger.tap.soap import SOAPOptions, soapResource
+from finger.tap.webfinger import WebFingerOptions, trustedProxies, webfingerSettings, webLimits
 
 __all__ = ["BACKENDS", "Options", "StartupError", "makeBackend", "makeService"]
 
@@ -57,7 +59,7 @@ DEFAULT_WEB = ["tcp:8000"]
 
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
-    ManholeOptions, MetricsOptions, usage.Options,
+    ManholeOptions, WebFingerOptions, ClientNetworkOptions, MetricsOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
@@ -132,7 +134,7 @@ class Options(
         # The buffered sink (a service) is started first and stopped last.
         self.queryLog, self.queryLogSink = buildQueryLog(self, self.metrics)
         # Pass to every listen(..., limits=options.limits).
-        self.limits = Limits(self["max-connections"], self["max-connections-per-peer"])
+        self.limits = limitsFromOptions(self)
 
 
 def addFingerListeners(top: service.MultiService, backend, options: Options) -> None:
@@ -177,12 +179,18 @@ def addWebListeners(top: service.MultiService, backend, options: Options) -> Non
         return
     templates = Templates(options["templates"] or None)
     soap = soapResource(top, backend, options)
-    root = frontend(IResource, backend, WebSettings(templates=templates, soap=soap))
-    site = FingerSite(root, timeout=options["timeout"], queryLog=options.queryLog)
+    webfinger = webfingerSettings(top, options)
+    settings = WebSettings(templates=templates, soap=soap, webfinger=webfinger)
+    root = frontend(IResource, backend, settings)
+    proxies = trustedProxies(options)
+    site = FingerSite(
+        root, timeout=options["timeout"], queryLog=options.queryLog, trustedProxies=proxies
+    )
+    limits = webLimits(options.limits, proxies)
     for description in web:
-        listen(top, "web", description, site, limits=options.limits)
+        listen(top, "web", description, site, limits=limits)
     for description in https:
-        listen(top, "https", httpsDescription(description), site, limits=options.limits)
+        listen(top, "https", httpsDescription(description), site, limits=limits)
 
 
 @startupErrors()

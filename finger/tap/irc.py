@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from twisted.application import service
 from twisted.internet.interfaces import IReactorTime
@@ -21,6 +21,7 @@ from finger.frontends.irc import (
     nickProblem,
 )
 from finger.interfaces import IFingerService
+from finger.reactors import globalReactor
 from finger.tap.errors import StartupError
 
 if TYPE_CHECKING:
@@ -104,9 +105,7 @@ def addIRCBot(
             raise StartupError("--irc-password-file needs --irc-server")
         return
     if reactor is None:
-        from twisted.internet import reactor as globalReactor
-
-        reactor = cast(IReactorTime, globalReactor)
+        reactor = globalReactor()
     settings = IRCSettings(
         nickname=options.get("irc-nick", DEFAULT_NICK),
         channels=channels,

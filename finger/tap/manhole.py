@@ -10,13 +10,6 @@ from typing import Any
 from twisted.application import service
 
 from finger.adapt import frontend
-from finger.frontends.manhole import (
-    IManholeFactory,
-    ManholeError,
-    ManholeSettings,
-    loadOrCreateHostKey,
-    readAuthorizedKeys,
-)
 from finger.listen import endpointDescriptions, listen
 from finger.tap.errors import StartupError
 
@@ -43,6 +36,16 @@ def addManhole(top: service.MultiService, backend, options) -> None:
     descriptions = endpointDescriptions([options["manhole"]] if options["manhole"] else [], [])
     if not descriptions:
         return
+    # Imported only when asked for: twisted.conch is a large import, and on
+    # Debian 12 it warns about deprecated ciphers at import time.
+    from finger.frontends.manhole import (
+        IManholeFactory,
+        ManholeError,
+        ManholeSettings,
+        loadOrCreateHostKey,
+        readAuthorizedKeys,
+    )
+
     if not options["manhole-keys"]:
         raise StartupError(
             "--manhole needs --manhole-keys FILE (OpenSSH authorized_keys format): "

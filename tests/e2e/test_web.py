@@ -403,7 +403,7 @@ def test_webfingerIsNotOnPlainHTTP(https):
     code, _, body = fetch(
         f"http://127.0.0.1:{https.port('web')}/.well-known/webfinger?resource=acct:alice@{HOSTNAME}"
     )
-    assert code == 404 and b"Not found" in body
+    assert code == 404 and b"HTTPS only" in body
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,11 @@ from zope.interface import implementer
 
 from finger.adapt import frontend
 from finger.backends.memory import MemoryFingerService
+from finger.frontends.web.forwarded import NO_TRUSTED_PROXIES, TrustedProxies
 from finger.frontends.web.root import WebSettings
 from finger.frontends.web.site import FingerSite
 from finger.frontends.web.templates import Templates
+from finger.frontends.web.webfinger import WebFingerSettings
 from finger.querylog import QueryLog
 
 CLIENT = IPv4Address("TCP", "127.0.0.1", 40000)
@@ -87,33 +89,51 @@ class SiteClient:
     """A real L{FingerSite} over a memory backend, spoken to in raw HTTP."""
 
     def __init__(
-        self, users=None, service=None, templates: Templates | None = None, timeout: float = 60
+        self,
+        users=None,
+        service=None,
+        templates: Templates | None = None,
+        timeout: float = 60,
+        webfinger: WebFingerSettings | None = None,
+        trustedProxies: TrustedProxies = NO_TRUSTED_PROXIES,
     ) -> None:
         self.service = service if service is not None else MemoryFingerService(users or {})
-        self.root = frontend(IResource, self.service, WebSettings(templates=templates))
+        settings = WebSettings(templates=templates, webfinger=webfinger or WebFingerSettings())
+        self.root = frontend(IResource, self.service, settings)
         self.clock = MemoryReactorClock()
         self.queryLog = RecordingQueryLog()
         self.site = FingerSite(
-            self.root, timeout=timeout, reactor=self.clock, queryLog=self.queryLog
+            self.root, timeout=timeout, reactor=self.clock, queryLog=self.queryLog,
+            trustedProxies=trustedProxies,
         )
 
-    def connect(self, secure: bool = False):
-        """A new connection: (channel, transport)."""
-        channel = self.site.buildProtocol(CLIENT)
-        transport = (SecureStringTransport if secure else StringTransport)(SERVER, CLIENT)
+    def connect(self, secure: bool = False, peer: str = CLIENT.host):
+        """A new connection from C{peer}: (channel, transport)."""
+        client = IPv4Address("TCP", peer, CLIENT.port)
+        channel = self.site.buildProtocol(client)
+        transport = (SecureStringTransport if secure else StringTransport)(SERVER, client)
         channel.makeConnection(transport)
         return channel, transport
 
-    def exchange(self, data: bytes, secure: bool = False) -> list[Response]:
-        channel, transport = self.connect(secure)
+    def exchange(self, data: bytes, secure: bool = False, peer: str = CLIENT.host) -> list[Response]:
+        channel, transport = self.connect(secure, peer)
         channel.dataReceived(data)
         return parseResponses(transport.value())
 
     def get(
-        self, path: str, secure: bool = False, host: str = "127.0.0.1:8000", method: str = "GET"
+        self,
+        path: str,
+        secure: bool = False,
+        host: str = "127.0.0.1:8000",
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        peer: str = CLIENT.host,
     ) -> Response:
-        request = f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        responses = self.exchange(request.encode("utf-8"), secure)
+        extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        request = (
+            f"{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Connection: close\r\n\r\n"
+        )
+        responses = self.exchange(request.encode("utf-8"), secure, peer)
         assert len(responses) == 1, responses
         return responses[0]
 

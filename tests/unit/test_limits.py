@@ -143,6 +143,22 @@ class LimitedFactoryTests(TestCase):
         again, _ = self.connect("10.0.0.1")
         self.assertNotIsInstance(again, RefusalProtocol)
 
+    def test_exemptPeersHaveOnlyTheTotalLimit(self) -> None:
+        """A trusted reverse proxy carries everyone's connections: no per-peer limit."""
+        self.factory = LimitedFactory(
+            self.wrapped,
+            Limits(maxConnections=7, maxConnectionsPerPeer=2,
+                   perPeerExempt=lambda peer: peer == "10.0.0.9"),
+            "test", self.clock,
+        )
+        for _ in range(4):
+            self.assertNotIsInstance(self.connect("10.0.0.9")[0], RefusalProtocol)
+        for _ in range(2):
+            self.assertNotIsInstance(self.connect("10.0.0.1")[0], RefusalProtocol)
+        self.assertIsInstance(self.connect("10.0.0.1")[0], RefusalProtocol)  # others still limited
+        self.assertNotIsInstance(self.connect("10.0.0.9")[0], RefusalProtocol)
+        self.assertIsInstance(self.connect("10.0.0.9")[0], RefusalProtocol)  # the total limit
+
     def test_addressesWithoutHostHaveNoPerPeerLimit(self) -> None:
         for _ in range(3):
             protocol = self.factory.buildProtocol(UNIXAddress(b"/tmp/sock"))

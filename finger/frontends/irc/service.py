@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from twisted.application.internet import ClientService, backoffPolicy
 from twisted.internet import endpoints, protocol
-from twisted.internet import reactor as _globalReactor  # see FingerBotFactory
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import (
     IProtocol,
@@ -34,6 +33,7 @@ from finger.frontends.irc.budget import SenderBudget
 from finger.frontends.irc.pacing import MAX_QUEUED_LINES
 from finger.frontends.irc.protocol import FingerBot
 from finger.interfaces import IFingerService
+from finger.reactors import globalReactor
 
 DEFAULT_NICK = "fingerbot"
 
@@ -90,7 +90,7 @@ class FingerBotFactory(_BotFactoryBase):
         self.settings = settings
         # Settings without a clock mean the global reactor, which
         # twisted.words.protocols.irc has imported (installed) already.
-        self.clock = settings.clock or cast(IReactorTime, _globalReactor)
+        self.clock = settings.clock or globalReactor()
         self.budget = SenderBudget(self.clock, settings.budgetRequests, settings.budgetWindow)
         self.failedSessions = 0
 

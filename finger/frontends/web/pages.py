@@ -16,7 +16,7 @@ from twisted.web import resource
 from twisted.web.iweb import IRequest
 from twisted.web.template import Element, Tag, TagLoader, flattenString, renderer
 
-from finger.frontends.lookup import getLocalUser, lookupFailedMessage, statusOrNone
+from finger.frontends.lookup import getLocalUser, listingView, lookupFailedMessage, statusOrNone
 from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, send
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.urls import listPath, userPath
@@ -226,7 +226,8 @@ class UsersPage(HTMLPage):
         return runAsync(request, self._render(request, int(given[0])), serverError)
 
     async def _render(self, request: FingerRequest, page: int) -> None:
-        names = await defer.maybeDeferred(self.service.getUsers)
+        view = listingView(self.service)  # the names and statuses of one version
+        names = await defer.maybeDeferred(view.getUsers)
         total = len(names)
         pages = max(1, math.ceil(total / PAGE_SIZE))
         if page > pages:
@@ -236,7 +237,7 @@ class UsersPage(HTMLPage):
         # The backend's sorted sequence is shared: slice it, never copy it.
         window = names[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
         statuses = await defer.gatherResults(
-            [statusOrNone(self.service, name) for name in window],
+            [statusOrNone(view, name) for name in window],
             consumeErrors=True,
         )
         entries = [

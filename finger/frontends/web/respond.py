@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,8 @@ JSON = b"application/json"
 # The status of a user who is kept elsewhere could not be had (the backend
 # failed with LookupFailed: a status server answered 500, timed out...).
 LOOKUP_FAILED = 502  # Bad Gateway
+# The methods that only read: their JSON answers are public (CORS, ETag).
+READ_METHODS = (b"GET", b"HEAD")
 log = Logger()
 
 
@@ -56,10 +59,65 @@ def sendJSON(
     document: Any,
     contentType: bytes = JSON,
     outcome: str | None = None,
+    cacheControl: bytes | None = None,
 ) -> None:
-    """Answer with C{document} as UTF-8 JSON."""
+    """
+    Answer with C{document} as UTF-8 JSON; a read (GET or HEAD) is answered
+    as L{sendReadOnly} says.
+    """
     body = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+    if request.method in READ_METHODS:
+        sendReadOnly(request, code, contentType, body, outcome, cacheControl)
+    else:
+        send(request, code, contentType, body, outcome)
+
+
+def sendReadOnly(
+    request: FingerRequest,
+    code: int,
+    contentType: bytes,
+    body: bytes,
+    outcome: str | None = None,
+    cacheControl: bytes | None = None,
+) -> None:
+    """
+    Answer a read of public data: any origin may read it (CORS, errors
+    included), a 200 has a strong C{ETag} and is a bodiless 304 when
+    C{If-None-Match} names it; C{cacheControl} is sent if given.
+    """
+    request.setHeader(b"Access-Control-Allow-Origin", b"*")
+    if cacheControl is not None:
+        request.setHeader(b"Cache-Control", cacheControl)
+    if code == 200:
+        tag = entityTag(body)
+        request.setHeader(b"ETag", tag)
+        if ifNoneMatch(request.getHeader(b"if-none-match"), tag):
+            if outcome is not None:
+                request.outcome = f"{outcome}, not modified"
+            if not request.gone:
+                request.setResponseCode(304)
+                request.finish()
+            return
     send(request, code, contentType, body, outcome)
+
+
+def entityTag(body: bytes) -> bytes:
+    """A strong entity tag for C{body} (a hash of it, quoted)."""
+    return b'"' + hashlib.sha256(body).hexdigest()[:32].encode("ascii") + b'"'
+
+
+def ifNoneMatch(header: bytes | None, tag: bytes) -> bool:
+    """
+    Whether an C{If-None-Match} header names C{tag} (RFC 9110 13.1.2: weak
+    comparison, so C{W/"x"} matches C{"x"}; C{*} matches anything).
+    """
+    if header is None:
+        return False
+    for candidate in header.split(b","):
+        candidate = candidate.strip()
+        if candidate == b"*" or candidate.removeprefix(b"W/") == tag:
+            return True
+    return False
 
 
 def runAsync(
@@ -69,13 +127,20 @@ def runAsync(
 ) -> int:
     """
     Run a resource's coroutine; an unexpected failure is logged and
-    C{failed(request)} answers the client.  Returns C{NOT_DONE_YET}.
+    C{failed(request)} answers the client.  If the client goes away first,
+    the coroutine is cancelled.  Returns C{NOT_DONE_YET}.
     """
 
     def unexpected(failure: Failure) -> None:
+        if failure.check(defer.CancelledError) and request.gone:
+            return  # the client went away and the work was cancelled
         log.failure("Error answering {uri}", failure, uri=request.uri)
         if not request.gone and not request.finished:
             failed(request)
 
-    defer.ensureDeferred(work).addErrback(unexpected)
+    running = defer.ensureDeferred(work)
+    # The client going away cancels what the work waits for (a web status
+    # fetch, say), unless others wait for it too.
+    request.notifyFinish().addErrback(lambda _: running.cancel())
+    running.addErrback(unexpected)
     return NOT_DONE_YET

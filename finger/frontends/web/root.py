@@ -7,7 +7,8 @@ L{IResource}.
   /RPC2           XML-RPC
   /soap           SOAP 1.1 (and its WSDL)
   /api/...        JSON
-  /.well-known/webfinger   WebFinger, on HTTPS only
+  /.well-known/webfinger   WebFinger, on HTTPS only (directly or via a trusted proxy)
+  /.well-known/host-meta, host-meta.json   its lrdd template (RFC 6415), likewise
   /static/...     the stylesheet
 
 The reserved paths take precedence over user names.
@@ -28,11 +29,12 @@ from twisted.web import resource
 from finger.adapt import registerFrontend
 from finger.frontends.web import urls
 from finger.frontends.web.api import APIRoot
+from finger.frontends.web.hostmeta import HostMeta, HostMetaJSON
 from finger.frontends.web.pages import NotFoundPage, UserPage, UsersPage
 from finger.frontends.web.soap import SOAPResource
 from finger.frontends.web.static import StaticFiles
 from finger.frontends.web.templates import Templates
-from finger.frontends.web.webfinger import WebFinger
+from finger.frontends.web.webfinger import NotOnPlainHTTP, WebFinger, WebFingerSettings
 from finger.frontends.web.xmlrpc import FingerXMLRPC
 from finger.interfaces import IFingerService
 
@@ -49,10 +51,12 @@ class WebSettings:
         the shipped ones, read when the root is made.
     @ivar soap: the C{/soap} endpoint; C{None} means one with its default
         settings (see L{finger.frontends.web.soap}).
+    @ivar webfinger: WebFinger's domains and per-user links.
     """
 
     templates: Templates | None = None
     soap: resource.Resource | None = None
+    webfinger: WebFingerSettings = WebFingerSettings()
 
 
 DEFAULT = WebSettings()
@@ -73,7 +77,7 @@ class FingerWebRoot(resource.Resource):
         self.templates = settings.templates if settings.templates is not None else Templates()
         self.xmlrpc = FingerXMLRPC(service)
         self.api = APIRoot(service)
-        self.webfinger = WebFinger(service)
+        self.webfinger = WebFinger(service, settings.webfinger)
         self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
 
     def notFound(self) -> NotFoundPage:
@@ -104,16 +108,23 @@ class FingerWebRoot(resource.Resource):
 
 
 class WellKnown(resource.Resource):
-    """C{/.well-known/}: WebFinger on HTTPS; nothing else, and nothing on plain HTTP."""
+    """
+    C{/.well-known/}: WebFinger and host-meta for clients that used HTTPS
+    (directly or through a trusted proxy); a JSON 404 for the others.
+    """
 
     def __init__(self, root: FingerWebRoot) -> None:
         super().__init__()
         self.root = root
 
     def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
-        if path == b"webfinger" and request.isSecure():
+        if path not in (b"webfinger", b"host-meta", b"host-meta.json"):
+            return self.root.notFound()
+        if not request.isSecure():
+            return NotOnPlainHTTP()
+        if path == b"webfinger":
             return self.root.webfinger
-        return self.root.notFound()
+        return HostMeta() if path == b"host-meta" else HostMetaJSON()
 
     def render(self, request: FingerRequest) -> int:
         return self.root.notFound().render(request)

@@ -28,6 +28,7 @@ import typing
 from collections.abc import Callable
 from typing import Any, cast
 
+from twisted.internet.address import IPv4Address, IPv6Address
 from twisted.internet.interfaces import IDelayedCall, INegotiated, IProtocol
 from twisted.internet.protocol import Protocol, connectionDone
 from twisted.python.failure import Failure
@@ -35,6 +36,7 @@ from twisted.web import http, resource, server
 
 from finger import querylog
 from finger._compat import H2_ENABLED, H2Connection, requestLine
+from finger.frontends.web.forwarded import NO_TRUSTED_PROXIES, Origin, TrustedProxies
 from finger.linger import Refusal
 
 MAX_BODY = 1024 * 1024
@@ -49,6 +51,13 @@ SECURITY_HEADERS = {
     b"Referrer-Policy": b"same-origin",
 }
 STRICT_TRANSPORT_SECURITY = b"max-age=31536000"
+
+
+def _hostOf(address: object) -> str | None:
+    """The IP address of a TCP peer; C{None} for other kinds (UNIX sockets)."""
+    if isinstance(address, (IPv4Address, IPv6Address)):
+        return address.host
+    return None
 
 
 def _text(raw: bytes) -> str:
@@ -103,16 +112,47 @@ class FingerRequest(server.Request):
     query: str | None = None
     outcome: str | None = None
     gone = False
+    # Where the request came from (finger.frontends.web.forwarded): set by
+    # process() before any resource sees the request.
+    origin: Origin | None = None
 
     def process(self) -> None:
         self.started = time.monotonic()
         self.peer = querylog.peerName(self.channel)  # an HTTP/2 stream has no transport
+        # Request.process() sets self.site from the channel (or HTTP/2 stream).
+        site = cast("BoundedHTTPChannel | _H2Stream", self.channel).site
+        self.origin = site.trustedProxies.origin(
+            _hostOf(self.getClientAddress()),
+            super().isSecure(),
+            self.requestHeaders,
+        )
+        if self.origin.proxy is not None:
+            self.peer = f"{self.origin.address} via {self.peer}"
         for name, value in SECURITY_HEADERS.items():
             self.setHeader(name, value)
         if self.isSecure():
             self.setHeader(b"Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
         self.notifyFinish().addBoth(self._logQuery)
         super().process()
+
+    @property
+    def clientAddress(self) -> str:
+        """The client's address: the TCP peer's, or what a trusted proxy said."""
+        if self.origin is None:
+            return _hostOf(self.getClientAddress()) or "?"
+        return self.origin.address
+
+    def isSecure(self) -> bool:
+        """Whether the client used HTTPS (to us, or to a trusted proxy that says so)."""
+        if self.origin is None:
+            return super().isSecure()
+        return self.origin.secure
+
+    def requestHost(self) -> str:
+        """The host (and port) the client asked for: a trusted proxy's word, or C{Host}."""
+        if self.origin is not None and self.origin.host is not None:
+            return self.origin.host
+        return (self.getHeader(b"host") or b"").decode("ascii", "replace")
 
     def render(self, resrc: resource.IResource) -> None:
         self.frontend = getattr(resrc, "frontend", "web")
@@ -372,8 +412,10 @@ class FingerSite(server.Site):
     The one site behind every web and HTTPS listener.  C{queryLog} records
     each request (Twisted's own access log is off, so C{--no-log-queries}
     really means no record of who asked for what); C{maxBody} bounds each
-    request's body, in bytes.  Other keyword arguments are L{server.Site}'s
-    (C{timeout}, C{reactor}, ...).
+    request's body, in bytes; C{trustedProxies} are the reverse proxies whose
+    forwarding headers give each request's client address and scheme (see
+    L{finger.frontends.web.forwarded}).  Other keyword arguments are
+    L{server.Site}'s (C{timeout}, C{reactor}, ...).
     """
 
     # HTTPFactory types its protocol as Twisted's own (private) channel
@@ -388,11 +430,13 @@ class FingerSite(server.Site):
         *,
         queryLog: querylog.QueryLog = querylog.ENABLED,
         maxBody: int = MAX_BODY,
+        trustedProxies: TrustedProxies = NO_TRUSTED_PROXIES,
         **kwargs: Any,
     ) -> None:
         super().__init__(resource, **kwargs)
         self.queryLog = queryLog
         self.maxBody = maxBody
+        self.trustedProxies = trustedProxies
 
     def log(self, request: http.Request) -> None:
         """Requests are logged by L{FingerRequest} through C{queryLog}."""

@@ -1,21 +1,33 @@
 """
-WebFinger (RFC 7033) at C{/.well-known/webfinger?resource=acct:NAME@HOST}.
+WebFinger (RFC 7033) at C{/.well-known/webfinger?resource=...}.
 
-Served on HTTPS listeners only (RFC 7033 section 4: plain HTTP answers
-404).  The answer is a JRD: the C{subject}, the user's page as an alias and
-as a C{profile-page} link, and the status as a property.  C{rel}
-parameters select links.  400 for a missing or malformed C{resource}; 404
-for an unknown user, a host other than the one asked, or a resource that is
-not an C{acct:} URI; 502 when the status is kept elsewhere and could not be
-had (the error is the backend's reason).  Every answer allows any origin
-(CORS).
+Served to clients that use HTTPS, directly or through a trusted reverse
+proxy (RFC 7033 section 4; see L{finger.frontends.web.forwarded}); plain
+HTTP answers a JSON 404 saying so.
+
+The resource may be written as real clients do: C{acct:alice@host},
+C{alice@host}, C{@alice@host}, the user's page (C{https://host/alice}), or
+one of the user's aliases from the WebFinger file.  Hosts compare
+case-insensitively, against C{WebFingerSettings.domains} or, if there are
+none, the host the client asked for.
+
+The answer is a JRD: the C{subject} (C{acct:}), the user's page as an alias
+and a C{profile-page} link, the status as a property, and whatever the
+WebFinger file (L{finger.frontends.web.webfingerfile}) adds for the user; a
+user only in that file gets just what it says.  C{rel} parameters select
+links.  400 for a missing or malformed C{resource}; 404 for an unknown user,
+a foreign host, or another kind of resource; 502 when the status is kept
+elsewhere and could not be had.  Every answer allows any origin (CORS); a
+JRD may be cached for L{JRD_MAX_AGE} seconds and has an C{ETag}.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import quote, unquote, urlsplit
 
 from twisted.web import resource
 from twisted.web.server import NOT_DONE_YET
@@ -23,6 +35,7 @@ from twisted.web.server import NOT_DONE_YET
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, sendJSON
 from finger.frontends.web.urls import userPath
+from finger.frontends.web.webfingerfile import NO_DATA, WebFingerEntry
 from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 
 if TYPE_CHECKING:
@@ -31,11 +44,14 @@ if TYPE_CHECKING:
 JRD = b"application/jrd+json"
 PROFILE_PAGE = "http://webfinger.net/rel/profile-page"
 STATUS_PROPERTY = "urn:twisted-finger:status"
+JRD_MAX_AGE = 300
+JRD_CACHE_CONTROL = b"max-age=%d" % (JRD_MAX_AGE,)
+ERROR_CACHE_CONTROL = b"no-store"
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
 # What an acct: URI's user part may hold unencoded (RFC 7565: unreserved, sub-delims).
 _USER_SAFE = "-._~!$&'()*+,;="
-_HOST = re.compile(r"(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+HOST_PATTERN = _HOST = re.compile(r"(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
 class BadResource(ValueError):
@@ -44,6 +60,27 @@ class BadResource(ValueError):
 
 class UnknownResource(LookupError):
     """The resource is well-formed but not one of ours (404)."""
+
+
+class WebFingerLinks(Protocol):
+    """Where per-user WebFinger data comes from (a L{WebFingerFile}, or none)."""
+
+    def entryFor(self, name: str) -> WebFingerEntry | None: ...
+    def nameForAlias(self, uri: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class WebFingerSettings:
+    """
+    WebFinger's settings.
+
+    @ivar domains: the domains it answers for, lower-case (C{--webfinger-domain});
+        empty means the host each request names.
+    @ivar links: per-user aliases, links and properties (C{--webfinger FILE}).
+    """
+
+    domains: tuple[str, ...] = ()
+    links: WebFingerLinks = NO_DATA
 
 
 def parseAccount(given: str) -> tuple[str, str]:
@@ -66,6 +103,19 @@ def parseAccount(given: str) -> tuple[str, str]:
     return name, host.lower()
 
 
+def asAccountURI(given: str) -> str:
+    """
+    The C{acct:} form of the ways people write an account: C{alice@host} and
+    C{@alice@host} become C{acct:alice@host}; anything else is returned as is.
+    """
+    if given.startswith("@") and given.count("@") == 2:
+        return "acct:" + given[1:]
+    scheme, colon, _ = given.partition(":")
+    if "@" in given and not (colon and _SCHEME.fullmatch(scheme)):
+        return "acct:" + given
+    return given
+
+
 def sameHost(accountHost: str, requestHost: str) -> bool:
     """Whether an account's host names this server as the client reached it."""
     requestHost = requestHost.lower()
@@ -81,32 +131,37 @@ class WebFinger(resource.Resource):
     isLeaf = True
     frontend = "webfinger"
 
-    def __init__(self, service: IFingerService) -> None:
+    def __init__(
+        self, service: IFingerService, settings: WebFingerSettings = WebFingerSettings()
+    ) -> None:
         super().__init__()
         self.service = service
+        self.settings = settings
+
+    def ours(self, host: str, requestHost: str) -> bool:
+        """Whether an account at C{host} (lower-case) is one this server answers for."""
+        if self.settings.domains:
+            return host in self.settings.domains
+        return sameHost(host, requestHost)
 
     def render_GET(self, request: FingerRequest) -> int:
-        request.setHeader(b"Access-Control-Allow-Origin", b"*")
         given = request.args.get(b"resource", [])
         request.query = b", ".join(given).decode("utf-8", "replace") or "(no resource)"
-        requestHost = (request.getHeader(b"host") or b"").decode("ascii", "replace")
+        requestHost = request.requestHost()
         try:
             if request.postpath:
                 raise UnknownResource("no such resource; ask /.well-known/webfinger?resource=...")
             name, host = self._account(given, requestHost)
         except BadResource as e:
-            sendJSON(request, 400, {"error": str(e)}, outcome="bad resource")
-            return NOT_DONE_YET
+            return _error(request, 400, str(e), "bad resource")
         except UnknownResource as e:
-            sendJSON(request, 404, {"error": str(e)}, outcome="unknown resource")
-            return NOT_DONE_YET
+            return _error(request, 404, str(e), "unknown resource")
         subject = f"acct:{quote(name, safe=_USER_SAFE)}@{host}"
         rels = {value.decode("utf-8", "replace") for value in request.args.get(b"rel", [])}
         work = self._answer(request, subject, name, requestHost, rels)
         return runAsync(request, work, _serverError)
 
-    @staticmethod
-    def _account(given: list[bytes], requestHost: str) -> tuple[str, str]:
+    def _account(self, given: list[bytes], requestHost: str) -> tuple[str, str]:
         """The (user name, host) asked for, if it is an account here."""
         if len(given) != 1:
             raise BadResource("give exactly one resource parameter, e.g. resource=acct:alice@host")
@@ -114,36 +169,108 @@ class WebFinger(resource.Resource):
             text = given[0].decode("utf-8")
         except UnicodeDecodeError:
             raise BadResource("the resource parameter is not UTF-8") from None
-        name, host = parseAccount(text)
         if not _HOST.fullmatch(requestHost):
             raise BadResource("the request has no usable Host header")
-        if not sameHost(host, requestHost):
+        if text.lower().startswith(("http:", "https:")):
+            return self._pageOrAlias(text, requestHost)
+        name, host = parseAccount(asAccountURI(text))
+        if not self.ours(host, requestHost):
             raise UnknownResource(f"{text} is not an account on this server ({requestHost})")
         return name, host
+
+    def _pageOrAlias(self, url: str, requestHost: str) -> tuple[str, str]:
+        """The account whose page (C{https://host/NAME}) or alias C{url} is."""
+        accountHost = self.settings.domains[0] if self.settings.domains else requestHost.lower()
+        alias = self.settings.links.nameForAlias(url)
+        if alias is not None:
+            return alias, accountHost
+        parts = urlsplit(url)
+        segments = parts.path.split("/")
+        host = parts.netloc.rpartition("@")[2].lower()
+        if (
+            len(segments) == 2
+            and segments[1]
+            and not parts.query
+            and not parts.fragment
+            and (self.ours(host, requestHost) or sameHost(host, requestHost))
+        ):
+            try:
+                name = unquote(segments[1], errors="strict")
+            except UnicodeDecodeError:
+                raise BadResource(f"the path of {url!r} is not UTF-8 once decoded") from None
+            if userPath(name) is not None:
+                return name, accountHost
+        raise UnknownResource(f"{url} is not a user's page or alias on this server")
 
     async def _answer(
         self, request: FingerRequest, subject: str, name: str, requestHost: str, rels: set[str]
     ) -> None:
+        entry = self.settings.links.entryFor(name)
+        status: str | None = None
         try:
             status = await getLocalUser(self.service, name)
         except UserNotFound:
-            sendJSON(request, 404, {"error": f"no such account: {subject}"}, outcome="no such user")
-            return
+            if entry is None:
+                _error(request, 404, f"no such account: {subject}", "no such user")
+                return
         except LookupFailed as e:
             message = lookupFailedMessage(e)
-            sendJSON(request, LOOKUP_FAILED, {"error": message}, outcome=message)
+            _error(request, LOOKUP_FAILED, message, message)
             return
         document: dict[str, Any] = {"subject": subject}
+        aliases: list[str] = []
+        links: list[dict[str, Any]] = []
+        properties: dict[str, str | None] = {}
         path = userPath(name)
-        links = []
-        if path is not None:
-            page = f"https://{requestHost}{path}"
-            document["aliases"] = [page]
-            links.append({"rel": PROFILE_PAGE, "type": "text/html", "href": page})
-        document["properties"] = {STATUS_PROPERTY: displayStatus(status)}
+        if status is not None:
+            if path is not None:
+                page = f"https://{requestHost}{path}"
+                aliases.append(page)
+                links.append({"rel": PROFILE_PAGE, "type": "text/html", "href": page})
+            properties[STATUS_PROPERTY] = displayStatus(status)
+        if entry is not None:
+            aliases += [alias for alias in entry.aliases if alias not in aliases]
+            links += entry.links
+            properties.update(entry.properties)
+        if aliases:
+            document["aliases"] = aliases
+        if properties:
+            document["properties"] = properties
         document["links"] = [link for link in links if not rels or link["rel"] in rels]
-        sendJSON(request, 200, document, contentType=JRD, outcome="found")
+        sendJSON(
+            request, 200, document, contentType=JRD, outcome="found",
+            cacheControl=JRD_CACHE_CONTROL,
+        )
+
+
+class NotOnPlainHTTP(resource.Resource):
+    """What WebFinger and host-meta answer a client that did not use HTTPS."""
+
+    isLeaf = True
+    frontend = "webfinger"
+
+    def render(self, request: FingerRequest) -> int:
+        return _error(
+            request, 404, "WebFinger is served over HTTPS only (RFC 7033 section 4)", "not HTTPS"
+        )
+
+
+def _error(request: FingerRequest, code: int, message: str, outcome: str) -> int:
+    sendJSON(request, code, {"error": message}, outcome=outcome, cacheControl=ERROR_CACHE_CONTROL)
+    return NOT_DONE_YET
 
 
 def _serverError(request: FingerRequest) -> None:
-    sendJSON(request, 500, {"error": "internal error; it has been logged"}, outcome="error")
+    _error(request, 500, "internal error; it has been logged", "error")
+
+
+def normaliseDomains(domains: Sequence[str]) -> tuple[str, ...]:
+    """C{--webfinger-domain} values as compared: lower-case, without duplicates."""
+    seen: list[str] = []
+    for domain in domains:
+        domain = domain.strip().lower()
+        if not _HOST.fullmatch(domain):
+            raise ValueError(f"a WebFinger domain is a host name such as example.org, not {domain!r}")
+        if domain not in seen:
+            seen.append(domain)
+    return tuple(seen)

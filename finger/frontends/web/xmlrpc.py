@@ -83,6 +83,8 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
                 d = defer.fail(xmlrpc.Fault(FAULT_BAD_ARGUMENTS, f"{procedurePath}: {e}"))
             else:
                 d = defer.maybeDeferred(method, *args)
+            # The client going away cancels the call (a web status fetch, say).
+            request.notifyFinish().addErrback(lambda _: d.cancel())
             d.addCallbacks(
                 self._succeeded, self._failed, callbackArgs=(request,), errbackArgs=(request,)
             )
@@ -97,6 +99,10 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
 
     @staticmethod
     def _failed(failure: Failure, request: FingerRequest) -> Failure:
+        if failure.check(defer.CancelledError) and request.gone:
+            request.outcome = "cancelled: the client went away"
+            # A fault is not logged as an error; no one is there to read it.
+            return Failure(xmlrpc.Fault(FAULT_LOOKUP_FAILED, "cancelled"))
         fault = failure.value if isinstance(failure.value, xmlrpc.Fault) else None
         request.outcome = f"fault {fault.faultCode}: {fault.faultString}" if fault else "error"
         return failure

@@ -157,6 +157,7 @@ class FingerProtocolTests(unittest.TestCase):
 
     def test_userRemovedDuringListingIsLeftOut(self):
         names = ("alice", "bob")
+        self.service.snapshot = lambda: self.service  # a view that changes under the listing
         self.service.getUsers = lambda: defer.succeed(names)
         self.service.getUser = lambda name: (
             defer.fail(UserNotFound(name)) if name == "bob" else defer.succeed("here")
