@@ -94,7 +94,6 @@ DEFAULT_LIMITS = Limits()
 
 
 @lru_cache(maxsize=4096)
-@lru_cache(maxsize=4096)  # parsing an address costs more than a finger query's own code
 def clientNetwork(
     host: str, ipv4Prefix: int = DEFAULT_IPV4_PREFIX, ipv6Prefix: int = DEFAULT_IPV6_PREFIX
 ) -> str:
