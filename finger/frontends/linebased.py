@@ -252,7 +252,9 @@ class LineQueryProtocol(Protocol, SelfCounting):
         """Send C{lines}, each ended by CRLF, log C{outcome}, and close."""
         self.done = True
         self.record(outcome)
-        self.transport.write(b"".join(line.encode("utf-8") + b"\r\n" for line in lines))
+        lines = list(lines)
+        if lines:
+            self.transport.write(("\r\n".join(lines) + "\r\n").encode("utf-8"))
         self.transport.loseConnection()
 
     def refuse(self, message: str) -> None:
