@@ -629,8 +629,16 @@ def firstPage(bench: Bench, requests: int = 200) -> list[Row]:
                 "", f"{p50:.2f} / {p99:.2f}", target="p50 < 10")]
 
 
+def eventStreams(bench: Bench) -> list[Row]:
+    """The change feed's event streams (bench/events.py)."""
+    sys.path.insert(0, str(BENCH))
+    from events import eventRows
+
+    return eventRows(bench, webService, memory, Row)
+
+
 # Each section: Bench -> rows.
-SECTIONS = [fingerThroughput, webRows, setRates, idleConnections, scale, firstPage]
+SECTIONS = [fingerThroughput, webRows, setRates, idleConnections, scale, firstPage, eventStreams]
 
 
 def table(rows: list[Row]) -> str:
@@ -651,8 +659,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, help="seconds per load run (default 4)")
     parser.add_argument("--repeat", type=int, help="runs per point; the median is shown (default 3)")
     parser.add_argument("--users", type=int, help="users in the scale test (default 1,000,000)")
-    parser.add_argument("--only", help="comma-separated sections to run: " + ", ".join(
-        section.__name__ for section in SECTIONS))
+    parser.add_argument("--section", action="append", help="run only this section (repeatable): "
+                        + ", ".join(section.__name__ for section in SECTIONS))
     args = parser.parse_args()
     args.seconds = args.seconds or (2.0 if args.quick else 4.0)
     args.repeat = args.repeat or (1 if args.quick else 3)
@@ -662,9 +670,8 @@ def main() -> None:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="finger-bench-") as work:
         bench = Bench(args, Path(work))
-        only = set(args.only.split(",")) if args.only else None
         for section in SECTIONS:
-            if only is not None and section.__name__ not in only:
+            if args.section and section.__name__ not in args.section:
                 continue
             progress(f"running {section.__name__}")
             rows += section(bench)

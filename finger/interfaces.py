@@ -69,6 +69,17 @@ class IFingerSetterService(Interface):
         """
 
 
+class IFingerClearService(Interface):
+    """Optional: a settable store whose statuses can also be removed."""
+
+    def clearUser(name: str) -> Deferred[None]:
+        """
+        Remove C{name}'s status (the name then reads as unknown).  Fire with
+        C{None} once removed, also when there was none; fail with
+        L{StoreError}.
+        """
+
+
 class IFingerVerboseService(Interface):
     """
     Optional: a backend with more to say for the verbose query (RFC 1288
@@ -95,6 +106,32 @@ class IFingerDetails(Interface):
         C{getUser} would give) and C{"setAt"} (when it was set, as Unix time
         in seconds, a C{float}, or C{None} when unknown); or fails with
         L{UserNotFound}.
+        """
+
+
+class ISubscription(Interface):
+    """A subscription to an L{IFingerChangeFeed}."""
+
+    def unsubscribe() -> None:
+        """Stop receiving changes (calling it again does nothing)."""
+
+    def cancel() -> None:
+        """The same as L{unsubscribe}."""
+
+
+class IFingerChangeFeed(Interface):
+    """
+    Optional: a backend that tells when a status changes (the memory and
+    SQLite stores, the users file when a reload changed lines, chains of
+    them).  See L{finger.feed}.
+    """
+
+    def subscribe(callback: Any) -> ISubscription:
+        """
+        Call C{callback(change)} after each change, with a
+        L{finger.feed.StatusChange} (C{name}, C{status} or C{None} when the
+        user was removed, C{setAt}).  C{callback} must be quick and should
+        not raise (an error is logged once, never raised into the writer).
         """
 
 

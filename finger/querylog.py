@@ -17,8 +17,10 @@ sink:
     L{MAX_BUFFERED} characters are waiting, and when the service stops, so
     that a clean stop loses nothing.
 
-A L{QueryLog} may also count each query in a L{finger.metrics.Metrics}, even
-with the log itself disabled.
+A write also has C{account} (who logged in, or C{None}) and C{target} (whose
+status it writes); writes are logged even with C{--no-log-queries} (they are
+the audit trail).  A L{QueryLog} may also count each query in a
+L{finger.metrics.Metrics}, even with the log itself disabled.
 """
 
 from __future__ import annotations
@@ -65,23 +67,42 @@ def shownQuery(query: str) -> str:
     return shown
 
 
-def describe(frontend: str, peer: str, shown: str, outcome: str, duration: float) -> str:
+def describe(
+    frontend: str,
+    peer: str,
+    shown: str,
+    outcome: str,
+    duration: float,
+    account: str | None = None,
+    target: str | None = None,
+) -> str:
     """
-    The text of one record (no line end).  C{shown} (see L{shownQuery}) is
-    written as a Python literal: even a separator that is not a control
-    character (U+2028) is escaped, so a query cannot start a line of its own.
+    The text of one record (no line end).  C{shown} (see L{shownQuery}) and
+    C{target} are written as Python literals: even a separator that is not a
+    control character (U+2028) is escaped, so a query cannot start a line of
+    its own.
     """
-    return (
-        f"{frontend} query {shown!r} from {clean(peer)}: "
-        f"{clean(outcome)} ({duration * 1000:.1f} ms)"
-    )
+    what = f"query {shown!r}"
+    if target is not None:
+        who = "nobody" if account is None else clean(account)
+        what = f"write {shown!r} of {target!r} by {who}"
+    return f"{frontend} {what} from {clean(peer)}: {clean(outcome)} ({duration * 1000:.1f} ms)"
 
 
 class QuerySink(Protocol):
     """Where a L{QueryLog} sends its records."""
 
-    def write(self, frontend: str, peer: str, shown: str, outcome: str, duration: float) -> None:
-        """Record one query (C{shown} is already cleaned by L{shownQuery})."""
+    def write(
+        self,
+        frontend: str,
+        peer: str,
+        shown: str,
+        outcome: str,
+        duration: float,
+        account: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        """Record one query (C{shown} and C{target} are already cleaned)."""
 
 
 class EventSink:
@@ -90,8 +111,20 @@ class EventSink:
     def __init__(self) -> None:
         self.log = Logger(namespace="finger.query")
 
-    def write(self, frontend: str, peer: str, shown: str, outcome: str, duration: float) -> None:
-        text = describe(frontend, peer, shown, outcome, duration)
+    def write(
+        self,
+        frontend: str,
+        peer: str,
+        shown: str,
+        outcome: str,
+        duration: float,
+        account: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        text = describe(frontend, peer, shown, outcome, duration, account, target)
+        extra: dict[str, str | None] = {}
+        if target is not None:
+            extra = {"account": account, "target": target}
         self.log.info(
             # Rendered here, as a format with no fields: Twisted's generic
             # formatting of five fields costs more than answering a query.
@@ -102,6 +135,7 @@ class EventSink:
             outcome=outcome,
             duration=duration,
             milliseconds=duration * 1000,
+            **extra,
         )
 
 
@@ -143,10 +177,19 @@ class BufferedLineSink(service.Service):
             self._second = second
         return self._stamp
 
-    def write(self, frontend: str, peer: str, shown: str, outcome: str, duration: float) -> None:
+    def write(
+        self,
+        frontend: str,
+        peer: str,
+        shown: str,
+        outcome: str,
+        duration: float,
+        account: str | None = None,
+        target: str | None = None,
+    ) -> None:
         line = (
             self.timestamp(time.time()) + self.prefix
-            + describe(frontend, peer, shown, outcome, duration) + "\n"
+            + describe(frontend, peer, shown, outcome, duration, account, target) + "\n"
         )
         self.buffer.append(line)
         self.buffered += len(line)
@@ -209,16 +252,33 @@ class QueryLog:
 
     @property
     def wanted(self) -> bool:
-        """Whether L{record} does anything (callers may skip preparing its arguments)."""
+        """Whether L{record} does anything for a query (a write is always recorded)."""
         return self.enabled or self.metrics is not None
 
-    def record(self, frontend: str, peer: str, query: str, outcome: str, started: float) -> None:
-        """Log one query; C{started} is a C{time.monotonic()} reading."""
+    def record(
+        self,
+        frontend: str,
+        peer: str,
+        query: str,
+        outcome: str,
+        started: float,
+        account: str | None = None,
+        target: str | None = None,
+    ) -> None:
+        """
+        Log one query; C{started} is a C{time.monotonic()} reading.  For a
+        write, C{target} is whose status it writes and C{account} who logged
+        in (C{None} before a successful login).  Writes are logged even when
+        queries are not (C{--no-log-queries}): they are the audit trail.
+        """
         duration = time.monotonic() - started
         if self.metrics is not None:
             self.metrics.query(frontend, outcome, duration)
-        if self.enabled:
-            self.sink.write(frontend, peer, shownQuery(query), outcome, duration)
+        if target is not None:
+            target = clean(target)[:MAX_LOGGED_QUERY]
+        elif not self.enabled:
+            return
+        self.sink.write(frontend, peer, shownQuery(query), outcome, duration, account, target)
 
 
 ENABLED = QueryLog(True)

@@ -6,7 +6,7 @@ import heapq
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -53,6 +53,12 @@ class Statuses(Mapping[str, str]):
         j = self._order[self._index(name)]
         start = self._ends[j - 1] if j else 0
         return self._packed[start : self._ends[j]].decode("utf-8")
+
+    def encodedAt(self, index: int) -> bytes:
+        """The UTF-8 status of the C{index}th name (in sorted order)."""
+        j = self._order[index]
+        start = self._ends[j - 1] if j else 0
+        return bytes(self._packed[start : self._ends[j]])
 
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
@@ -206,3 +212,46 @@ def parseUsers(data: bytes) -> UsersTable:
     parser = UsersParser()
     parser.feed(data)
     return parser.finish()
+
+
+# Names compared per step of changedUsers().
+_DIFF_BATCH = 4096
+
+
+def _encodedStatuses(table: UsersTable) -> Callable[[int], bytes]:
+    """The UTF-8 status of C{table}'s C{index}th name, however its statuses are kept."""
+    users, names = table.users, table.names
+    if isinstance(users, Statuses):
+        return users.encodedAt
+    return lambda index: users[names[index]].encode("utf-8")
+
+
+def changedUsers(
+    old: UsersTable, new: UsersTable, changes: list[tuple[str, str | None]]
+) -> Iterator[None]:
+    """
+    Append to C{changes} each C{(name, new status or None when removed)}
+    between two tables, in name order, yielding between steps of a few
+    thousand names (a merge of the two sorted name lists; statuses are
+    compared as the UTF-8 bytes they are kept as, so unchanged lines cost
+    no decoding).
+    """
+    oldNames, newNames = old.names, new.names
+    oldStatus, newStatus = _encodedStatuses(old), _encodedStatuses(new)
+    i = j = steps = 0
+    while i < len(oldNames) or j < len(newNames):
+        steps += 1
+        if steps % _DIFF_BATCH == 0:
+            yield
+        if j == len(newNames) or (i < len(oldNames) and oldNames[i] < newNames[j]):
+            changes.append((oldNames[i], None))
+            i += 1
+        elif i == len(oldNames) or newNames[j] < oldNames[i]:
+            changes.append((newNames[j], newStatus(j).decode("utf-8")))
+            j += 1
+        else:
+            encoded = newStatus(j)
+            if encoded != oldStatus(i):
+                changes.append((newNames[j], encoded.decode("utf-8")))
+            i += 1
+            j += 1

@@ -25,6 +25,8 @@ APT_PACKAGES=(
     python3-bcrypt
     python3-zeep
     python3-prometheus-client  # --metrics (tests scrape it with its text parser)
+    # Accounts: argon2id password hashes (argon2-cffi).
+    python3-argon2
     openssh-client
     # Packaging (tests/test_deb.py builds, installs and purges the .deb;
     # systemd provides systemd-socket-activate and systemd-analyze).

@@ -11,6 +11,17 @@ with C{providedBy} see what the chain can really do.  Likewise
 L{IFingerSnapshots}: a chain's snapshot is a chain of its backends'
 snapshots (a backend without them is asked live).
 
+Changes (L{IFingerChangeFeed}, provided when a backend does): the chain
+publishes what its backends publish, as the chain's readers see it.  A
+change in a backend for a name that an earlier backend knows is shadowed
+(a lookup would still answer the earlier backend's status), so it is not
+published; a removal that uncovers a later backend's status is published
+as that status.  Each change is checked with C{getUser} on the other
+backends, one change at a time so that they keep their order; a lookup
+that fails otherwise than with L{UserNotFound} counts as not knowing the
+name.  At most L{MAX_PENDING_CHANGES} wait to be checked (more are dropped,
+with one log line per run of drops).
+
 The chain is a C{MultiService}: starting it starts its backends.
 """
 
@@ -18,15 +29,20 @@ from __future__ import annotations
 
 import bisect
 import itertools
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import alsoProvides, implementer
 
+from finger.feed import ChangeCallback, ChangeFeed, StatusChange, Subscription
 from finger.interfaces import (
+    IFingerChangeFeed,
+    IFingerClearService,
     IFingerDetails,
     IFingerService,
     IFingerSetterService,
@@ -35,7 +51,11 @@ from finger.interfaces import (
     UserNotFound,
 )
 
-_OPTIONAL = (IFingerSetterService, IFingerVerboseService, IFingerDetails, IFingerSnapshots)
+_OPTIONAL = (
+    IFingerSetterService, IFingerClearService, IFingerVerboseService, IFingerDetails,
+    IFingerSnapshots, IFingerChangeFeed,
+)
+MAX_PENDING_CHANGES = 10_000
 
 
 def _contains(names: Sequence[str], name: str) -> bool:
@@ -74,6 +94,8 @@ def sortedUnion(lists: Sequence[Sequence[str]]) -> tuple[str, ...]:
 class ChainFingerService(service.MultiService):
     """Backends tried in order (C{ValueError} if there are none)."""
 
+    log = Logger()
+
     def __init__(self, backends: Sequence[IFingerService]) -> None:
         super().__init__()
         if not backends:
@@ -87,6 +109,13 @@ class ChainFingerService(service.MultiService):
                 alsoProvides(self, interface)
         self._lastLists: tuple[Sequence[str], ...] | None = None
         self._lastUnion: tuple[str, ...] = ()
+        self._feed = ChangeFeed()
+        self._pending: deque[tuple[int, StatusChange]] = deque()
+        self._checking = False
+        self._dropping = 0
+        for index, backend in enumerate(self.backends):
+            if IFingerChangeFeed.providedBy(backend):
+                backend.subscribe(lambda change, index=index: self._memberChanged(index, change))
 
     def _firstThatKnows(
         self, name: str, ask: Callable[[Any, str], defer.Deferred[Any]]
@@ -163,6 +192,83 @@ class ChainFingerService(service.MultiService):
             if IFingerSetterService.providedBy(backend):
                 return defer.maybeDeferred(backend.setUser, name, status)
         raise NotImplementedError("no backend in this chain is settable")
+
+    def clearUser(self, name: str) -> defer.Deferred[None]:
+        """Clear the status in the first settable backend (as L{setUser} sets it there)."""
+        for backend in self.backends:
+            if IFingerSetterService.providedBy(backend):
+                if not IFingerClearService.providedBy(backend):
+                    break
+                return defer.maybeDeferred(backend.clearUser, name)
+        raise NotImplementedError("the settable backend of this chain cannot clear a status")
+
+
+    # IFingerChangeFeed (provided when a backend is)
+
+    def subscribe(self, callback: ChangeCallback) -> Subscription:
+        """Be told of the changes the chain's readers can see (see the module docstring)."""
+        return self._feed.subscribe(callback)
+
+    def _memberChanged(self, index: int, change: StatusChange) -> None:
+        if len(self._pending) >= MAX_PENDING_CHANGES:
+            if not self._dropping:
+                self.log.warn(
+                    "chain: {limit} changes waiting to be checked; dropping more",
+                    limit=MAX_PENDING_CHANGES,
+                )
+            self._dropping += 1
+            return
+        self._dropping = 0
+        self._pending.append((index, change))
+        if not self._checking:
+            self._checkNext()
+
+    def _checkNext(self) -> None:
+        # Synchronous backends answer at once: loop rather than recurse.
+        while self._pending:
+            index, change = self._pending.popleft()
+            self._checking = True
+            d = self._visible(index, change)
+            d.addCallback(self._publishVisible)
+            d.addErrback(lambda failure: self.log.failure("chain: checking a change", failure))
+            if not d.called:
+                d.addBoth(lambda _: self._checkNext())
+                return
+            self._checking = False
+        self._checking = False
+
+    def _publishVisible(self, change: StatusChange | None) -> None:
+        if change is not None:
+            self._feed.publish(change)
+
+    def _visible(self, index: int, change: StatusChange) -> defer.Deferred[StatusChange | None]:
+        """C{change} as the chain's readers see it, or C{None} when it is shadowed."""
+
+        def ask(backend: Any, name: str) -> defer.Deferred[str]:
+            return defer.maybeDeferred(backend.getUser, name).addErrback(_notFoundUnlessKnown)
+
+        def stillRemoved(failure: Failure) -> StatusChange:
+            failure.trap(UserNotFound)
+            return change
+
+        def notShadowed(failure: Failure) -> Any:
+            failure.trap(UserNotFound)
+            if change.status is not None:
+                return change
+            later = firstThatKnows(self.backends[index + 1 :], change.name, ask)
+            return later.addCallbacks(
+                lambda status: StatusChange(change.name, status, change.setAt), stillRemoved
+            )
+
+        d = firstThatKnows(self.backends[:index], change.name, ask)
+        return d.addCallbacks(lambda _: None, notShadowed)
+
+
+def _notFoundUnlessKnown(failure: Failure) -> Failure:
+    """A lookup that failed otherwise than with UserNotFound counts as not knowing."""
+    if not failure.check(UserNotFound):
+        return Failure(UserNotFound("?"))
+    return failure
 
 
 def firstThatKnows(

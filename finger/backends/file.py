@@ -9,7 +9,12 @@ the table that was current when it began, to its last line.  A changed file is r
 unchanged for C{settle} seconds, and is read again if it changed while being
 read, so a writer that truncates and rewrites the file in place is not
 caught half-way (writing a new file and renaming it over the old one is
-still the safe way to edit).  When a later version cannot be used (deleted,
+still the safe way to edit).  A reload that changed lines publishes one
+change per user added, changed or removed (L{IFingerChangeFeed}), found
+by comparing the old and new tables in the same small steps, after the new
+table is in place, and published in small steps too (so that event streams
+are written between them); at most L{MAX_RELOAD_CHANGES} per reload (a file
+replaced wholesale is not a stream of news).  When a later version cannot be used (deleted,
 unreadable, not UTF-8, empty, mostly garbage) the last good table is kept
 and the problem is logged once.
 """
@@ -29,9 +34,10 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from finger.backends.snapshot import EMPTY, StatusesSnapshot
-from finger.interfaces import IFingerService, IFingerSnapshots, UserNotFound
+from finger.feed import ChangeCallback, ChangeFeed, StatusChange, Subscription
+from finger.interfaces import IFingerChangeFeed, IFingerService, IFingerSnapshots, UserNotFound
 from finger.reactors import globalReactor
-from finger.users import UsersParser, UsersTable
+from finger.users import UsersParser, UsersTable, changedUsers
 
 MAX_FILE_SIZE = 512 * 1024 * 1024
 MAX_LOGGED_PROBLEMS = 10
@@ -39,6 +45,9 @@ CHUNK_SIZE = 64 * 1024
 SETTLE_SECONDS = 1.0
 # Longest a reload works before letting the reactor serve clients again.
 RELOAD_SLICE_SECONDS = 0.002
+# Changes one reload publishes at most; the rest are only counted in the log.
+MAX_RELOAD_CHANGES = 10_000
+PUBLISH_BATCH = 32  # changes published per reactor iteration
 
 _Signature = tuple[int, int, int]
 
@@ -108,7 +117,7 @@ class _ChangedWhileReading(Exception):
     """The file changed while it was being read; read it again later."""
 
 
-@implementer(IFingerService, IFingerSnapshots)
+@implementer(IFingerService, IFingerSnapshots, IFingerChangeFeed)
 class FileFingerService(service.Service):
     """
     Statuses from a C{name: status} file, re-read when it changes.
@@ -150,6 +159,17 @@ class FileFingerService(service.Service):
             terminationPredicateFactory=lambda: _timeSliceOver(RELOAD_SLICE_SECONDS),
             scheduler=lambda work: clock.callLater(0, work),
         )
+        self._feed = ChangeFeed()
+        # One batch of changes per reactor iteration: what subscribers write
+        # reaches the network between batches.
+        self._publisher = task.Cooperator(
+            terminationPredicateFactory=lambda: lambda: True,
+            scheduler=lambda work: clock.callLater(0, work),
+        )
+
+    def subscribe(self, callback: ChangeCallback) -> Subscription:
+        """Be told of the users each reload adds, changes or removes (L{IFingerChangeFeed})."""
+        return self._feed.subscribe(callback)
 
     # IFingerService
 
@@ -225,13 +245,17 @@ class FileFingerService(service.Service):
         self.log.info("{path} changed; reloading it", path=self.path)
         started = time.monotonic()
         result: list[tuple[_Signature, UsersTable]] = []
+        changes: list[tuple[str, str | None]] = []
 
         def steps() -> Generator[None, None, None]:
             result.append((yield from readingUsersFile(self.path)))
+            if self._table is not None and len(self._feed):
+                yield from changedUsers(self._table, result[0][1], changes)
 
         self._loading = self._cooperator.cooperate(steps())
         d = self._loading.whenDone()
         d.addCallback(lambda _: self._reloaded(*result[0], expected, started))
+        d.addCallback(lambda _: self._publish(changes))
         d.addErrback(self._reloadFailed, expected)
 
         def done(_: object) -> None:
@@ -259,6 +283,27 @@ class FileFingerService(service.Service):
                     f"{len(table.users)} good ones; it looks like garbage"
                 )
         self._install(signature, table, started)
+
+    def _publish(self, changes: list[tuple[str, str | None]]) -> defer.Deferred[None] | None:
+        """Publish a reload's changes in small steps, so that streams get written between them."""
+        if not changes:
+            return None
+        if len(changes) > MAX_RELOAD_CHANGES:
+            self.log.info(
+                "{path}: {count} users changed; only the first {limit} are published",
+                path=self.path, count=len(changes), limit=MAX_RELOAD_CHANGES,
+            )
+        setAt = self._reactor.seconds()
+
+        def steps() -> Generator[None, None, None]:
+            published = changes[:MAX_RELOAD_CHANGES]
+            for start in range(0, len(published), PUBLISH_BATCH):
+                for name, status in published[start : start + PUBLISH_BATCH]:
+                    self._feed.publish(StatusChange(name, status, setAt))
+                yield
+
+        self._loading = self._publisher.cooperate(steps())
+        return self._loading.whenDone().addCallback(lambda _: None)
 
     def _reloadFailed(self, failure: Failure, expected: _Signature) -> None:
         if failure.check(_ChangedWhileReading):

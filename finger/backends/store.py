@@ -1,8 +1,11 @@
 """
 The SQLite store: a durable, settable backend.
 
-One table, C{statuses(name, status, set_at)}, in a database created on first
-start; the schema version is kept in C{PRAGMA user_version}.
+Tables C{statuses(name, status, set_at)} and, since schema version 2, the
+accounts (L{finger.accounts.sqlite}: C{accounts}, C{tokens}), in a database
+created on first start; the schema version is kept in C{PRAGMA
+user_version}, and a version 1 database is migrated to version 2 when it is
+opened (the accounts tables are added; statuses are kept as they are).
 
 Start-up is in two steps, because C{twistd -u USER -g GROUP} builds the
 service as root and switches to USER only before C{startService}:
@@ -47,8 +50,13 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 from zope.interface import implementer
 
+from finger.accounts import sqlite as accountsql
+from finger.accounts.interfaces import Account, IAccountStore, TokenRecord
 from finger.errors import FingerConfigurationError
+from finger.feed import ChangeCallback, ChangeFeed, StatusChange, Subscription
 from finger.interfaces import (
+    IFingerChangeFeed,
+    IFingerClearService,
     IFingerDetails,
     IFingerService,
     IFingerSetterService,
@@ -58,19 +66,23 @@ from finger.interfaces import (
 from finger.reactors import globalReactor
 from finger.users import userNameProblem
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_STATUS = 64 * 1024
 BUSY_TIMEOUT = 5.0
 
-_SCHEMA = [
-    """
-    CREATE TABLE statuses (
-        name TEXT PRIMARY KEY NOT NULL,
-        status TEXT NOT NULL,
-        set_at REAL NOT NULL
-    )
-    """,
-]
+# The statements that take a database from version N - 1 to version N.
+_MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """
+        CREATE TABLE statuses (
+            name TEXT PRIMARY KEY NOT NULL,
+            status TEXT NOT NULL,
+            set_at REAL NOT NULL
+        )
+        """,
+    ],
+    2: accountsql.SCHEMA_V2,
+}
 
 
 class StoreOpenError(FingerConfigurationError):
@@ -141,12 +153,13 @@ def _prepare(connection: sqlite3.Connection) -> None:
                 raise StoreOpenError(
                     f"not a finger status database (it has tables {', '.join(tables)})"
                 )
-            for statement in _SCHEMA:
-                connection.execute(statement)
         elif version > SCHEMA_VERSION:
             raise StoreOpenError(
                 f"schema version {version} is newer than this program's ({SCHEMA_VERSION})"
             )
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in _MIGRATIONS[step]:
+                connection.execute(statement)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         connection.execute("COMMIT")
     except BaseException:
@@ -188,10 +201,19 @@ def _upsert(connection: sqlite3.Connection, name: str, status: str, setAt: float
         raise
 
 
-@implementer(IFingerService, IFingerSetterService, IFingerDetails)
+def _delete(connection: sqlite3.Connection, name: str) -> int:
+    with accountsql.transaction(connection):
+        return connection.execute("DELETE FROM statuses WHERE name = ?", (name,)).rowcount
+
+
+@implementer(
+    IFingerService, IFingerSetterService, IFingerClearService, IFingerDetails, IFingerChangeFeed,
+    IAccountStore,
+)
 class SQLiteFingerService(service.Service):
     """
-    Statuses in an SQLite database; every status set is durable.
+    Statuses in an SQLite database; every status set is durable.  Also the
+    accounts' store (L{IAccountStore}), in the same database and thread.
 
     @param clock: the time a status is set at (Unix time).
     @param onWrite: called with C{True} for each status durably written,
@@ -217,6 +239,14 @@ class SQLiteFingerService(service.Service):
         self._pool: ThreadPool | None = None
         self._names: list[str] | None = None  # sorted, loaded on first getUsers
         self._namesTuple: tuple[str, ...] | None = None
+        self._feed = ChangeFeed()
+
+    def subscribe(self, callback: ChangeCallback) -> Subscription:
+        """
+        Be told of every status stored from now on, once it is on disk
+        (L{IFingerChangeFeed}; this process's writes only).
+        """
+        return self._feed.subscribe(callback)
 
     def check(self) -> None:
         """
@@ -280,12 +310,64 @@ class SQLiteFingerService(service.Service):
             return defer.fail(StoreError(f"invalid user name: {problem}"))
         if len(status) > MAX_STATUS:
             return defer.fail(StoreError(f"status too long (limit {MAX_STATUS} characters)"))
-        d = self._inThread(_upsert, name, status, self._clock())
+        setAt = self._clock()
+        d = self._inThread(_upsert, name, status, setAt)
         return d.addCallbacks(
-            self._stored, self._storeFailed, callbackArgs=(name,), errbackArgs=(name,)
+            self._stored,
+            self._storeFailed,
+            callbackArgs=(name, status, setAt),
+            errbackArgs=(name,),
         )
 
-    def _stored(self, result: None, name: str) -> None:
+    def clearUser(self, name: str) -> defer.Deferred[None]:
+        """Remove C{name}'s status durably; fail with L{StoreError}."""
+        d = self._inThread(_delete, name)
+        return d.addCallbacks(
+            self._deleted, self._storeFailed, callbackArgs=(name,), errbackArgs=(name,)
+        )
+
+    def _deleted(self, removed: int, name: str) -> None:
+        if self._names is not None:
+            where = bisect.bisect_left(self._names, name)
+            if where < len(self._names) and self._names[where] == name:
+                del self._names[where]
+                self._namesTuple = None
+        if removed:
+            self._feed.publish(StatusChange(name, None, self._clock()))
+
+    # IAccountStore (finger.accounts.sqlite's queries, in the store's thread)
+
+    def createAccount(self, name: str, passwordHash: str, admin: bool) -> defer.Deferred[Account]:
+        return self._inThread(accountsql.createAccount, name, passwordHash, admin, self._clock())
+
+    def getAccount(self, name: str) -> defer.Deferred[Account]:
+        return self._inThread(accountsql.getAccount, name)
+
+    def listAccounts(self) -> defer.Deferred[Sequence[Account]]:
+        return self._inThread(accountsql.listAccounts)
+
+    def setPasswordHash(self, name: str, passwordHash: str) -> defer.Deferred[None]:
+        return self._inThread(accountsql.setPasswordHash, name, passwordHash)
+
+    def deleteAccount(self, name: str) -> defer.Deferred[None]:
+        return self._inThread(accountsql.deleteAccount, name)
+
+    def addToken(self, name: str, tokenId: str, tokenHash: str) -> defer.Deferred[TokenRecord]:
+        return self._inThread(accountsql.addToken, name, tokenId, tokenHash, self._clock())
+
+    def getToken(self, tokenId: str) -> defer.Deferred[TokenRecord | None]:
+        return self._inThread(accountsql.getToken, tokenId)
+
+    def listTokens(self, name: str) -> defer.Deferred[Sequence[TokenRecord]]:
+        return self._inThread(accountsql.listTokens, name)
+
+    def revokeTokens(self, name: str, tokenId: str | None = None) -> defer.Deferred[int]:
+        return self._inThread(accountsql.revokeTokens, name, tokenId)
+
+    def touch(self, name: str, tokenId: str | None, when: float) -> defer.Deferred[None]:
+        return self._inThread(accountsql.touch, name, tokenId, when)
+
+    def _stored(self, result: None, name: str, status: str, setAt: float) -> None:
         if self.onWrite is not None:
             self.onWrite(True)
         if self._names is not None:
@@ -293,6 +375,7 @@ class SQLiteFingerService(service.Service):
             if where == len(self._names) or self._names[where] != name:
                 self._names.insert(where, name)
                 self._namesTuple = None
+        self._feed.publish(StatusChange(name, status, setAt))
 
     def _storeFailed(self, failure: Failure, name: str) -> None:
         if self.onWrite is not None:

@@ -3,7 +3,8 @@ The Perspective Broker frontend: an adapter from L{IFingerService} to
 L{IFingerPBFactory}.
 
 The root object answers C{getUser(name)} (the status, a C{str}) and
-C{getUsers()} (the sorted names, a C{list}).  Errors reach the caller as
+C{getUsers()} (the sorted names, a C{list}), and C{subscribe(observer)}
+when the backend publishes changes (L{finger.frontends.pbfeed}).  Errors reach the caller as
 remote errors named by class: C{finger.frontends.pb.NoSuchUser} for an
 unknown user, C{finger.frontends.pb.LookupFailed} when the status is kept
 elsewhere and could not be had (the message says why),
@@ -40,6 +41,7 @@ from zope.interface import Attribute, Interface, implementer
 from finger import _compat, interfaces, querylog
 from finger.adapt import registerFrontend
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage
+from finger.frontends.pbfeed import SubscribeRefused, subscribeObserver
 from finger.interfaces import IFingerService, UserNotFound
 from finger.linger import Refusal
 from finger.text import printableLines, replaceSurrogates, stripControls
@@ -161,9 +163,17 @@ class FingerPBRoot(pb.Root):
         self.log.failure("PB getUsers failed", failure)
         raise FingerPBError("could not list users")
 
+    def remote_subscribe(self, observer: object) -> None:
+        """Call C{observer.statusChanged(name, status)} after each change, until the client goes."""
+        try:
+            subscribeObserver(self.service, observer, self.factory.settings.queryLog)
+        except SubscribeRefused as e:
+            raise BadCall(str(e)) from None
+
     _methods: dict[str, Callable[..., Any]] = {
         "getUser": remote_getUser,
         "getUsers": remote_getUsers,
+        "subscribe": remote_subscribe,
     }
 
     def remoteMessageReceived(self, broker: Any, message: Any, args: Any, kw: Any) -> Any:
@@ -187,7 +197,7 @@ class FingerPBRoot(pb.Root):
                 inspect.signature(method).bind(self, *args, **kw)
             except Exception as e:
                 raise BadCall(f"bad arguments for {message}: {_describe(e)}") from None
-            query = _queryText(args, kw)
+            query = message if message == "subscribe" else _queryText(args, kw)
             d = defer.maybeDeferred(method, self, *args, **kw)
         except BadCall as e:
             self.factory.settings.queryLog.record("pb", peer, message, f"refused: {e}", started)
@@ -198,7 +208,9 @@ class FingerPBRoot(pb.Root):
         return broker.serialize(d, self.perspective)
 
     def _record(self, result, peer: str, query: str, started: float):
-        if isinstance(result, list):
+        if result is None:
+            outcome = "subscribed"
+        elif isinstance(result, list):
             outcome = f"listed {len(result)} users"
         elif isinstance(result, str):
             outcome = "found"

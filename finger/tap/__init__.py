@@ -19,11 +19,14 @@ from twisted.application import service
 from twisted.python import usage
 from twisted.web.resource import IResource
 
+from finger.accounts.gate import Authenticator
+
 # Importing a frontend's module registers its adapters.
 from finger.adapt import frontend
 from finger.coerce import positiveInteger, positiveSeconds
 from finger.frontends.finger import FingerSettings
 from finger.frontends.setter import SetterSettings
+from finger.frontends.web.events import EventSettings
 from finger.frontends.web.root import WebSettings
 from finger.frontends.web.site import FingerSite
 from finger.frontends.web.templates import Templates
@@ -31,6 +34,7 @@ from finger.frontends.web.tls import httpsDescription
 from finger.interfaces import IFingerFactory, IFingerSetterFactory, IFingerSetterService
 from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER
 from finger.listen import endpointDescriptions, listen
+from finger.tap.accounts import AccountsOptions, authenticatorFor
 from finger.tap.backends import (
     BACKENDS,
     ERROR_PREFIXES,
@@ -49,6 +53,7 @@ from finger.tap.pb import PBOptions, addPBListeners
 from finger.tap.querylog import buildQueryLog
 from finger.tap.soap import SOAPOptions, soapResource
 from finger.tap.webfinger import WebFingerOptions, trustedProxies, webfingerSettings, webLimits
+from finger.tap.websessions import WebSessionOptions, webSessions
 
 __all__ = ["BACKENDS", "Options", "StartupError", "makeBackend", "makeService"]
 
@@ -59,7 +64,8 @@ DEFAULT_WEB = ["tcp:8000"]
 
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
-    ManholeOptions, WebFingerOptions, ClientNetworkOptions, MetricsOptions, usage.Options,
+    ManholeOptions, WebFingerOptions, ClientNetworkOptions, AccountsOptions,
+    WebSessionOptions, MetricsOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
@@ -86,6 +92,8 @@ class Options(
          positiveInteger],
         ["max-connection-time", None, 300.0,
          "Longest a finger or setter connection may last, in seconds.", positiveSeconds],
+        ["events-keepalive", None, 20.0,
+         "Seconds between keep-alive comments on /api/events streams.", positiveSeconds],
     ]
 
     def __init__(self) -> None:
@@ -171,16 +179,29 @@ def addSetterListeners(top: service.MultiService, backend, options: Options) -> 
         listen(top, "setter", description, factory, limits=options.limits)
 
 
-def addWebListeners(top: service.MultiService, backend, options: Options) -> None:
-    """One site serves every web (HTTP) and HTTPS listener."""
+def addWebListeners(
+    top: service.MultiService, backend, options: Options, accounts: Authenticator | None = None
+) -> None:
+    """
+    One site serves every web (HTTP) and HTTPS listener; C{accounts} decide
+    who may write (C{None}: nobody).
+    """
     web = endpointDescriptions(options["web"], DEFAULT_WEB)
     https = endpointDescriptions(options["https"], [])
     if not web and not https:
         return
     templates = Templates(options["templates"] or None)
-    soap = soapResource(top, backend, options)
+    soap = soapResource(top, backend, options, accounts)
     webfinger = webfingerSettings(top, options)
-    settings = WebSettings(templates=templates, soap=soap, webfinger=webfinger)
+    events = EventSettings(keepAlive=options["events-keepalive"])
+    settings = WebSettings(
+        templates=templates,
+        soap=soap,
+        webfinger=webfinger,
+        events=events,
+        accounts=accounts,
+        sessions=webSessions(options),
+    )
     root = frontend(IResource, backend, settings)
     proxies = trustedProxies(options)
     site = FingerSite(
@@ -207,7 +228,8 @@ def makeService(options: Options) -> service.MultiService:
     service.IService(backend).setServiceParent(top)
     addFingerListeners(top, backend, options)
     addSetterListeners(top, backend, options)
-    addWebListeners(top, backend, options)
+    accounts = authenticatorFor(backend, options)
+    addWebListeners(top, backend, options, accounts)
     addPBListeners(top, backend, options)
     addIRCBot(top, backend, options)
     addManhole(top, backend, options)

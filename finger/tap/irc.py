@@ -33,6 +33,11 @@ MAX_PASSWORD_FILE = 4096  # Bytes; a password is one short line.
 class IRCOptions(usage.Options):
     """The IRC bot's options of C{twistd finger} (mixed into L{finger.tap.Options})."""
 
+    optFlags = [
+        ["irc-announce", None,
+         "Post status changes to the IRC bot's channels (alice is now: ...), "
+         "at most 4 a minute."],
+    ]
     optParameters = [
         ["irc-server", None, None,
          "Run the IRC bot: a client endpoint string, e.g. tcp:irc.example.org:6667 or "
@@ -103,7 +108,11 @@ def addIRCBot(
             raise StartupError("--irc-channel needs --irc-server")
         if options.get("irc-password-file"):
             raise StartupError("--irc-password-file needs --irc-server")
+        if options.get("irc-announce"):
+            raise StartupError("--irc-announce needs --irc-server and --irc-channel")
         return
+    if options.get("irc-announce") and not channels:
+        raise StartupError("--irc-announce needs at least one --irc-channel")
     if reactor is None:
         reactor = globalReactor()
     settings = IRCSettings(
@@ -112,6 +121,7 @@ def addIRCBot(
         password=ircPassword(options),
         queryLog=options.queryLog,
         clock=reactor,
+        announce=bool(options.get("irc-announce")),
     )
     factory = frontend(IFingerIRCFactory, backend, settings)
     try:

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from twisted.application import service
 from twisted.python.logfile import LogFile
 
+from finger.accounts.gate import Authenticator
 from finger.adapt import frontend
 from finger.frontends.web.soap import ISOAPResource, SOAPResource, SOAPSettings, SOAPTrace
 from finger.tap.errors import StartupError
@@ -49,8 +50,13 @@ class _CloseOnStop(service.Service):
         self.file.close()
 
 
-def soapResource(top: service.MultiService, backend, options) -> SOAPResource:
-    """The C{/soap} resource the options ask for (its trace file closed with C{top})."""
+def soapResource(
+    top: service.MultiService, backend, options, accounts: Authenticator | None = None
+) -> SOAPResource:
+    """
+    The C{/soap} resource the options ask for (its trace file closed with
+    C{top}); C{accounts} decide who may call C{setStatus}.
+    """
     trace = None
     if options["soap-trace"]:
         try:
@@ -61,5 +67,5 @@ def soapResource(top: service.MultiService, backend, options) -> SOAPResource:
             ) from None
         _CloseOnStop(logFile).setServiceParent(top)
         trace = SOAPTrace(logFile)
-    settings = SOAPSettings(address=options["soap-address"], trace=trace)
+    settings = SOAPSettings(address=options["soap-address"], trace=trace, accounts=accounts)
     return frontend(ISOAPResource, backend, settings)

@@ -177,3 +177,34 @@ def test_badIRCOptionsStopStartUpWithAClearMessage(tmp_path, args, message):
     assert done.returncode == 1
     assert message in output, output
     assert "Traceback" not in output
+
+
+def test_announcesStatusChangesInItsChannel(startFinger, ircServer, clients):
+    from tests.helpers.support import LOOPBACK0, setStatus
+
+    bot = startFinger(
+        "--memory", *USERS,
+        "--finger", "none",
+        "--setter", LOOPBACK0,
+        "--irc-server", f"tcp:127.0.0.1:{ircServer.port}",
+        "--irc-channel", "#finger",
+        "--irc-announce",
+        expect=("setter",),
+    )
+    bot.waitForLog(r"irc bot joined #finger as fingerbot")
+    tester = clients(ircServer.port, "tester")
+    tester.join("#finger")
+    setter = bot.port("setter")
+    assert setStatus(setter, "alice", "Gone fishing") == "OK\r\n"
+    assert tester.nextFrom("fingerbot").params == ["#finger", "alice is now: Gone fishing"]
+    # A burst: the budget (4 a minute) has room for three more; bob's
+    # changes coalesce while they wait, and the last one wins.
+    for name, status in [("bob", "b1"), ("carol", "c1"), ("dave", "d1"), ("bob", "b2"),
+                         ("erin", "e1"), ("bob", "b3")]:
+        assert setStatus(setter, name, status) == "OK\r\n"
+    said = [tester.nextFrom("fingerbot").params[1] for _ in range(3)]
+    assert said == ["bob is now: b1", "carol is now: c1", "dave is now: d1"]
+    # Nothing more within the minute (erin and bob's last status wait).
+    tester.say("fingerbot", "alice")  # a private answer goes out at once
+    reply = tester.nextFrom("fingerbot")
+    assert reply.params == ["tester", "alice: Gone fishing"]

@@ -185,3 +185,36 @@ def test_browserVerifiesTheHostName(secureSite):
     browser.get(f"https://127.0.0.1:{port}/alice")
     assert browser.find_elements(By.CSS_SELECTOR, "p.status") == []
     assert "Happy and well" not in browser.page_source
+
+
+def test_pagesUpdateInPlaceWhenAStatusIsSet(tmp_path, browser, startFinger):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.helpers.support import setStatus
+
+    service = startFinger(
+        "--memory", "--user", "alice=Happy and well", "--user", "bob=Out to lunch",
+        "--finger", "none", "--setter", LOOPBACK0, "--web", LOOPBACK0,
+        expect=("web", "setter"),
+    )
+    site = f"http://127.0.0.1:{service.port('web')}"
+    second = startBrowser(tmp_path / "second-profile")
+    try:
+        browser.get(site + "/alice")
+        second.get(site + "/")
+        for page in (browser, second):  # each page's event stream is open
+            WebDriverWait(page, 10).until(
+                lambda b: b.execute_script("return document.documentElement.dataset.live") == "open"
+            )
+        browser.execute_script("window.notReloaded = true")
+        status = "<b>Gone</b> fishing"  # shown as text, never as HTML
+        assert setStatus(service.port("setter"), "alice", status) == "OK\r\n"
+        WebDriverWait(browser, 2).until(lambda b: statusText(b) == status)
+        WebDriverWait(second, 2).until(
+            lambda b: b.find_element(By.CSS_SELECTOR, 'li[data-user="alice"] p.status').text == status
+        )
+        assert browser.execute_script("return window.notReloaded") is True
+        assert browser.find_elements(By.CSS_SELECTOR, "p.status b") == []
+        assert second.find_element(By.CSS_SELECTOR, 'li[data-user="bob"] p.status').text == "Out to lunch"
+    finally:
+        second.quit()

@@ -81,3 +81,24 @@ class _Cancellable:
     def cancel(self) -> None:
         if self.call in self.calls:
             self.calls.remove(self.call)
+
+
+class FakeStreamRequest:
+    """What an event stream uses of a request: write, outcome, peer, an HTTP/2-like channel."""
+
+    def __init__(self) -> None:
+        self.written: list[bytes] = []
+        self.outcome: str | None = None
+        self.peer = "127.0.0.1"
+        self.aborted = False
+        self.channel = self
+
+    def write(self, data: bytes) -> None:
+        self.written.append(data)
+
+    def abortConnection(self) -> None:
+        self.aborted = True
+
+    @property
+    def text(self) -> str:
+        return b"".join(self.written).decode("utf-8")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+import urllib.parse
 import xmlrpc.client
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -79,10 +80,13 @@ class RecordingQueryLog(QueryLog):
     def __init__(self) -> None:
         super().__init__(enabled=True)
         self.records: list[tuple[str, str, str, str]] = []
+        self.writers: list[tuple[str | None, str | None]] = []  # (account, target) of writes
 
-    def record(self, frontend, peer, query, outcome, started) -> None:
+    def record(self, frontend, peer, query, outcome, started, **write) -> None:
         self.records.append((frontend, peer, query, outcome))
-        super().record(frontend, peer, query, outcome, started)
+        if write:
+            self.writers.append((write["account"], write["target"]))
+        super().record(frontend, peer, query, outcome, started, **write)
 
 
 class SiteClient:
@@ -96,9 +100,16 @@ class SiteClient:
         timeout: float = 60,
         webfinger: WebFingerSettings | None = None,
         trustedProxies: TrustedProxies = NO_TRUSTED_PROXIES,
+        accounts=None,
+        sessions=None,
     ) -> None:
         self.service = service if service is not None else MemoryFingerService(users or {})
-        settings = WebSettings(templates=templates, webfinger=webfinger or WebFingerSettings())
+        settings = WebSettings(
+            templates=templates,
+            webfinger=webfinger or WebFingerSettings(),
+            accounts=accounts,
+            sessions=sessions,
+        )
         self.root = frontend(IResource, self.service, settings)
         self.clock = MemoryReactorClock()
         self.queryLog = RecordingQueryLog()
@@ -107,18 +118,42 @@ class SiteClient:
             trustedProxies=trustedProxies,
         )
 
-    def connect(self, secure: bool = False, peer: str = CLIENT.host):
-        """A new connection from C{peer}: (channel, transport)."""
-        client = IPv4Address("TCP", peer, CLIENT.port)
+    def connect(self, secure: bool = False, peer: str | IPv4Address = CLIENT.host):
+        """A new connection from C{peer} (an address, or just its host): (channel, transport)."""
+        client = peer if isinstance(peer, IPv4Address) else IPv4Address("TCP", peer, CLIENT.port)
         channel = self.site.buildProtocol(client)
         transport = (SecureStringTransport if secure else StringTransport)(SERVER, client)
         channel.makeConnection(transport)
         return channel, transport
 
-    def exchange(self, data: bytes, secure: bool = False, peer: str = CLIENT.host) -> list[Response]:
+    def exchange(
+        self, data: bytes, secure: bool = False, peer: str | IPv4Address = CLIENT.host
+    ) -> list[Response]:
         channel, transport = self.connect(secure, peer)
         channel.dataReceived(data)
         return parseResponses(transport.value())
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        cookie: str | None = None,
+        secure: bool = False,
+        peer: str | IPv4Address = CLIENT,
+    ) -> Response:
+        """One request, with a urlencoded C{form} body and a C{Cookie} header if given."""
+        body = urllib.parse.urlencode(form).encode("ascii") if form is not None else b""
+        head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1:8000", "Connection: close"]
+        if cookie is not None:
+            head.append(f"Cookie: {cookie}")
+        if form is not None:
+            head.append("Content-Type: application/x-www-form-urlencoded")
+            head.append(f"Content-Length: {len(body)}")
+        data = ("\r\n".join(head) + "\r\n\r\n").encode("utf-8") + body
+        responses = self.exchange(data, secure, peer)
+        assert len(responses) == 1, responses
+        return responses[0]
 
     def get(
         self,
@@ -173,13 +208,13 @@ class Links(HTMLParser):
     def __init__(self, html: str) -> None:
         super().__init__()
         self.anchors: list[tuple[str | None, str]] = []
-        self.scripts = 0
+        self.scripts: list[str | None] = []  # each script's src (None: inline)
         self._anchor: list | None = None
         self.feed(html)
 
     def handle_starttag(self, tag, attrs):
         if tag == "script":
-            self.scripts += 1
+            self.scripts.append(dict(attrs).get("src"))
         if tag == "a":
             self._anchor = [dict(attrs).get("href"), ""]
 

@@ -53,3 +53,12 @@ def test_installedPackageProvidesTheTwistdPlugin(tmp_path):
         assert finger(service.port(), "alice") == "installed and well\r\n"
     finally:
         service.stop()
+
+    # The finger-admin command is installed, and runs from the installed copy.
+    admin = target / "bin" / "finger-admin"
+    assert admin.exists()
+    made = subprocess.run(
+        [str(admin), "--store", str(elsewhere / "s.db"), "adduser", "alice"],
+        input="a password\n", cwd=elsewhere, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert (made.returncode, made.stderr) == (0, "finger-admin: created account alice\n")

@@ -130,3 +130,35 @@ class QueryEventsTests(SynchronousTestCase):
         self.assertEqual(self.ask(finger, b"alice\r\n"), b"Happy\r\n")
         self.assertEqual(self.ask(setter, b"dave\r\nhi\r\n"), b"OK\r\n")
         self.assertEqual(self.queryEvents(), [])
+
+
+class WriteEventsTests(SynchronousTestCase):
+    def setUp(self) -> None:
+        self.events: list[dict] = []
+        globalLogPublisher.addObserver(self.events.append)
+        self.addCleanup(globalLogPublisher.removeObserver, self.events.append)
+
+    def written(self) -> list[dict]:
+        return [e for e in self.events if e.get("log_namespace") == "finger.query"]
+
+    def test_writeHasAccountAndTarget(self) -> None:
+        import time
+
+        QueryLog().record("api", "192.0.2.7:1", "PUT /api/users/bob/status", "403 forbidden",
+                          time.monotonic(), account="alice", target="bob")
+        [event] = self.written()
+        self.assertEqual((event["account"], event["target"], event["outcome"]),
+                         ("alice", "bob", "403 forbidden"))
+        from twisted.logger import formatEvent
+
+        self.assertIn("of 'bob' by alice from 192.0.2.7:1: 403 forbidden", formatEvent(event))
+
+    def test_writesLoggedEvenWhenQueriesAreNot(self) -> None:
+        import time
+
+        log = QueryLog(enabled=False)
+        log.record("api", "p", "GET /api/users", "200", time.monotonic())
+        self.assertEqual(self.written(), [])
+        log.record("api", "p", "PUT /api/users/bob/status", "401", time.monotonic(), target="bob")
+        [event] = self.written()
+        self.assertIsNone(event["account"])

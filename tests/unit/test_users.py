@@ -175,3 +175,25 @@ class IncrementalParsingTests(TestCase):
                 expected[name.strip()] = status.strip()
         self.assertEqual(dict(whole.users), expected)
         self.assertEqual(whole.names, tuple(sorted(expected)))
+
+
+def test_changedUsersFindsAddedChangedAndRemovedInSteps():
+    from finger import users as usersModule
+    from finger.users import UsersTable, changedUsers, parseUsers
+
+    old = parseUsers(b"alice: a\nbob: b\ncarol: \xc3\xa9\n")
+    new = parseUsers(b"bob: b\ncarol: \xc3\xa8\ndave: d\n")
+    changes: list = []
+    steps = list(changedUsers(old, new, changes))
+    assert changes == [("alice", None), ("carol", "è"), ("dave", "d")]
+    assert steps == []  # a handful of names: one step
+    # A plain dict table (an empty file's) compares the same way.
+    empty = UsersTable()
+    changes = []
+    list(changedUsers(empty, new, changes))
+    assert [name for name, _ in changes] == ["bob", "carol", "dave"]
+    # Many names: it yields between batches.
+    many = parseUsers(b"".join(b"u%d: x\n" % n for n in range(3 * usersModule._DIFF_BATCH)))
+    changes = []
+    assert len(list(changedUsers(UsersTable(), many, changes))) >= 2
+    assert len(changes) == 3 * usersModule._DIFF_BATCH

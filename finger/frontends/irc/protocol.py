@@ -20,12 +20,13 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from twisted.words.protocols import irc
 
+from finger.frontends.irc.announce import Announcer, announcementText
 from finger.frontends.irc.budget import IGNORE, WARN
 from finger.frontends.irc.names import addressedQuery, ircLower, isChannel
 from finger.frontends.irc.pacing import LinePacer
 from finger.frontends.irc.text import replyLines
 from finger.frontends.lookup import lookupFailedMessage
-from finger.interfaces import LookupFailed, UserNotFound
+from finger.interfaces import IFingerChangeFeed, ISubscription, LookupFailed, UserNotFound
 from finger.text import stripControls
 from finger.users import userNameProblem
 
@@ -66,6 +67,8 @@ class FingerBot(irc.IRCClient, TimeoutMixin):
         self.ended = False
         self.pacer: LinePacer | None = None
         self.heartbeat: task.LoopingCall | None = None
+        self.announcer: Announcer | None = None
+        self.changes: ISubscription | None = None
 
     def callLater(self, period: float, func: Callable[[], object]) -> IDelayedCall:
         """Schedule on the factory's clock (L{TimeoutMixin}'s hook)."""
@@ -122,6 +125,24 @@ class FingerBot(irc.IRCClient, TimeoutMixin):
         self.heartbeat.start(HEARTBEAT_INTERVAL, now=False)
         for channel in self.factory.settings.channels:
             self.join(channel)
+        self.startAnnouncing()
+
+    def startAnnouncing(self) -> None:
+        """With C{announce}, follow the backend's changes (if it has a feed)."""
+        settings, service = self.factory.settings, self.factory.service
+        if not (settings.announce and settings.channels):
+            return
+        if not IFingerChangeFeed.providedBy(service):
+            self.log.warn("irc bot: --irc-announce, but this backend publishes no changes")
+            return
+        self.announcer = Announcer(self.sendAnnouncement, self.factory.clock, settings.announcePerMinute)
+        self.changes = IFingerChangeFeed(service).subscribe(self.announcer.changed)
+
+    def sendAnnouncement(self, name: str, status: str | None) -> None:
+        """Post C{name is now: <status>} to each channel (paced like any reply)."""
+        for channel in self.factory.settings.channels:
+            text = announcementText(self.nickname, channel, name, status)
+            self.sendLine(f"PRIVMSG {channel} :{text}")
 
     def sendHeartbeat(self) -> None:
         """The heartbeat: a PING, so that a dead connection shows."""
@@ -201,6 +222,11 @@ class FingerBot(irc.IRCClient, TimeoutMixin):
         if self.heartbeat is not None and self.heartbeat.running:
             self.heartbeat.stop()
         self.heartbeat = None
+        if self.changes is not None:
+            self.changes.unsubscribe()
+            self.changes = None
+        if self.announcer is not None:
+            self.announcer.stop()
         super().connectionLost(reason)
 
     # What we never answer

@@ -29,6 +29,7 @@ from zope.interface import Attribute, Interface, implementer
 
 from finger import querylog
 from finger.adapt import registerFrontend
+from finger.frontends.irc.announce import ANNOUNCEMENTS_PER_MINUTE
 from finger.frontends.irc.budget import SenderBudget
 from finger.frontends.irc.pacing import MAX_QUEUED_LINES
 from finger.frontends.irc.protocol import FingerBot
@@ -45,7 +46,9 @@ class IRCSettings:
     password, the pace of its outgoing lines (seconds between lines, or
     C{None} for no pacing) and how many may wait, each sender's budget
     (C{budgetRequests} in C{budgetWindow} seconds), the query log, and the
-    clock (C{None}: the global reactor).
+    clock (C{None}: the global reactor).  With C{announce}, status changes
+    are posted to the channels, at most C{announcePerMinute} a minute (see
+    L{finger.frontends.irc.announce}).
     """
 
     nickname: str = DEFAULT_NICK
@@ -57,6 +60,8 @@ class IRCSettings:
     budgetWindow: float = 10.0
     queryLog: querylog.QueryLog = querylog.ENABLED
     clock: IReactorTime | None = None
+    announce: bool = False
+    announcePerMinute: int = ANNOUNCEMENTS_PER_MINUTE
 
 
 DEFAULT_SETTINGS = IRCSettings()

@@ -3,24 +3,39 @@ The JSON API under C{/api/}:
 
   - C{GET /api/users?offset=0&limit=100} gives
     C{{"users": [names], "total": N, "next": path of the next page or null}};
-  - C{GET /api/users/NAME} gives C{{"name": NAME, "status": STATUS}}.
+  - C{GET /api/users/NAME} gives C{{"name": NAME, "status": STATUS}};
+  - C{GET /api/users/NAME/status} gives C{{"name", "status", "setAt"}}
+    (C{setAt}: Unix time, or null when the backend does not know);
+  - C{PUT /api/users/NAME/status} with C{Authorization: Bearer TOKEN} (or
+    Basic) and the body C{{"status": "..."}} sets it and answers 200 with
+    C{{"name", "status", "setAt"}}; C{DELETE} clears it and answers 200
+    with C{{"name": NAME, "status": null, "setAt": null}}.
 
 Errors are JSON too: C{{"error": "..."}} with 404 for an unknown user or
 path, 400 for bad parameters and 502 when the backend could not get the
 status from where it is kept (L{LookupFailed}: the error is its message).
+Writes (L{finger.frontends.publish}) answer 401 with C{WWW-Authenticate:
+Bearer} without or with wrong credentials, 403 for another user's status,
+without accounts (C{--memory}) or for credentials over plain HTTP from
+another host, 429 with C{Retry-After} when throttled, 400 for bad JSON, a
+missing C{status} or one over 64 KiB characters, 503 when the store failed.
 """
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from twisted.internet import defer
 from twisted.web import resource
 from twisted.web.server import NOT_DONE_YET
 
+from finger.accounts.gate import Authenticator
+from finger.frontends import publish
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage
+from finger.frontends.web.credentials import clientAddress, credentialsFrom
 from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, sendJSON
-from finger.interfaces import IFingerService, LookupFailed, UserNotFound
+from finger.interfaces import IFingerDetails, IFingerService, LookupFailed, UserNotFound
 
 if TYPE_CHECKING:
     from finger.frontends.web.site import FingerRequest
@@ -64,13 +79,17 @@ def apiServerError(request: FingerRequest) -> None:
 
 
 class APIResource(resource.Resource):
-    """Base for the API's resources (logged as the C{api} frontend)."""
+    """
+    Base for the API's resources (logged as the C{api} frontend);
+    C{accounts} decides who may write (C{None}: nobody).
+    """
 
     frontend = "api"
 
-    def __init__(self, service: IFingerService) -> None:
+    def __init__(self, service: IFingerService, accounts: Authenticator | None = None) -> None:
         super().__init__()
         self.service = service
+        self.accounts = accounts
 
 
 class APINotFound(APIResource):
@@ -83,11 +102,22 @@ class APINotFound(APIResource):
 
 
 class APIRoot(APIResource):
-    """C{/api/}: only C{users} lives here."""
+    """C{/api/}: C{users}, and C{events} when given (see L{finger.frontends.web.events})."""
+
+    def __init__(
+        self,
+        service: IFingerService,
+        events: resource.Resource | None = None,
+        accounts: Authenticator | None = None,
+    ) -> None:
+        super().__init__(service, accounts)
+        self.events = events
 
     def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
         if path == b"users":
-            return UsersCollection(self.service)
+            return UsersCollection(self.service, self.accounts)
+        if path == b"events" and self.events is not None:
+            return self.events
         return APINotFound(self.service)
 
     def render(self, request: FingerRequest) -> int:
@@ -104,6 +134,8 @@ class UsersCollection(APIResource):
             name = path.decode("utf-8")
         except UnicodeDecodeError:
             return APINotFound(self.service)
+        if request.postpath == [b"status"]:
+            return StatusDocument(self.service, name, self.accounts)
         return UserDocument(self.service, name)
 
     def render_GET(self, request: FingerRequest) -> int:
@@ -155,3 +187,118 @@ class UserDocument(APIResource):
         sendJSON(
             request, 200, {"name": self.name, "status": displayStatus(status)}, outcome="found"
         )
+
+
+# How each refusal of a write is answered: the HTTP status code.
+REFUSAL_CODES: dict[type[publish.WriteRefused], int] = {
+    publish.NoAccounts: 403,
+    publish.InsecureTransport: 403,
+    publish.NoCredentials: 401,
+    publish.LoginFailed: 401,
+    publish.LoginThrottled: 429,
+    publish.Forbidden: 403,
+    publish.BadName: 400,
+    publish.BadStatus: 400,
+    publish.CannotStore: 503,
+}
+
+
+def refusalCode(refusal: publish.WriteRefused) -> int:
+    """The HTTP status for C{refusal} (the most specific class listed)."""
+    for kind in type(refusal).__mro__:
+        if kind in REFUSAL_CODES:
+            return REFUSAL_CODES[kind]
+    return 403
+
+
+class StatusDocument(APIResource):
+    """C{/api/users/NAME/status}: read (GET), set (PUT) or clear (DELETE) one status."""
+
+    isLeaf = True
+    allowedMethods = (b"GET", b"HEAD", b"PUT", b"DELETE")
+
+    def __init__(
+        self, service: IFingerService, name: str, accounts: Authenticator | None = None
+    ) -> None:
+        super().__init__(service, accounts)
+        self.name = name
+
+    def render(self, request: FingerRequest) -> int:
+        if request.method not in self.allowedMethods:
+            request.setHeader(b"Allow", b", ".join(self.allowedMethods))
+            return apiError(request, 405, "use GET, PUT or DELETE", "method not allowed")
+        return super().render(request)
+
+    def render_GET(self, request: FingerRequest) -> int:
+        return runAsync(request, self._read(request), apiServerError)
+
+    async def _read(self, request: FingerRequest) -> None:
+        try:
+            if IFingerDetails.providedBy(self.service) and "@" not in self.name:
+                details = await defer.maybeDeferred(self.service.getUserDetails, self.name)
+                status, setAt = details["status"], details.get("setAt")
+            else:
+                status, setAt = await getLocalUser(self.service, self.name), None
+        except UserNotFound:
+            apiError(request, 404, f"no such user: {self.name}", "no such user")
+            return
+        except LookupFailed as e:
+            message = lookupFailedMessage(e)
+            apiError(request, LOOKUP_FAILED, message, message)
+            return
+        document = {"name": self.name, "status": displayStatus(status), "setAt": setAt}
+        sendJSON(request, 200, document, outcome="found")
+
+    def render_PUT(self, request: FingerRequest) -> int:
+        return runAsync(request, self._write(request, True), apiServerError)
+
+    def render_DELETE(self, request: FingerRequest) -> int:
+        return runAsync(request, self._write(request, False), apiServerError)
+
+    async def _write(self, request: FingerRequest, setting: bool) -> None:
+        request.target = self.name
+        try:
+            credentials = credentialsFrom(request)
+            address = clientAddress(request)
+            avatar = await publish.authenticate(
+                self.accounts, credentials, address, request.isSecure()
+            )
+            request.account = avatar.name
+            assert self.accounts is not None
+            publish.authorise(self.accounts, avatar, self.name)
+            body = request.content.read() if request.content is not None else b""
+            status = _statusFrom(body) if setting else None
+            written = await publish.store(self.service, avatar.name, self.name, status)
+        except publish.WriteRefused as refusal:
+            code = refusalCode(refusal)
+            if code == 401:
+                request.setHeader(b"WWW-Authenticate", _challenge(refusal))
+            if isinstance(refusal, publish.LoginThrottled):
+                request.setHeader(b"Retry-After", b"%d" % (refusal.retryAfter,))
+            apiError(request, code, str(refusal), refusal.outcome)
+            return
+        document = {"name": written.name, "status": written.status, "setAt": written.setAt}
+        sendJSON(request, 200, document, outcome="set" if setting else "cleared")
+
+
+def _challenge(refusal: publish.WriteRefused) -> bytes:
+    """The C{WWW-Authenticate} value for a 401 (RFC 6750 section 3)."""
+    if isinstance(refusal, publish.NoCredentials):
+        return b'Bearer realm="finger"'
+    return b'Bearer realm="finger", error="invalid_token"'
+
+
+def _statusFrom(body: bytes) -> str:
+    """The C{status} of a PUT body; raise L{publish.BadStatus} saying what is wrong."""
+    try:
+        document = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise publish.BadStatus(f"the body is not JSON: {e}") from None
+    if not isinstance(document, dict) or "status" not in document:
+        raise publish.BadStatus('the body must be a JSON object with a "status" field')
+    status = document["status"]
+    problem = publish.statusProblem(status)
+    if problem:
+        raise publish.BadStatus(problem)
+    assert isinstance(status, str)
+    return status

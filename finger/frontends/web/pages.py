@@ -2,6 +2,14 @@
 The HTML pages: the user list (C{/}, a page at a time), one user
 (C{/NAME}) and the error pages, rendered from the templates with
 C{twisted.web.template}, which escapes every value it is given.
+
+With accounts (a L{SignIn}), every page's header shows who is signed in
+(and a sign-out button) or a sign-in link, and the page of a user the
+signed-in account may write shows an edit form (C{edit.html}) whose POST,
+with the session's CSRF token, sets the status and answers 303 back to the
+page.  The write is authorised again against the account as it is now
+(L{SignIn.avatarNow}, the accounts core's rule), and logged as one query-log
+event naming the account and the target.
 """
 
 from __future__ import annotations
@@ -11,13 +19,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from twisted.cred.error import UnauthorizedLogin
 from twisted.internet import defer
 from twisted.web import resource
 from twisted.web.iweb import IRequest
+from twisted.web.server import NOT_DONE_YET
 from twisted.web.template import Element, Tag, TagLoader, flattenString, renderer
 
+from finger.frontends import publish
 from finger.frontends.lookup import getLocalUser, listingView, lookupFailedMessage, statusOrNone
 from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, send
+from finger.frontends.web.sessions import Session
+from finger.frontends.web.signin import SignIn, formField
 from finger.frontends.web.templates import Templates
 from finger.frontends.web.urls import listPath, userPath
 from finger.interfaces import IFingerService, LookupFailed, UserNotFound
@@ -29,6 +42,12 @@ if TYPE_CHECKING:
 PAGE_SIZE = 50
 HTML = b"text/html; charset=utf-8"
 DOCTYPE = b"<!DOCTYPE html>\n"
+STALE_FORM = (
+    "This form is out of date or did not come from this site (its security "
+    "token is missing or belongs to another session). Reload the page and try again."
+)
+NOT_SIGNED_IN = "Sign in to change a status: your session has ended or you never signed in."
+NOT_YOURS = "You may change only your own status."
 
 
 @dataclass(frozen=True)
@@ -41,12 +60,25 @@ class Entry:
 
 
 class LayoutElement(Element):
-    """The shared page layout (C{layout.html}) around one page's content."""
+    """
+    The shared page layout (C{layout.html}) around one page's content, with
+    the account bar when the site has accounts (C{signIn}): C{viewer} is
+    the session of the browser asking, if any.
+    """
 
-    def __init__(self, templates: Templates, title: str, content: Element) -> None:
+    def __init__(
+        self,
+        templates: Templates,
+        title: str,
+        content: Element | list[Element],
+        signIn: SignIn | None = None,
+        viewer: Session | None = None,
+    ) -> None:
         super().__init__(templates.loader("layout.html"))
         self.title = title
         self.body = content
+        self.signIn = signIn
+        self.viewer = viewer
 
     @renderer
     def page(self, request: IRequest | None, tag: Tag) -> Tag:
@@ -55,6 +87,25 @@ class LayoutElement(Element):
     @renderer
     def content(self, request: IRequest | None, tag: Tag) -> Tag:
         return tag(self.body)
+
+    @renderer
+    def account(self, request: IRequest | None, tag: Tag) -> Tag | str:
+        return tag if self.signIn is not None else ""
+
+    @renderer
+    def signedIn(self, request: IRequest | None, tag: Tag) -> Tag | str:
+        if self.viewer is None:
+            return ""
+        return tag.fillSlots(name=stripControls(self.viewer.name), csrf=self.viewer.csrf)
+
+    @renderer
+    def signedOut(self, request: IRequest | None, tag: Tag) -> Tag | str:
+        return tag if self.viewer is None else ""
+
+    @renderer
+    def me(self, request: IRequest | None, tag: Tag) -> Tag:
+        path = userPath(self.viewer.name) if self.viewer is not None else None
+        return tag(href=path) if path else tag
 
 
 class UsersElement(Element):
@@ -129,6 +180,27 @@ class UserElement(Element):
         return tag.fillSlots(name=self.name, status=self.status)
 
 
+class EditElement(Element):
+    """The form that edits a status (C{edit.html}), carrying the session's CSRF token."""
+
+    def __init__(self, templates: Templates, name: str, status: str, viewer: Session) -> None:
+        super().__init__(templates.loader("edit.html"))
+        self.name = name
+        self.status = status
+        self.viewer = viewer
+
+    @renderer
+    def edit(self, request: IRequest | None, tag: Tag) -> Tag:
+        own = self.viewer.name == self.name
+        label = "Your status" if own else f"Status of {stripControls(self.name)}"
+        return tag.fillSlots(
+            action=userPath(self.name) or "/",
+            csrf=self.viewer.csrf,
+            label=label,
+            status=self.status,
+        )
+
+
 class ErrorElement(Element):
     """An error page's content (C{error.html})."""
 
@@ -147,12 +219,22 @@ async def renderPage(
     templates: Templates,
     code: int,
     title: str,
-    content: Element,
+    content: Element | list[Element],
     outcome: str | None = None,
+    signIn: SignIn | None = None,
 ) -> None:
     """Render C{content} inside the layout and send it as one response."""
-    body = await flattenString(request, LayoutElement(templates, title, content))
+    viewer = signIn.current(request) if signIn is not None else None
+    layout = LayoutElement(templates, title, content, signIn, viewer)
+    body = await flattenString(request, layout)
     send(request, code, HTML, DOCTYPE + body, outcome)
+
+
+def redirect(request: FingerRequest, path: str) -> int:
+    """Answer 303 See Other to C{path} (after a form's POST); returns C{NOT_DONE_YET}."""
+    request.setHeader(b"Location", path.encode("utf-8"))
+    send(request, 303, b"text/plain; charset=utf-8", b"See " + path.encode("utf-8") + b"\n")
+    return NOT_DONE_YET
 
 
 def serverError(request: FingerRequest) -> None:
@@ -172,17 +254,20 @@ class HTMLPage(resource.Resource):
     isLeaf = True
     frontend = "web"
 
-    def __init__(self, service: IFingerService, templates: Templates) -> None:
+    def __init__(
+        self, service: IFingerService, templates: Templates, signIn: SignIn | None = None
+    ) -> None:
         super().__init__()
         self.service = service
         self.templates = templates
+        self.signIn = signIn
 
     async def renderError(
         self, request: FingerRequest, code: int, heading: str, message: str, outcome: str
     ) -> None:
         """Render an error page (C{error.html}) in the layout."""
         content = ErrorElement(self.templates, heading, message)
-        await renderPage(request, self.templates, code, heading, content, outcome)
+        await renderPage(request, self.templates, code, heading, content, outcome, self.signIn)
 
     def errorPage(
         self, request: FingerRequest, code: int, heading: str, message: str, outcome: str
@@ -196,6 +281,10 @@ class HTMLPage(resource.Resource):
         """Answer with a 404 page; returns C{NOT_DONE_YET} for C{render}."""
         return self.errorPage(request, 404, "Not found", message, "not found")
 
+    def forbidden(self, request: FingerRequest, message: str, outcome: str) -> int:
+        """Answer with a 403 page; returns C{NOT_DONE_YET} for C{render}."""
+        return self.errorPage(request, 403, "Forbidden", message, outcome)
+
 
 class NotFoundPage(HTMLPage):
     """A 404 page for any path that names nothing, whatever the method."""
@@ -205,8 +294,9 @@ class NotFoundPage(HTMLPage):
         service: IFingerService,
         templates: Templates,
         message: str = "There is no such page here.",
+        signIn: SignIn | None = None,
     ) -> None:
-        super().__init__(service, templates)
+        super().__init__(service, templates, signIn)
         self.message = message
 
     def render(self, request: FingerRequest) -> int:
@@ -247,14 +337,21 @@ class UsersPage(HTMLPage):
         ]
         title = "Everyone" if page == 1 else f"Everyone, page {page}"
         content = UsersElement(self.templates, entries, page, pages, total)
-        await renderPage(request, self.templates, 200, title, content, f"page {page} of {pages}")
+        outcome = f"page {page} of {pages}"
+        await renderPage(request, self.templates, 200, title, content, outcome, self.signIn)
 
 
 class UserPage(HTMLPage):
-    """C{/NAME}: one user's status."""
+    """C{/NAME}: one user's status; with the edit form for an account that may write it."""
 
-    def __init__(self, service: IFingerService, templates: Templates, name: str) -> None:
-        super().__init__(service, templates)
+    def __init__(
+        self,
+        service: IFingerService,
+        templates: Templates,
+        name: str,
+        signIn: SignIn | None = None,
+    ) -> None:
+        super().__init__(service, templates, signIn)
         self.name = name
 
     def render_GET(self, request: FingerRequest) -> int:
@@ -263,12 +360,16 @@ class UserPage(HTMLPage):
         return runAsync(request, self._render(request), serverError)
 
     async def _render(self, request: FingerRequest) -> None:
+        viewer = self.signIn.current(request) if self.signIn is not None else None
+        editable = viewer is not None and (viewer.admin or viewer.name == self.name)
         try:
             status = await getLocalUser(self.service, self.name)
         except UserNotFound:
-            message = f"There is no user called {stripControls(self.name)}."
-            await self.renderError(request, 404, "No such user", message, "no such user")
-            return
+            if not editable:
+                message = f"There is no user called {stripControls(self.name)}."
+                await self.renderError(request, 404, "No such user", message, "no such user")
+                return
+            status = ""  # an account without a status yet: its owner may set one
         except LookupFailed as e:
             reason = lookupFailedMessage(e)
             message = (
@@ -278,5 +379,59 @@ class UserPage(HTMLPage):
             await self.renderError(request, LOOKUP_FAILED, "Lookup failed", message, reason)
             return
         name = stripControls(self.name)
-        content = UserElement(self.templates, name, displayStatus(status))
-        await renderPage(request, self.templates, 200, name, content, "found")
+        shown = displayStatus(status)
+        content: list[Element] = [UserElement(self.templates, name, shown)]
+        if viewer is not None and editable:
+            content.append(EditElement(self.templates, self.name, shown, viewer))
+        await renderPage(request, self.templates, 200, name, content, "found", self.signIn)
+
+    def render_POST(self, request: FingerRequest) -> int:
+        """The edit form: set the status, then 303 back to the page."""
+        request.query = f"POST {userPath(self.name) or '?'}"  # never the form's fields
+        request.target = self.name
+        if request.postpath:
+            return self.notFound(request)
+        if self.signIn is None:
+            request.setHeader(b"Allow", b"GET, HEAD")
+            message = "Statuses cannot be changed here: this service has no accounts."
+            return self.errorPage(request, 405, "Not allowed", message, "no accounts")
+        session = self.signIn.current(request)
+        if session is None:
+            return self.forbidden(request, NOT_SIGNED_IN, "refused: not signed in")
+        request.account = session.name
+        if not self.signIn.csrfValid(request, session):
+            return self.forbidden(request, STALE_FORM, "refused: no or wrong CSRF token")
+        status = formField(request, b"status")
+        if status is None:
+            message = "The form must carry one status, as UTF-8 text."
+            return self.errorPage(request, 400, "Bad request", message, "bad request")
+        # Browsers send a textarea's line ends as CR LF.
+        status = status.replace("\r\n", "\n").replace("\r", "\n")
+        work = self._set(request, self.signIn, session, status)
+        return runAsync(request, work, serverError)
+
+    async def _set(
+        self, request: FingerRequest, signIn: SignIn, session: Session, status: str
+    ) -> None:
+        """Authorise (the account as it is now) and store, as every frontend does."""
+        try:
+            avatar = await signIn.avatarNow(session)
+        except UnauthorizedLogin:  # the account was deleted since the sign-in
+            signIn.end(request, session)
+            await self.renderError(
+                request, 403, "Forbidden", NOT_SIGNED_IN, "refused: no such account"
+            )
+            return
+        try:
+            publish.authorise(signIn.authenticator, avatar, self.name)
+            await publish.store(self.service, avatar.name, self.name, status)
+        except publish.Forbidden as refusal:
+            await self.renderError(request, 403, "Forbidden", NOT_YOURS, refusal.outcome)
+            return
+        except publish.WriteRefused as refusal:
+            code = 503 if isinstance(refusal, publish.CannotStore) else 400
+            message = f"The status was not saved: {refusal}."
+            await self.renderError(request, code, "Not saved", message, refusal.outcome)
+            return
+        request.outcome = "set"
+        redirect(request, userPath(self.name) or "/")

@@ -43,7 +43,8 @@ MAX_BODY = 1024 * 1024
 
 CONTENT_SECURITY_POLICY = (
     b"default-src 'none'; style-src 'self'; img-src 'self'; "
-    b"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    b"script-src 'self'; connect-src 'self'; "  # /static/live.js and its event stream
+    b"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 SECURITY_HEADERS = {
     b"X-Content-Type-Options": b"nosniff",
@@ -111,6 +112,9 @@ class FingerRequest(server.Request):
     site: FingerSite  # set by process(): this request's site is a FingerSite
     query: str | None = None
     outcome: str | None = None
+    # For writes (finger.frontends.publish): whose status, and who logged in.
+    target: str | None = None
+    account: str | None = None
     gone = False
     # Where the request came from (finger.frontends.web.forwarded): set by
     # process() before any resource sees the request.
@@ -168,7 +172,13 @@ class FingerRequest(server.Request):
             outcome = f"connection lost before the answer ({self.outcome or self.code})"
         else:
             outcome = f"{self.code} {self.outcome}" if self.outcome else str(self.code)
-        self.site.queryLog.record(self.frontend, self.peer, query, outcome, self.started)
+        if self.target is None:
+            self.site.queryLog.record(self.frontend, self.peer, query, outcome, self.started)
+        else:  # A write (finger.frontends.publish).
+            self.site.queryLog.record(
+                self.frontend, self.peer, query, outcome, self.started,
+                account=self.account, target=self.target,
+            )
 
     # Bounding the body (see the module docstring).
 

@@ -28,8 +28,16 @@ on the reactor like the XML-RPC frontend's.
 Operations are L{wsdl.Operation} descriptions in L{OPERATIONS}, each
 answered by the resource's C{soap_NAME(request, **arguments)} method,
 which returns the response's parts; the WSDL is generated from the same
-descriptions.  An operation that needs the caller's identity (the coming
-C{setStatus}) reads it from C{request}.
+descriptions.  An operation that needs the caller's identity reads it from
+C{request}, as C{setStatus} does.
+
+C{setStatus(name, status)} follows L{finger.frontends.publish} with the
+credentials of HTTP Basic (a password or an API token) and the accounts of
+L{SOAPSettings.accounts}.  Its refusals are faults with the user in the
+detail: C{soap:Client} for no or wrong credentials, another user's status,
+too many failed logins (the faultstring says how long to wait),
+credentials over plain HTTP from another host, a bad name or status;
+C{soap:Server} when the service has no accounts or the store failed.
 """
 
 from __future__ import annotations
@@ -50,10 +58,13 @@ from twisted.python import components
 from twisted.web import resource
 from zope.interface import implementer
 
+from finger.accounts.gate import Authenticator
 from finger.adapt import registerFrontend
+from finger.frontends import publish
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.frontends.web import urls
 from finger.frontends.web.api import MAX_LIMIT
+from finger.frontends.web.credentials import clientAddress, credentialsFrom
 from finger.frontends.web.respond import displayStatus, runAsync, send
 from finger.frontends.web.wsdl import SOAP_ENV, TNS, USER_FAULT, Operation, Part, wsdlDocument
 from finger.frontends.web.xmlrpc import xmlText
@@ -88,7 +99,18 @@ GET_USERS = Operation(
         "(default 0), sorted, and how many users there are."
     ),
 )
-OPERATIONS = (GET_USER, GET_USERS)
+SET_STATUS = Operation(
+    "setStatus",
+    inputs=(Part("name"), Part("status")),
+    outputs=(Part("name"), Part("status"), Part("setAt", "double")),
+    documentation=(
+        "Set the status of the user called name; needs HTTP Basic credentials (a password "
+        "or an API token) of that user or an admin, over HTTPS or from loopback. "
+        "setAt is when it was set (Unix time)."
+    ),
+    userFault=True,
+)
+OPERATIONS = (GET_USER, GET_USERS, SET_STATUS)
 
 log = Logger()
 
@@ -300,11 +322,13 @@ class SOAPSettings:
     """
     The SOAP endpoint's settings: C{address}, the service URL its WSDL
     gives (C{None}: the URL the client used); C{trace}, where envelopes
-    are written (C{None}: nowhere).
+    are written (C{None}: nowhere); C{accounts}, who may call
+    C{setStatus} (C{None}: nobody, L{finger.accounts.gate}).
     """
 
     address: str | None = None
     trace: SOAPTrace | None = None
+    accounts: Authenticator | None = None
 
 
 DEFAULT = SOAPSettings()
@@ -420,6 +444,25 @@ class SOAPResource(resource.Resource):
             log.error("SOAP getUsers: the backend failed: {error}", error=repr(e)[:200])
             raise SOAPFault("Server", "the backend could not answer") from None
         return [("name", n) for n in names[offset : offset + limit]] + [("total", len(names))]
+
+    async def soap_setStatus(self, request, name: str, status: str) -> list[tuple[str, object]]:
+        """C{setStatus(name, status)}: set it, for its owner or an admin."""
+        request.target = name
+        try:
+            avatar = await publish.authenticate(
+                self.settings.accounts, credentialsFrom(request), clientAddress(request),
+                request.isSecure(),
+            )
+            request.account = avatar.name
+            assert self.settings.accounts is not None
+            publish.authorise(self.settings.accounts, avatar, name)
+            written = await publish.store(self.service, avatar.name, name, status)
+        except publish.WriteRefused as refusal:
+            server = isinstance(refusal, publish.NoAccounts | publish.CannotStore)
+            raise SOAPFault(
+                "Server" if server else "Client", f"setStatus: {refusal}", user=name
+            ) from None
+        return [("name", written.name), ("status", written.status), ("setAt", written.setAt)]
 
 
 def _shown(call: ElementTree.Element) -> str:

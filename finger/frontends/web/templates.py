@@ -23,7 +23,9 @@ from twisted.web.template import XMLString
 
 from finger.errors import FingerConfigurationError
 
-TEMPLATE_NAMES = ("layout.html", "users.html", "user.html", "error.html")
+TEMPLATE_NAMES = (
+    "layout.html", "users.html", "user.html", "error.html", "login.html", "edit.html",
+)
 STATIC_DIRECTORY = "static"
 MAX_STATIC_FILE = 1024 * 1024
 

@@ -9,10 +9,12 @@ API = "api"
 WELL_KNOWN = ".well-known"
 STATIC = "static"
 SOAP = "soap"
+LOGIN = "login"
+LOGOUT = "logout"
 
 # These paths take precedence over user names: a user called "api" has no
 # page at /api (the list and the machine interfaces still show them).
-RESERVED = frozenset({XMLRPC, API, WELL_KNOWN, STATIC, SOAP})
+RESERVED = frozenset({XMLRPC, API, WELL_KNOWN, STATIC, SOAP, LOGIN, LOGOUT})
 # Browsers resolve these path segments away, even percent-encoded.
 _DOT_SEGMENTS = frozenset({".", ".."})
 

@@ -7,6 +7,16 @@ XML-RPC at C{/RPC2} (Twisted's L{twisted.web.xmlrpc}):
     could not be had;
   - C{getUsers(offset=0, limit=1000)} returns up to C{limit} names, sorted.
 
+  - C{setUser(name, status)} sets C{name}'s status for a caller with HTTP
+    Basic credentials (a password or an API token; over HTTPS or from
+    loopback only) who may write it, and returns C{True}.  Refusals are
+    faults: L{FAULT_UNAUTHORIZED} (no or wrong credentials),
+    L{FAULT_FORBIDDEN} (another user's status), L{FAULT_THROTTLED} (too
+    many failed logins; the message says how long to wait),
+    L{FAULT_INSECURE} (credentials over plain HTTP from another host),
+    L{FAULT_NO_ACCOUNTS} (the service has no accounts), L{FAULT_NOT_STORED}
+    (the store failed); a bad name or status is L{FAULT_BAD_ARGUMENTS}.
+
 Wrong arguments are fault L{FAULT_BAD_ARGUMENTS} with a message saying
 what was expected.  The body of a call is bounded by the site (413).
 """
@@ -23,8 +33,11 @@ from twisted.internet import defer
 from twisted.python.failure import Failure
 from twisted.web import xmlrpc
 
+from finger.accounts.gate import Authenticator
+from finger.frontends import publish
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.frontends.web.api import MAX_LIMIT
+from finger.frontends.web.credentials import clientAddress, credentialsFrom
 from finger.frontends.web.respond import displayStatus
 from finger.interfaces import IFingerService, LookupFailed, UserNotFound
 
@@ -34,6 +47,25 @@ if TYPE_CHECKING:
 FAULT_NO_SUCH_USER = 1
 FAULT_BAD_ARGUMENTS = 2
 FAULT_LOOKUP_FAILED = 3
+FAULT_UNAUTHORIZED = 4
+FAULT_FORBIDDEN = 5
+FAULT_THROTTLED = 6
+FAULT_INSECURE = 7
+FAULT_NO_ACCOUNTS = 8
+FAULT_NOT_STORED = 9
+
+# The fault for each refusal of a write (finger.frontends.publish).
+REFUSAL_FAULTS: dict[type[publish.WriteRefused], int] = {
+    publish.NoAccounts: FAULT_NO_ACCOUNTS,
+    publish.InsecureTransport: FAULT_INSECURE,
+    publish.NoCredentials: FAULT_UNAUTHORIZED,
+    publish.LoginFailed: FAULT_UNAUTHORIZED,
+    publish.LoginThrottled: FAULT_THROTTLED,
+    publish.Forbidden: FAULT_FORBIDDEN,
+    publish.BadName: FAULT_BAD_ARGUMENTS,
+    publish.BadStatus: FAULT_BAD_ARGUMENTS,
+    publish.CannotStore: FAULT_NOT_STORED,
+}
 
 
 # What XML 1.0 cannot carry at all (its Char production), once controls are
@@ -62,9 +94,10 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
 
     frontend = "xmlrpc"
 
-    def __init__(self, service: IFingerService) -> None:
+    def __init__(self, service: IFingerService, accounts: Authenticator | None = None) -> None:
         super().__init__(allowNone=False, useDateTime=False)
         self.service = service
+        self.accounts = accounts
 
     def lookupProcedure(self, procedurePath: str) -> Callable[..., defer.Deferred[Any]]:
         """
@@ -73,16 +106,19 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
         """
         method = super().lookupProcedure(procedurePath)
         signature = inspect.signature(method)
+        # Twisted's @withRequest marks methods that take the request first.
+        needsRequest = bool(method.__dict__.get("withRequest"))
 
         @xmlrpc.withRequest
         def call(request: FingerRequest, *args: object) -> defer.Deferred[Any]:
             request.query = f"{procedurePath}({', '.join(map(_argumentRepr.repr, args))})"
+            given = (request, *args) if needsRequest else args
             try:
-                signature.bind(*args)
+                signature.bind(*given)
             except TypeError as e:
                 d = defer.fail(xmlrpc.Fault(FAULT_BAD_ARGUMENTS, f"{procedurePath}: {e}"))
             else:
-                d = defer.maybeDeferred(method, *args)
+                d = defer.maybeDeferred(method, *given)
             # The client going away cancels the call (a web status fetch, say).
             request.notifyFinish().addErrback(lambda _: d.cancel())
             d.addCallbacks(
@@ -139,3 +175,34 @@ class FingerXMLRPC(xmlrpc.XMLRPC):
             )
         d = defer.maybeDeferred(self.service.getUsers)
         return d.addCallback(lambda names: [xmlText(n) for n in names[offset : offset + limit]])
+
+    @xmlrpc.withRequest
+    def xmlrpc_setUser(
+        self, request: FingerRequest, name: object, status: object
+    ) -> defer.Deferred[bool]:
+        """Set the status of the user called C{name} (HTTP Basic credentials)."""
+        return defer.ensureDeferred(self._setUser(request, name, status))
+
+    async def _setUser(self, request: FingerRequest, name: object, status: object) -> bool:
+        if not isinstance(name, str):
+            raise xmlrpc.Fault(FAULT_BAD_ARGUMENTS, "setUser: the name must be a string")
+        request.target = name
+        try:
+            avatar = await publish.authenticate(
+                self.accounts, credentialsFrom(request), clientAddress(request),
+                request.isSecure(),
+            )
+            request.account = avatar.name
+            assert self.accounts is not None
+            publish.authorise(self.accounts, avatar, name)
+            if not isinstance(status, str):
+                raise publish.BadStatus("setUser: the status must be a string")
+            await publish.store(self.service, avatar.name, name, status)
+        except publish.WriteRefused as refusal:
+            code = FAULT_NOT_STORED
+            for kind in type(refusal).__mro__:
+                if kind in REFUSAL_FAULTS:
+                    code = REFUSAL_FAULTS[kind]
+                    break
+            raise xmlrpc.Fault(code, f"setUser: {refusal}") from None
+        return True

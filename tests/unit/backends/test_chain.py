@@ -183,3 +183,90 @@ def test_sortedUnionReusesABigListThatHasEveryName():
     big = tuple(f"user{i:04d}" for i in range(1000))
     assert sortedUnion([("user0001", "user0999"), big, ()]) is big
     assert sortedUnion([("aaron", "user0001"), big])[:3] == ("aaron", "user0000", "user0001")
+
+
+class ChainClearTests(unittest.TestCase):
+    def test_clearsInTheSettableBackend(self):
+        from finger.interfaces import IFingerClearService
+
+        store = MemoryFingerService({"alice": "a"})
+        other = MemoryFingerService({"alice": "kept"})
+        chain = ChainFingerService([store, other])
+        self.assertTrue(IFingerClearService.providedBy(chain))
+        self.successResultOf(chain.clearUser("alice"))
+        self.failureResultOf(store.getUser("alice"), UserNotFound)
+        self.assertEqual(self.successResultOf(other.getUser("alice")), "kept")
+
+
+class ChainChangeFeedTests(unittest.TestCase):
+    """A chain publishes its members' changes as its readers see them."""
+
+    def setUp(self):
+        from finger.backends.chain import ChainFingerService
+
+        self.first = MemoryFingerService({"alice": "first's"}, clock=lambda: 1.0)
+        self.middle = ReadOnly({"bob": "plan"})
+        self.last = MemoryFingerService({"bob": "last's"}, clock=lambda: 2.0)
+        self.chain = ChainFingerService([self.first, self.middle, self.last])
+        self.seen = []
+        self.chain.subscribe(self.seen.append)
+
+    def test_providedOnlyWhenAMemberPublishes(self):
+        from finger.interfaces import IFingerChangeFeed
+
+        self.assertTrue(IFingerChangeFeed.providedBy(self.chain))
+        self.assertFalse(IFingerChangeFeed.providedBy(ChainFingerService([ReadOnly({})])))
+
+    def test_aVisibleChangeIsPublished(self):
+        from finger.feed import StatusChange
+
+        self.successResultOf(self.first.setUser("alice", "new"))
+        self.successResultOf(self.last.setUser("carol", "c"))
+        self.assertEqual(self.seen, [StatusChange("alice", "new", 1.0), StatusChange("carol", "c", 2.0)])
+
+    def test_aShadowedChangeIsNotPublished(self):
+        self.successResultOf(self.last.setUser("bob", "hidden by the plan"))
+        self.successResultOf(self.last.setUser("alice", "hidden by first"))
+        self.assertEqual(self.seen, [])
+
+    def test_aRemovalThatUncoversALaterStatusPublishesIt(self):
+        from finger.feed import StatusChange
+
+        self.chain._memberChanged(1, StatusChange("bob", None, 3.0))
+        self.chain._memberChanged(0, StatusChange("zed", None, 4.0))
+        self.assertEqual(
+            self.seen, [StatusChange("bob", "last's", 3.0), StatusChange("zed", None, 4.0)]
+        )
+
+    def test_slowLookupsKeepTheOrder(self):
+        from finger.feed import StatusChange
+
+        slow = defer.Deferred()
+
+        @implementer(IFingerService)
+        class Slow(ReadOnly):
+            def getUser(self, name):
+                return slow if name == "a" else defer.fail(UserNotFound(name))
+
+        last = MemoryFingerService(clock=lambda: 5.0)
+        chain = ChainFingerService([Slow({}), last])
+        seen = []
+        chain.subscribe(seen.append)
+        self.successResultOf(last.setUser("a", "1"))
+        self.successResultOf(last.setUser("b", "2"))
+        self.assertEqual(seen, [])
+        slow.errback(UserNotFound("a"))
+        self.assertEqual(seen, [StatusChange("a", "1", 5.0), StatusChange("b", "2", 5.0)])
+
+    def test_aFailingLookupCountsAsNotKnowing(self):
+        @implementer(IFingerService)
+        class Broken(ReadOnly):
+            def getUser(self, name):
+                return defer.fail(RuntimeError("down"))
+
+        last = MemoryFingerService(clock=lambda: 5.0)
+        chain = ChainFingerService([Broken({}), last])
+        seen = []
+        chain.subscribe(seen.append)
+        self.successResultOf(last.setUser("a", "1"))
+        self.assertEqual([c.name for c in seen], ["a"])

@@ -324,3 +324,66 @@ class ReadUsersFileTests(TestCase):
         st = os.stat(path)
         self.assertEqual(signature, (st.st_mtime_ns, st.st_size, st.st_ino))
         self.assertEqual(dict(table.users), {"alice": "hi"})
+
+
+class FileChangeFeedTests(unittest.TestCase):
+    """A reload publishes the users it added, changed or removed, and no others."""
+
+    def setUp(self):
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory)
+        self.path = os.path.join(directory, "users")
+        self.stamp = 1_000_000_000
+        self.write(b"alice: Happy\nbob: Sad\ncarol: Same\n")
+        self.clock = task.Clock()
+        self.clock.advance(500)
+        self.service = FileFingerService(self.path, refresh=30, reactor=self.clock, settle=0)
+        self.service.log = Logger(observer=lambda event: None)
+        self.service.loadNow()
+        self.seen = []
+        self.service.subscribe(self.seen.append)
+
+    def write(self, data: bytes) -> None:
+        with open(self.path, "wb") as f:
+            f.write(data)
+        self.stamp += 1
+        os.utime(self.path, ns=(self.stamp * 10**9, self.stamp * 10**9))
+
+    def reload(self):
+        d = self.service.checkForChanges()
+        while not d.called:
+            self.clock.advance(0)
+        self.successResultOf(d)
+
+    def test_onlyChangedLinesArePublished(self):
+        from finger.feed import StatusChange
+
+        self.write(b"# a comment now\nalice: Happy\nbob: Better\ndave: New\ncarol: Same\n")
+        self.reload()
+        self.assertEqual(
+            self.seen, [StatusChange("bob", "Better", 500.0), StatusChange("dave", "New", 500.0)]
+        )
+        self.write(b"bob: Better\ncarol: Same\ndave: New\n")
+        self.reload()
+        self.assertEqual(self.seen[2:], [StatusChange("alice", None, 500.0)])
+
+    def test_aRejectedReloadPublishesNothing(self):
+        self.write(b"")  # empty: the last good table is kept
+        self.reload()
+        self.assertEqual(self.seen, [])
+        self.assertEqual(self.successResultOf(self.service.getUser("alice")), "Happy")
+
+    def test_publishedOnlyOnceTheNewTableIsServed(self):
+        statuses = []
+        self.service.subscribe(
+            lambda change: statuses.append(self.successResultOf(self.service.getUser(change.name)))
+        )
+        self.write(b"alice: Happy\nbob: Changed\ncarol: Same\n")
+        self.reload()
+        self.assertEqual(statuses, ["Changed"])
+
+    def test_atMostMaxReloadChangesArePublished(self):
+        self.patch(fileModule, "MAX_RELOAD_CHANGES", 2)
+        self.write(b"a: 1\nb: 2\nc: 3\nd: 4\n")
+        self.reload()
+        self.assertEqual([c.name for c in self.seen], ["a", "alice"])

@@ -271,3 +271,108 @@ class StartupTests(StoreTestCase):
         )
         self.assertIsInstance(caught.exception, FingerConfigurationError)
         self.assertFalse(service.running)
+
+
+# Version 1's schema, as finger 1.x (before accounts) created it.
+V1_SCHEMA = """
+    CREATE TABLE statuses (
+        name TEXT PRIMARY KEY NOT NULL,
+        status TEXT NOT NULL,
+        set_at REAL NOT NULL
+    )
+"""
+
+
+class MigrationTests(StoreTestCase):
+    def makeV1(self):
+        connection = sqlite3.connect(self.path)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(V1_SCHEMA)
+        connection.execute("INSERT INTO statuses VALUES ('alice', 'Gone fishing', 1600000000.5)")
+        connection.execute("PRAGMA user_version = 1")
+        connection.commit()
+        connection.close()
+
+    @defer.inlineCallbacks
+    def test_v1ToV2(self):
+        """A version 1 database gets the accounts tables and keeps its statuses."""
+        self.makeV1()
+        service = self.start()
+        self.assertEqual(SCHEMA_VERSION, 2)
+        self.assertEqual(self.peek("PRAGMA user_version"), [(2,)])
+        tables = {row[0] for row in self.peek("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        self.assertEqual(tables, {"statuses", "accounts", "tokens"})
+        details = yield service.getUserDetails("alice")
+        self.assertEqual(details, {"status": "Gone fishing", "setAt": 1600000000.5})
+        account = yield service.createAccount("alice", "hash", False)
+        self.assertEqual(account.name, "alice")
+
+    def test_migratedOnce(self):
+        """Opening a migrated database again changes nothing."""
+        self.makeV1()
+        openDatabase(str(self.path)).close()
+        before = self.peek("SELECT sql FROM sqlite_master ORDER BY name")
+        openDatabase(str(self.path)).close()
+        self.assertEqual(self.peek("SELECT sql FROM sqlite_master ORDER BY name"), before)
+
+    def test_newDatabaseIsV2(self):
+        openDatabase(str(self.path)).close()
+        self.assertEqual(self.peek("PRAGMA user_version"), [(2,)])
+        self.assertEqual(self.peek("SELECT count(*) FROM accounts"), [(0,)])
+
+
+class ClearTests(StoreTestCase):
+    @defer.inlineCallbacks
+    def test_clear(self):
+        from finger.interfaces import IFingerClearService
+
+        service = self.start()
+        self.assertTrue(IFingerClearService.providedBy(service))
+        yield service.setUser("alice", "x")
+        yield service.setUser("bob", "y")
+        self.assertEqual(list((yield service.getUsers())), ["alice", "bob"])
+        yield service.clearUser("alice")
+        yield self.assertFailure(service.getUser("alice"), UserNotFound)
+        self.assertEqual(list((yield service.getUsers())), ["bob"])
+        self.assertEqual(self.peek("SELECT name FROM statuses"), [("bob",)])
+        yield service.clearUser("nobody")  # nothing to clear: fine
+
+
+class StoreChangeFeedTests(StoreTestCase):
+    @defer.inlineCallbacks
+    def test_aStoredStatusIsPublishedOnceOnDisk(self):
+        from finger.feed import StatusChange
+        from finger.interfaces import IFingerChangeFeed
+
+        service = self.start()
+        self.assertTrue(IFingerChangeFeed.providedBy(service))
+        seen = []
+
+        def onDisk(change):
+            rows = self.peek(f"SELECT status FROM statuses WHERE name = '{change.name}'")
+            seen.append((change, rows))
+
+        service.subscribe(onDisk)
+        yield service.setUser("alice", "Gone fishing")
+        self.assertEqual(seen, [(StatusChange("alice", "Gone fishing", self.now), [("Gone fishing",)])])
+
+    @defer.inlineCallbacks
+    def test_aFailedWriteIsNotPublished(self):
+        service = self.start()
+        seen = []
+        service.subscribe(seen.append)
+        with self.assertRaises(StoreError):
+            yield service.setUser("alice", "x" * (MAX_STATUS + 1))
+        self.assertEqual(seen, [])
+
+
+class ClearFeedTests(StoreTestCase):
+    @defer.inlineCallbacks
+    def test_clearPublishesARemoval(self):
+        service = self.start()
+        changes = []
+        service.subscribe(changes.append)
+        yield service.setUser("alice", "x")
+        yield service.clearUser("alice")
+        yield service.clearUser("alice")  # nothing left: nothing published
+        self.assertEqual([(c.name, c.status) for c in changes], [("alice", "x"), ("alice", None)])

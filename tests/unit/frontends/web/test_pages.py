@@ -123,7 +123,8 @@ class PageTests(TestCase):
         for path in ["/", "/mallory"]:
             response = client.get(path)
             self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", response.text)
-            self.assertEqual(Links(response.text).scripts, 0)
+            # Only the shipped live-update script, from /static/: nothing inline.
+            self.assertEqual(Links(response.text).scripts, ["/static/live.js"])
         listing = client.get("/").text
         self.assertIn('<a class="name" href="/eve%22%3C%26">eve"&lt;&amp;</a>', listing)
         self.assertEqual(client.get("/eve%22%3C%26").code, 200)

@@ -94,7 +94,10 @@ class HeaderTests(TestCase):
         policy = response.header("Content-Security-Policy")
         self.assertIn("default-src 'none'", policy)
         self.assertNotIn("unsafe-inline", policy)
-        self.assertNotIn("script-src", policy)  # so scripts fall back to 'none'
+        # Scripts only from this site (/static/live.js), never inline or eval'd.
+        self.assertIn("script-src 'self';", policy)
+        self.assertIn("connect-src 'self';", policy)
+        self.assertNotIn("unsafe-eval", policy)
 
     def test_everyKindOfResponseCarriesSecurityHeaders(self):
         for path in [

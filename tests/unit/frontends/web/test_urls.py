@@ -15,9 +15,11 @@ class UserPathTests(TestCase):
         self.assertEqual(urls.userPath("a/b"), "/a%2Fb")
 
     def test_reservedPathsAndDotSegmentsHaveNoPage(self):
-        for name in ["RPC2", "api", "static", ".well-known", "soap", ".", ".."]:
+        for name in ["RPC2", "api", "static", ".well-known", "soap", "login", "logout", ".", ".."]:
             self.assertIsNone(urls.userPath(name), name)
-        self.assertEqual(urls.RESERVED, {"RPC2", "api", "static", ".well-known", "soap"})
+        self.assertEqual(
+            urls.RESERVED, {"RPC2", "api", "static", ".well-known", "soap", "login", "logout"}
+        )
 
     def test_listPath(self):
         self.assertEqual(urls.listPath(1), "/")

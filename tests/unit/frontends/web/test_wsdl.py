@@ -23,14 +23,15 @@ class WSDLTests(TestCase):
 
     def test_everyOperationIsDescribed(self):
         names = [op.get("name") for op in self.document.findall(f"{W}portType/{W}operation")]
-        self.assertEqual(names, ["getUser", "getUsers"])
+        self.assertEqual(names, ["getUser", "getUsers", "setStatus"])
         binding = self.document.find(f"{W}binding")
         actions = [
             op.find(f"{{{WSDL_SOAP}}}operation").get("soapAction")
             for op in binding.findall(f"{W}operation")
         ]
-        self.assertEqual(actions, [f"{TNS}#getUser", f"{TNS}#getUsers"])
-        self.assertIsNone(self.document.find(f".//{W}operation[@name='setStatus']"))
+        self.assertEqual(actions, [f"{TNS}#getUser", f"{TNS}#getUsers", f"{TNS}#setStatus"])
+        setStatus = self.document.find(f"{W}portType/{W}operation[@name='setStatus']")
+        self.assertIsNotNone(setStatus.find(f"{W}fault"))  # faults carry the user
 
     def test_inlineSchema(self):
         schema = self.document.find(f"{W}types/{X}schema")
@@ -39,7 +40,8 @@ class WSDLTests(TestCase):
         elements = {e.get("name"): e for e in schema.findall(f"{X}element")}
         self.assertEqual(
             sorted(elements),
-            ["getUser", "getUserResponse", "getUsers", "getUsersResponse", "userFault"],
+            ["getUser", "getUserResponse", "getUsers", "getUsersResponse",
+             "setStatus", "setStatusResponse", "userFault"],
         )
         names = elements["getUsersResponse"].find(f".//{X}element[@name='name']")
         self.assertEqual((names.get("minOccurs"), names.get("maxOccurs")), ("0", "unbounded"))
