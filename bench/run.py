@@ -451,10 +451,11 @@ def webService(users: Path, work: Path, name: str, *options: str) -> Server:
     return server
 
 
-def wrk(url: str, connections: int, seconds: float) -> dict:
+def wrk(url: str, connections: int, seconds: float, script: Path | None = None) -> dict:
     """Run wrk (one thread) against C{url}: requests/s, p50/p99 ms, errors."""
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url],
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
+         *(["-s", str(script)] if script else []), url],
         capture_output=True, text=True, check=True,
     ).stdout
 
@@ -558,21 +559,46 @@ def webRows(bench: Bench) -> list[Row]:
     return rows
 
 
+def fingerAdmin(store: Path, *args: str, stdin: str = "") -> str:
+    """Run C{finger-admin --store STORE ARGS} (as the package installs it); its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "finger.accounts.admin", "--store", str(store), *args],
+        input=stdin, capture_output=True, text=True, check=True, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    ).stdout
+
+
+def wrkPut(url: str, token: str, connections: int, seconds: float, work: Path) -> dict:
+    """wrk PUTting a status with a Bearer token (a wrk Lua script sets method, body, headers)."""
+    script = work / "put.lua"
+    script.write_text(
+        'wrk.method = "PUT"\n'
+        'wrk.body = \'{"status": "Status set by the benchmark"}\'\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+    )
+    return wrk(url, connections, seconds, script=script)
+
+
 def setRates(bench: Bench) -> list[Row]:
     """
-    Statuses set per second through the setter (its line protocol over TCP)
-    into the SQLite store, where each acknowledged write is on disk
-    (synchronous=FULL), with one writer and with many at once.
+    Statuses set per second into the SQLite store, where each acknowledged
+    write is on disk (synchronous=FULL): through the setter (its line
+    protocol over TCP) and through the JSON API (PUT with a Bearer token),
+    with one writer and with many at once.
     """
     args = bench.args
     store = bench.work / "statuses.db"
     log = bench.work / "set.log"
     server = Server(
         [*TWISTD, "-n", "--pidfile=", "--logfile=-", "finger", "--store", str(store),
-         "--finger", "none", "--web", "none", "--pb", "none",
+         "--finger", "none", "--pb", "none", "--web", "tcp:0:interface=127.0.0.1",
          "--setter", "tcp:0:interface=127.0.0.1", "--max-connections-per-peer", "64"],
         log, r"setter listening on 127\.0\.0\.1:(\d+)",
     )
+    webPort = int(server.waitForLog(r"web listening on 127\.0\.0\.1:(\d+)").group(1))
+    fingerAdmin(store, "adduser", QUERY, stdin="a benchmark password 1234\n")
+    token = fingerAdmin(store, "token", QUERY).strip()
     rows = []
     try:
         for writers in (1, 16):
@@ -584,10 +610,18 @@ def setRates(bench: Bench) -> list[Row]:
                 f"statuses set/s through the setter into --store (SQLite, on disk before OK), "
                 f"{writers} writer(s); p50 / p99 ms", "",
                 f"{result['qps']:.0f} ({result['p50_ms']:.2f} / {result['p99_ms']:.2f}){errors}"))
+        for writers in (1, 16):
+            result = wrkPut(f"http://127.0.0.1:{webPort}/api/users/{QUERY}/status", token,
+                            writers, args.seconds, bench.work)
+            progress(f"JSON API, {writers} writer(s): {result['rps']:.0f} statuses/s")
+            note = (f", {result['errors']} non-2xx" if result["errors"] else "") + (
+                f", socket errors: {result['socketErrors']}" if result["socketErrors"] else "")
+            rows.append(Row(
+                f"statuses set/s through the JSON API (PUT /api/users/NAME/status, Bearer token) "
+                f"into --store, {writers} keep-alive writer(s); p50 / p99 ms", "",
+                f"{result['rps']:.0f} ({result['p50']:.2f} / {result['p99']:.2f}){note}"))
     finally:
         server.stop()
-    rows.append(Row("statuses set/s through the JSON API (PUT /api/users/NAME/status)", "",
-                    "pending: the write API (issue 12) is not on main yet"))
     return rows
 
 
