@@ -33,7 +33,7 @@ def main(path: str) -> None:
     factory = protocol.ServerFactory.forProtocol(BareFinger)
     factory.users = users
     factory.noisy = False
-    endpoint = endpoints.serverFromString(reactor, "tcp:0:interface=127.0.0.1")
+    endpoint = endpoints.serverFromString(reactor, sys.argv[2] if len(sys.argv) > 2 else "tcp:0:interface=127.0.0.1")
 
     def listening(port):
         print(f"listening on {port.getHost().port}", flush=True)

@@ -58,11 +58,25 @@ SOURCES = 8  # the load generator spreads connections over 127.0.0.1-8
 
 @dataclass
 class Row:
+    """One line of the table: a measure, its value per column, its target."""
+
     measure: str
     bare: str = ""
     service: str = ""
     noLog: str = ""
     target: str = ""
+    metrics: str = ""
+    classic: str = ""
+
+
+# The table's columns: (Row attribute, heading).
+COLUMNS = [
+    ("bare", "bare Twisted (LineReceiver / twisted.web resource)"),
+    ("service", "full service, query log on"),
+    ("noLog", "full service, --no-log-queries"),
+    ("metrics", "full service, query log and --metrics on"),
+    ("classic", "cfingerd under inetd"),
+]
 
 
 def progress(message: str) -> None:
@@ -93,9 +107,13 @@ def raiseFileLimit() -> None:
 # /proc readings
 
 
-def cpuSeconds(pid: int) -> float:
+def cpuSeconds(pid: int, children: bool = False) -> float:
+    """User + system CPU of C{pid} (plus its reaped children's, with C{children})."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def memory(pid: int, field: str = "VmRSS") -> float:
@@ -191,14 +209,15 @@ def fingerService(users: Path, work: Path, name: str, *options: str) -> Server:
 # Load
 
 
-def load(port: int, concurrency: int, seconds: float, until=None) -> dict:
+def load(port: int, concurrency: int, seconds: float, until=None, query: str = QUERY,
+         expect: str = EXPECT) -> dict:
     """
     Run the load generator against C{port}; return its results plus the CPU
     it used.  With C{until} (a callable), stop it as soon as that returns
     true instead of after C{seconds}.
     """
-    command = [str(LOADGEN), "-s", str(SOURCES), "-e", EXPECT, "127.0.0.1", str(port),
-               str(concurrency), str(seconds), QUERY]
+    command = [str(LOADGEN), "-s", str(SOURCES), "-e", expect, "127.0.0.1", str(port),
+               str(concurrency), str(seconds), query]
     process = subprocess.Popen(command, stdout=subprocess.PIPE)
     try:
         if until is not None:
@@ -213,10 +232,12 @@ def load(port: int, concurrency: int, seconds: float, until=None) -> dict:
     return json.loads(out)
 
 
-def measureLoad(server: Server, concurrency: int, seconds: float) -> dict:
-    cpuBefore = cpuSeconds(server.pid)
-    result = load(server.port, concurrency, seconds)
-    result["server_cpu"] = cpuSeconds(server.pid) - cpuBefore
+def measureLoad(server: Server, concurrency: int, seconds: float, query: str = QUERY,
+                expect: str = EXPECT) -> dict:
+    """Load C{server}; its CPU (with its children's: inetd's daemons) goes in C{server_cpu}."""
+    cpuBefore = cpuSeconds(server.pid, children=True)
+    result = load(server.port, concurrency, seconds, query=query, expect=expect)
+    result["server_cpu"] = cpuSeconds(server.pid, children=True) - cpuBefore
     return result
 
 
@@ -259,20 +280,56 @@ class Bench:
         return self._scaleUsers
 
 
+def classicServer(work: Path) -> Server | None:
+    """
+    Debian's cfingerd under openbsd-inetd (one process per query, as
+    classic finger daemons run), on a free loopback port, or C{None} if they
+    are not installed (C{apt-get install cfingerd openbsd-inetd}; inetd needs
+    root to run cfingerd as C{nobody}).
+    """
+    if not (Path("/usr/sbin/inetd").exists() and Path("/usr/sbin/cfingerd").exists()):
+        progress("cfingerd or openbsd-inetd not installed: no classic daemon column")
+        return None
+    if os.geteuid() != 0:
+        progress("not root: inetd cannot run cfingerd as nobody; no classic daemon column")
+        return None
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = work / "inetd.conf"
+    # nowait.N: inetd's limit of starts per minute (its default, 256, would
+    # shut the service down for ten minutes under load).
+    conf.write_text(f"127.0.0.1:{port} stream tcp nowait.10000000 nobody /usr/sbin/cfingerd cfingerd\n")
+    return Server(["/usr/sbin/inetd", "-d", str(conf)], work / "inetd.log", rf"ADD: 127\.0\.0\.1:({port}) ")
+
+
+CLASSIC_QUERY, CLASSIC_EXPECT = "root", "Username:"
+
+
 def fingerThroughput(bench: Bench) -> list[Row]:
     args = bench.args
-    servers = {
-        "bare": bareServer(bench.users, bench.work),
-        "service": fingerService(bench.users, bench.work, "service"),
-        "noLog": fingerService(bench.users, bench.work, "nolog", "--no-log-queries"),
+    servers: dict[str, Server] = {}
+    starts = {
+        "bare": lambda: bareServer(bench.users, bench.work),
+        "service": lambda: fingerService(bench.users, bench.work, "service"),
+        "noLog": lambda: fingerService(bench.users, bench.work, "nolog", "--no-log-queries"),
+        "metrics": lambda: fingerService(bench.users, bench.work, "metrics",
+                                         "--metrics", "tcp:0:interface=127.0.0.1"),
+        "classic": lambda: classicServer(bench.work),
     }
     rows = []
     try:
+        for name, start in starts.items():
+            server = start()
+            if server is not None:
+                servers[name] = server
+        names = [name for name, _ in COLUMNS if name in servers]
         for concurrency in (1, 8, 32):
-            runs = {name: [] for name in servers}
+            runs: dict[str, list[dict]] = {name: [] for name in servers}
             for _ in range(args.repeat):  # interleaved: all see the same noise
                 for name, server in servers.items():
-                    runs[name].append(measureLoad(server, concurrency, args.seconds))
+                    query, expect = (CLASSIC_QUERY, CLASSIC_EXPECT) if name == "classic" else (QUERY, EXPECT)
+                    runs[name].append(measureLoad(server, concurrency, args.seconds, query, expect))
             progress(f"concurrency {concurrency}: " + ", ".join(
                 f"{name} {[round(r['qps']) for r in results]} q/s" for name, results in runs.items()
             ))
@@ -282,18 +339,24 @@ def fingerThroughput(bench: Bench) -> list[Row]:
             def qps(name: str, chosen=chosen, runs=runs, bare=bare) -> str:
                 run = chosen[name]
                 errors = sum(r["errors"] for r in runs[name])
-                text = f"{run['qps']:.0f}" + ("" if name == "bare" else f" ({run['qps'] / bare:.0%})")
+                text = f"{run['qps']:.0f}" + ("" if name == "bare" else f" ({run['qps'] / bare:.2f})")
                 return text + (f", {errors} errors" if errors else "")
 
-            rows.append(Row(f"finger q/s, concurrency {concurrency}",
-                            *(qps(n) for n in servers), ">= 85% of bare"))
-            rows.append(Row(f"finger p50 / p99 ms, concurrency {concurrency}", *(
-                f"{chosen[n]['p50_ms']:.2f} / {chosen[n]['p99_ms']:.2f}" for n in servers
-            )))
-            rows.append(Row(f"server CPU per query, us (share of a core), concurrency {concurrency}",
-                            *(cpuPerQuery(chosen[n], "server_cpu") for n in servers)))
+            def cells(render) -> dict[str, str]:
+                return {name: render(name) for name in names}
+
+            rows.append(Row(f"finger q/s (ratio to bare), concurrency {concurrency}",
+                            target=">= 0.85 of bare", **cells(qps)))
+            rows.append(Row(f"finger p50 / p99 ms, concurrency {concurrency}", **cells(
+                lambda n, chosen=chosen: f"{chosen[n]['p50_ms']:.2f} / {chosen[n]['p99_ms']:.2f}")))
+            bareCpu = chosen["bare"]["server_cpu"] / max(chosen["bare"]["requests"], 1)
+            rows.append(Row(
+                f"server CPU per query, us (share of a core; bare's CPU per query / this), "
+                f"concurrency {concurrency}",
+                **cells(lambda n, chosen=chosen, bareCpu=bareCpu: cpuPerQuery(chosen[n], "server_cpu", bareCpu)),
+            ))
             rows.append(Row(f"load generator CPU per query, us (share of a core), concurrency {concurrency}",
-                            *(cpuPerQuery(chosen[n], "cpu_seconds") for n in servers)))
+                            **cells(lambda n, chosen=chosen: cpuPerQuery(chosen[n], "cpu_seconds"))))
     finally:
         for server in servers.values():
             server.stop()
@@ -304,9 +367,12 @@ def median(runs: list[dict]) -> dict:
     return sorted(runs, key=lambda r: r["qps"])[len(runs) // 2]
 
 
-def cpuPerQuery(run: dict, key: str) -> str:
-    perQuery = run[key] / max(run["requests"], 1) * 1e6
-    return f"{perQuery:.0f} ({run[key] / run['seconds']:.0%})"
+def cpuPerQuery(run: dict, key: str, baseline: float | None = None) -> str:
+    perQuery = run[key] / max(run["requests"], 1)
+    text = f"{perQuery * 1e6:.0f} ({run[key] / run['seconds']:.0%}"
+    if baseline is not None and perQuery > 0:
+        text += f"; {baseline / perQuery:.2f}"
+    return text + ")"
 
 
 def idleConnections(bench: Bench, count: int = 1000) -> list[Row]:
@@ -388,10 +454,11 @@ def webService(users: Path, work: Path, name: str, *options: str) -> Server:
     return server
 
 
-def wrk(url: str, connections: int, seconds: float) -> dict:
+def wrk(url: str, connections: int, seconds: float, script: Path | None = None) -> dict:
     """Run wrk (one thread) against C{url}: requests/s, p50/p99 ms, errors."""
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency", url],
+        ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency",
+         *(["-s", str(script)] if script else []), url],
         capture_output=True, text=True, check=True,
     ).stdout
 
@@ -409,26 +476,75 @@ def wrk(url: str, connections: int, seconds: float) -> dict:
     }
 
 
+WEB_PATHS = (f"/{QUERY}", f"/api/users/{QUERY}")
+SKIPPED_HEADERS = {"date", "server", "content-length", "connection", "transfer-encoding", "keep-alive"}
+
+
+def fetchResponses(base: str) -> dict:
+    """The service's responses (headers and body) to L{WEB_PATHS}, for the bare web server."""
+    import urllib.request
+
+    responses = {}
+    for path in WEB_PATHS:
+        with urllib.request.urlopen(base + path, timeout=60) as response:
+            responses[path] = {
+                "headers": [[n, v] for n, v in response.getheaders() if n.lower() not in SKIPPED_HEADERS],
+                "body": response.read().decode("utf-8"),
+            }
+    return responses
+
+
+def bareWebServer(responses: dict, work: Path) -> Server:
+    path = work / "responses.json"
+    path.write_text(json.dumps(responses))
+    return Server([sys.executable, str(BENCH / "bare_web.py"), str(path)], work / "bareweb.log",
+                  r"listening on (\d+)")
+
+
 def webRows(bench: Bench) -> list[Row]:
-    """The web user page, the JSON API, XML-RPC and PB, on the 1,000-user file."""
+    """
+    The web user page and the JSON API against a bare twisted.web resource
+    returning the same bytes; then XML-RPC and PB, on the 1,000-user file.
+    """
     args = bench.args
     server = webService(bench.users, bench.work, "web", "--pb", "tcp:0:interface=127.0.0.1")
     pbPort = int(server.waitForLog(r"pb listening on 127\.0\.0\.1:(\d+)").group(1))
     base = f"http://127.0.0.1:{server.port}"
+    bare = bareWebServer(fetchResponses(base), bench.work)
+    bases = {"bare": f"http://127.0.0.1:{bare.port}", "service": base}
     rows = []
     try:
-        for path in (f"/{QUERY}", f"/api/users/{QUERY}"):
+        for path in WEB_PATHS:
             for connections in (1, 8):
-                runs = [wrk(base + path, connections, args.seconds) for _ in range(args.repeat)]
-                run = sorted(runs, key=lambda r: r["rps"])[len(runs) // 2]
-                progress(f"web {path}, {connections} connections: {[round(r['rps']) for r in runs]} req/s")
-                errors = sum(r["errors"] for r in runs)
-                note = (f", {errors} non-2xx" if errors else "") + (
-                    f", socket errors: {run['socketErrors']}" if run["socketErrors"] else "")
+                runs: dict[str, list[dict]] = {name: [] for name in bases}
+                for _ in range(args.repeat):
+                    for name, url in bases.items():
+                        cpuBefore = cpuSeconds((bare if name == "bare" else server).pid)
+                        result = wrk(url + path, connections, args.seconds)
+                        result["cpu"] = cpuSeconds((bare if name == "bare" else server).pid) - cpuBefore
+                        runs[name].append(result)
+                chosen = {n: sorted(r, key=lambda r: r["rps"])[len(r) // 2] for n, r in runs.items()}
+                progress(f"web {path}, {connections} connections: " + ", ".join(
+                    f"{n} {[round(r['rps']) for r in rs]} req/s" for n, rs in runs.items()))
+                bareRps = chosen["bare"]["rps"]
+                bareCpu = chosen["bare"]["cpu"] / max(chosen["bare"]["rps"] * args.seconds, 1)
+
+                def cell(name: str, chosen=chosen, runs=runs, bareRps=bareRps, bareCpu=bareCpu) -> str:
+                    run = chosen[name]
+                    errors = sum(r["errors"] for r in runs[name])
+                    cpu = run["cpu"] / max(run["rps"] * args.seconds, 1)
+                    ratio = "" if name == "bare" else f" ({run['rps'] / bareRps:.2f})"
+                    cpuRatio = "" if name == "bare" or cpu == 0 else f"; {bareCpu / cpu:.2f}"
+                    note = (f", {errors} non-2xx" if errors else "") + (
+                        f", socket errors: {run['socketErrors']}" if run["socketErrors"] else "")
+                    return (f"{run['rps']:.0f}{ratio}, {run['p50']:.2f} / {run['p99']:.2f} ms, "
+                            f"{cpu * 1e6:.0f} us CPU{cpuRatio}{note}")
+
                 rows.append(Row(
-                    f"web GET {path.replace(QUERY, 'NAME')} req/s (p50 / p99 ms), wrk, "
-                    f"{connections} keep-alive connection(s)", "",
-                    f"{run['rps']:.0f} ({run['p50']:.2f} / {run['p99']:.2f}){note}"))
+                    f"web GET {path.replace(QUERY, 'NAME')} req/s (ratio to bare), p50 / p99, "
+                    f"server CPU per request (bare's / this), wrk, {connections} keep-alive "
+                    f"connection(s)",
+                    bare=cell("bare"), service=cell("service"), target=">= 0.7 of bare"))
         rows.append(Row("XML-RPC getUser calls/s, one sequential python xmlrpc.client", "",
                         f"{xmlrpcRate(base, args.seconds):.0f}"))
         for callers in (1, 8):
@@ -440,6 +556,73 @@ def webRows(bench: Bench) -> list[Row]:
             errors = f", {result['errors']} errors" if result["errors"] else ""
             rows.append(Row(f"PB getUser calls/s, one Twisted client, {callers} call(s) in flight",
                             "", f"{result['calls'] / result['seconds']:.0f}{errors}"))
+    finally:
+        server.stop()
+        bare.stop()
+    return rows
+
+
+def fingerAdmin(store: Path, *args: str, stdin: str = "") -> str:
+    """Run C{finger-admin --store STORE ARGS} (as the package installs it); its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "finger.accounts.admin", "--store", str(store), *args],
+        input=stdin, capture_output=True, text=True, check=True, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    ).stdout
+
+
+def wrkPut(url: str, token: str, connections: int, seconds: float, work: Path) -> dict:
+    """wrk PUTting a status with a Bearer token (a wrk Lua script sets method, body, headers)."""
+    script = work / "put.lua"
+    script.write_text(
+        'wrk.method = "PUT"\n'
+        'wrk.body = \'{"status": "Status set by the benchmark"}\'\n'
+        'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {token}"\n'
+    )
+    return wrk(url, connections, seconds, script=script)
+
+
+def setRates(bench: Bench) -> list[Row]:
+    """
+    Statuses set per second into the SQLite store, where each acknowledged
+    write is on disk (synchronous=FULL): through the setter (its line
+    protocol over TCP) and through the JSON API (PUT with a Bearer token),
+    with one writer and with many at once.
+    """
+    args = bench.args
+    store = bench.work / "statuses.db"
+    log = bench.work / "set.log"
+    server = Server(
+        [*TWISTD, "-n", "--pidfile=", "--logfile=-", "finger", "--store", str(store),
+         "--finger", "none", "--pb", "none", "--web", "tcp:0:interface=127.0.0.1",
+         "--setter", "tcp:0:interface=127.0.0.1", "--max-connections-per-peer", "64"],
+        log, r"setter listening on 127\.0\.0\.1:(\d+)",
+    )
+    webPort = int(server.waitForLog(r"web listening on 127\.0\.0\.1:(\d+)").group(1))
+    fingerAdmin(store, "adduser", QUERY, stdin="a benchmark password 1234\n")
+    token = fingerAdmin(store, "token", QUERY).strip()
+    rows = []
+    try:
+        for writers in (1, 16):
+            result = measureLoad(server, writers, args.seconds,
+                                 query=f"{QUERY}\r\nStatus set by the benchmark", expect="OK")
+            progress(f"setter, {writers} writer(s): {result['qps']:.0f} statuses/s")
+            errors = f", {result['errors']} errors" if result["errors"] else ""
+            rows.append(Row(
+                f"statuses set/s through the setter into --store (SQLite, on disk before OK), "
+                f"{writers} writer(s); p50 / p99 ms", "",
+                f"{result['qps']:.0f} ({result['p50_ms']:.2f} / {result['p99_ms']:.2f}){errors}"))
+        for writers in (1, 16):
+            result = wrkPut(f"http://127.0.0.1:{webPort}/api/users/{QUERY}/status", token,
+                            writers, args.seconds, bench.work)
+            progress(f"JSON API, {writers} writer(s): {result['rps']:.0f} statuses/s")
+            note = (f", {result['errors']} non-2xx" if result["errors"] else "") + (
+                f", socket errors: {result['socketErrors']}" if result["socketErrors"] else "")
+            rows.append(Row(
+                f"statuses set/s through the JSON API (PUT /api/users/NAME/status, Bearer token) "
+                f"into --store, {writers} keep-alive writer(s); p50 / p99 ms", "",
+                f"{result['rps']:.0f} ({result['p50']:.2f} / {result['p99']:.2f}){note}"))
     finally:
         server.stop()
     return rows
@@ -492,15 +675,18 @@ def eventStreams(bench: Bench) -> list[Row]:
 
 
 # Each section: Bench -> rows.
-SECTIONS = [fingerThroughput, idleConnections, scale, webRows, firstPage, eventStreams]
+SECTIONS = [fingerThroughput, webRows, setRates, idleConnections, scale, firstPage, eventStreams]
 
 
 def table(rows: list[Row]) -> str:
     lines = [
-        "| measure | bare LineReceiver | full service | full service, --no-log-queries | target |",
-        "| --- | --- | --- | --- | --- |",
+        "| measure | " + " | ".join(heading for _, heading in COLUMNS) + " | target |",
+        "| --- |" + " --- |" * len(COLUMNS) + " --- |",
     ]
-    lines += [f"| {r.measure} | {r.bare} | {r.service} | {r.noLog} | {r.target} |" for r in rows]
+    lines += [
+        f"| {r.measure} | " + " | ".join(getattr(r, name) for name, _ in COLUMNS) + f" | {r.target} |"
+        for r in rows
+    ]
     return "\n".join(lines)
 
 

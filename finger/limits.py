@@ -187,6 +187,24 @@ class LimitedProtocol(ProtocolWrapper):
         interfaces.IFileDescriptorReceiver(self.wrappedProtocol).fileDescriptorReceived(descriptor)
 
 
+class SelfCounting:
+    """
+    A protocol that L{LimitedFactory} counts without wrapping it: a wrapper
+    costs more than a finger query's own code.  It must call L{released}
+    when its connection is lost; the factory sets C{peer} (the client address
+    it was counted under) and C{countedBy} when it builds it.
+    """
+
+    peer: str | None = None
+    countedBy: LimitedFactory | None = None
+
+    def released(self) -> None:
+        """The connection is gone: stop counting it (once)."""
+        factory, self.countedBy = self.countedBy, None
+        if factory is not None:
+            factory.unregisterProtocol(self)
+
+
 if TYPE_CHECKING:
     _WrappingFactory = WrappingFactory[LimitedProtocol]
 else:  # WrappingFactory is generic only in the type stubs of newer Twisted
@@ -264,6 +282,7 @@ class LimitedFactory(_WrappingFactory):
         self.lingering = 0
         self._refusedWhileFull = 0
         self._refusedFrom: dict[str | None, int] = {}
+        self.refused = 0  # since start-up, for finger.metrics
 
     # IProtocolNegotiationFactory
 
@@ -278,6 +297,7 @@ class LimitedFactory(_WrappingFactory):
     def buildProtocol(self, addr):
         peer = peerKey(addr, self.limits)
         if len(self.protocols) >= self.limits.maxConnections:
+            self.refused += 1
             self._refuseFull(addr)
             return RefusalProtocol(self, self.refusalMessage)
         if (
@@ -285,18 +305,24 @@ class LimitedFactory(_WrappingFactory):
             and self.limits.limitsPeer(getattr(addr, "host", None))
             and self.perPeer.get(peer, 0) >= self.limits.maxConnectionsPerPeer
         ):
+            self.refused += 1
             self._refusePeer(peer)
             return RefusalProtocol(self, self.refusalMessage)
         wrapped = self.wrappedFactory.buildProtocol(addr)
         if wrapped is None:
             return None
+        if isinstance(wrapped, SelfCounting):
+            wrapped.peer = peer
+            wrapped.countedBy = self
+            self.registerProtocol(wrapped)
+            return wrapped
         return self.protocol(self, wrapped, peer)
 
-    def registerProtocol(self, p: LimitedProtocol) -> None:
+    def registerProtocol(self, p: LimitedProtocol | SelfCounting) -> None:
         super().registerProtocol(p)
         self.perPeer[p.peer] = self.perPeer.get(p.peer, 0) + 1
 
-    def unregisterProtocol(self, p: LimitedProtocol) -> None:
+    def unregisterProtocol(self, p: LimitedProtocol | SelfCounting) -> None:
         super().unregisterProtocol(p)
         left = self.perPeer[p.peer] - 1
         if left:

@@ -17,6 +17,8 @@ def printableLines(text: str) -> list[str]:
     Split a (possibly multi-line) status into lines fit for a terminal:
     line ends of any style are honoured, other control characters dropped.
     """
+    if text.isprintable():  # the common case: one clean line
+        return [text]
     return [stripControls(line) for line in text.splitlines()] or [""]
 
 

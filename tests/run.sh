@@ -24,6 +24,7 @@ APT_PACKAGES=(
     python3-defusedxml
     python3-bcrypt
     python3-zeep
+    python3-prometheus-client  # --metrics (tests scrape it with its text parser)
     # Accounts: argon2id password hashes (argon2-cffi).
     python3-argon2
     openssh-client

@@ -126,6 +126,7 @@ class FileFingerService(service.Service):
     @param reactor: the clock that paces the checks and the reload steps;
         C{None} is the global reactor, resolved here.
     @param settle: seconds a changed file must stay unchanged to be read.
+    @param onLoad: called with the seconds each (re)load of the file took.
     """
 
     log = Logger()
@@ -136,8 +137,10 @@ class FileFingerService(service.Service):
         refresh: float = 30.0,
         reactor: IReactorTime | None = None,
         settle: float = SETTLE_SECONDS,
+        onLoad: Callable[[float], None] | None = None,
     ) -> None:
         clock: IReactorTime = globalReactor() if reactor is None else reactor
+        self.onLoad = onLoad
         self.path = path
         self.refresh = refresh
         self.settle = settle
@@ -343,12 +346,15 @@ class FileFingerService(service.Service):
         self._pending = None
         self._rejected = None
         self._lastError = None
+        seconds = time.monotonic() - started
         self.log.info(
             "Loaded {count} users from {path} in {seconds:.2f} s",
             count=len(table.users),
             path=self.path,
-            seconds=time.monotonic() - started,
+            seconds=seconds,
         )
+        if self.onLoad is not None:
+            self.onLoad(seconds)
 
     # IService
 

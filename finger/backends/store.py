@@ -216,6 +216,8 @@ class SQLiteFingerService(service.Service):
     accounts' store (L{IAccountStore}), in the same database and thread.
 
     @param clock: the time a status is set at (Unix time).
+    @param onWrite: called with C{True} for each status durably written,
+        C{False} for each write that failed.
     @param reactor: where the store's thread delivers its results; C{None}
         is the global reactor, resolved here.
     """
@@ -227,8 +229,10 @@ class SQLiteFingerService(service.Service):
         path: str,
         clock: Callable[[], float] = time.time,
         reactor: IReactorFromThreads | None = None,
+        onWrite: Callable[[bool], None] | None = None,
     ) -> None:
         self.path = path
+        self.onWrite = onWrite
         self._clock = clock
         self._reactor: IReactorFromThreads = globalReactor() if reactor is None else reactor
         self._connection: sqlite3.Connection | None = None
@@ -364,6 +368,8 @@ class SQLiteFingerService(service.Service):
         return self._inThread(accountsql.touch, name, tokenId, when)
 
     def _stored(self, result: None, name: str, status: str, setAt: float) -> None:
+        if self.onWrite is not None:
+            self.onWrite(True)
         if self._names is not None:
             where = bisect.bisect_left(self._names, name)
             if where == len(self._names) or self._names[where] != name:
@@ -372,6 +378,8 @@ class SQLiteFingerService(service.Service):
         self._feed.publish(StatusChange(name, status, setAt))
 
     def _storeFailed(self, failure: Failure, name: str) -> None:
+        if self.onWrite is not None:
+            self.onWrite(False)
         failure.trap(sqlite3.Error)
         self.log.error(
             "Could not store the status of {name!r} in {path}: {error}",

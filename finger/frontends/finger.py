@@ -112,16 +112,22 @@ class FingerProtocol(LineQueryProtocol):
         lookup = service.getUser
         if verbose and IFingerVerboseService.providedBy(service):
             lookup = service.getUserVerbose
-        d: defer.Deferred[Any] = defer.maybeDeferred(lookup, name)
+        # One callback pair on the lookup's Deferred (maybeDeferred and a
+        # second callback cost as much as the lookup itself).
+        try:
+            d = lookup(name)
+        except Exception:
+            d = defer.fail()
+        if not isinstance(d, defer.Deferred):
+            d = defer.succeed(d)
         self.lookup = d
-        d.addCallbacks(
-            lambda status: (printableLines(status), "found"),
-            self._userFailed,
-            errbackArgs=(name,),
-        )
-        d.addCallback(self._answerUnlessGone)
+        d.addCallbacks(self._userFound, self._userFailed, errbackArgs=(name,))
 
-    def _answerUnlessGone(self, result: tuple[list[str], str] | None) -> None:
+    def _userFound(self, status: str) -> None:
+        self.answer(printableLines(status), "found")
+
+    def _userFailed(self, failure, name: str) -> None:
+        result = self._failureAnswer(failure, name)
         if result is not None:
             self.answer(*result)
 
@@ -137,7 +143,7 @@ class FingerProtocol(LineQueryProtocol):
         if lookup is not None:
             lookup.cancel()  # nothing happens if it has its result
 
-    def _userFailed(self, failure, name: str) -> tuple[list[str], str] | None:
+    def _failureAnswer(self, failure, name: str) -> tuple[list[str], str] | None:
         if failure.check(defer.CancelledError) and self.gone:
             self.record("cancelled: the client went away")
             return None

@@ -7,22 +7,89 @@ UTF-8 decoding, and refusals that the client gets to read.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from twisted.internet.interfaces import IDelayedCall, IHalfCloseableProtocol, IReactorTime
 from twisted.internet.protocol import Protocol, connectionDone
-from twisted.protocols.policies import TimeoutMixin
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from finger import querylog
+from finger.limits import SelfCounting
 from finger.linger import Refusal
+from finger.reactors import globalReactor
 
 DEFAULT_MAX_LINE = 1024
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_TIME_LIMIT = 300.0
+
+
+class Deadlines:
+    """
+    The timeouts of every line-based connection on one clock, kept with one
+    timer instead of one per connection (scheduling and cancelling a timer
+    per connection costs more than a finger query's own code).  With a
+    single connection open, that is still one timer per connection.
+
+    A connection L{add}s its next deadline and L{remove}s itself when it
+    closes; a sweep, scheduled for the earliest deadline but at most once
+    per L{resolution} seconds, calls C{deadlinePassed()} on each connection
+    whose deadline has passed.  A timeout may so fire up to L{resolution}
+    seconds late; each sweep visits every open connection (at most
+    C{--max-connections} per listener).
+    """
+
+    resolution = 1.0
+    _byClock: WeakKeyDictionary[IReactorTime, Deadlines] = WeakKeyDictionary()
+
+    @classmethod
+    def of(cls, clock: IReactorTime) -> Deadlines:
+        """The deadlines kept on C{clock}."""
+        deadlines = cls._byClock.get(clock)
+        if deadlines is None:
+            deadlines = cls._byClock[clock] = cls(clock)
+        return deadlines
+
+    def __init__(self, clock: IReactorTime) -> None:
+        self.clock = clock
+        self.due: dict[LineQueryProtocol, float] = {}
+        self._sweep: IDelayedCall | None = None
+        self._sweepAt = 0.0
+
+    def add(self, connection: LineQueryProtocol, when: float) -> None:
+        """Call C{connection.deadlinePassed()} once C{when} (clock time) has passed."""
+        self.due[connection] = when
+        if self._sweep is None:
+            self._schedule(when)
+        elif when < self._sweepAt - self.resolution:
+            self._sweep.cancel()
+            self._schedule(max(when, self.clock.seconds() + self.resolution))
+
+    def remove(self, connection: LineQueryProtocol) -> None:
+        """Forget C{connection}'s deadline; with none left, stop the timer."""
+        due = self.due
+        due.pop(connection, None)
+        if not due and self._sweep is not None:
+            self._sweep.cancel()
+            self._sweep = None
+
+    def _schedule(self, when: float) -> None:
+        self._sweepAt = when
+        self._sweep = self.clock.callLater(max(when - self.clock.seconds(), 0.0), self._sweepNow)
+
+    def _sweepNow(self) -> None:
+        self._sweep = None
+        now = self.clock.seconds()
+        passed = [connection for connection, when in self.due.items() if when <= now]
+        for connection in passed:
+            del self.due[connection]
+        for connection in passed:
+            connection.deadlinePassed()
+        if self.due and self._sweep is None:
+            self._schedule(max(min(self.due.values()), now + self.resolution))
 
 
 @dataclass(frozen=True)
@@ -45,7 +112,7 @@ class LineSettings:
 
 
 @implementer(IHalfCloseableProtocol)
-class LineQueryProtocol(Protocol, TimeoutMixin):
+class LineQueryProtocol(Protocol, SelfCounting):
     """
     A server protocol that reads a few CRLF- or LF-terminated UTF-8 lines,
     answers once and closes.
@@ -77,7 +144,9 @@ class LineQueryProtocol(Protocol, TimeoutMixin):
     factory: Any
     # A TCP-like transport (disconnecting, abortConnection, half-close).
     transport: Any
-    refusal: Refusal
+    refusal: Refusal | None = None  # made by refuse()
+    deadlines: Deadlines | None = None
+    clock: IReactorTime
 
     @property
     def settings(self) -> LineSettings:
@@ -88,36 +157,45 @@ class LineQueryProtocol(Protocol, TimeoutMixin):
     @property
     def refused(self) -> bool:
         """Whether this connection was refused (and is draining)."""
-        return self.refusal.refused
-
-    def callLater(self, period: float, func: Callable[[], Any]) -> IDelayedCall:
-        """Schedule on the settings' clock (TimeoutMixin's timer too)."""
-        clock = self.settings.clock
-        if clock is None:
-            return super().callLater(period, func)  # Twisted's global reactor
-        return clock.callLater(period, func)
+        return self.refusal is not None and self.refusal.refused
 
     def connectionMade(self) -> None:
         settings = self.settings
         self.started = time.monotonic()
         self.MAX_LENGTH = settings.maxLineLength
         self.timeLimit = settings.timeLimit
-        self.refusal = Refusal(self.transport, self)
-        # One timer per connection: the idle timeout until the query is read
-        # (data without a complete line does not reset it), then the rest
-        # of the time limit (see answering).
-        self.setTimeout(min(settings.timeout, self.timeLimit))
+        # One deadline per connection, set once: the idle timeout (data
+        # without a complete line does not reset it) or the time limit,
+        # whichever comes first.  A query answered in time does not move it:
+        # if the connection is still open when it passes, the rest of the
+        # time limit is set (see deadlinePassed).
+        self.clock = settings.clock if settings.clock is not None else globalReactor()
+        now = self.clock.seconds()
+        self.deadline = now + self.timeLimit
+        self.deadlines = Deadlines.of(self.clock)
+        self.deadlines.add(self, now + min(settings.timeout, self.timeLimit))
+
+    def deadlinePassed(self) -> None:
+        """The idle timeout or the time limit ran out (see L{Deadlines})."""
+        if self.done and self.deadline > self.clock.seconds():
+            Deadlines.of(self.clock).add(self, self.deadline)
+            return
+        self.timeoutConnection()
+
+    def _cancelTimer(self) -> None:
+        deadlines = self.deadlines
+        if deadlines is not None:
+            deadlines.remove(self)
 
     def answering(self) -> None:
         """The query is read: from now on only the total time limit applies."""
         self.done = True
-        self.setTimeout(max(self.started + self.timeLimit - time.monotonic(), 0.0))
 
     def record(self, outcome: str) -> None:
         """Log this connection's query and how it ended."""
         self.recorded = True
         queryLog = self.settings.queryLog
-        if not queryLog.enabled:
+        if not queryLog.wanted:
             return
         queryLog.record(self.frontend, self.peerName(), self.query, outcome, self.started)
 
@@ -176,7 +254,9 @@ class LineQueryProtocol(Protocol, TimeoutMixin):
         """Send C{lines}, each ended by CRLF, log C{outcome}, and close."""
         self.done = True
         self.record(outcome)
-        self.transport.write(b"".join(line.encode("utf-8") + b"\r\n" for line in lines))
+        lines = list(lines)
+        if lines:
+            self.transport.write(("\r\n".join(lines) + "\r\n").encode("utf-8"))
         self.transport.loseConnection()
 
     def refuse(self, message: str) -> None:
@@ -187,7 +267,8 @@ class LineQueryProtocol(Protocol, TimeoutMixin):
         self.done = True
         self.pending = b""
         self.record(f"refused: {message}")
-        self.setTimeout(None)  # the linger bounds the rest of the connection
+        self._cancelTimer()  # the linger bounds the rest of the connection
+        self.refusal = Refusal(self.transport, self.clock)
         self.refusal.refuse(message.encode("utf-8") + b"\r\n")
 
     def inputEnded(self) -> None:
@@ -221,8 +302,9 @@ class LineQueryProtocol(Protocol, TimeoutMixin):
             self.transport.loseConnection()
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
-        """Cancel every timer."""
-        self.setTimeout(None)
-        if hasattr(self, "refusal"):
+        """Cancel every timer; the connection limits stop counting it."""
+        self._cancelTimer()
+        self.released()
+        if self.refusal is not None:
             self.refusal.stop()
         self.done = True

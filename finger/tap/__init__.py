@@ -33,7 +33,6 @@ from finger.frontends.web.tls import httpsDescription
 from finger.interfaces import IFingerFactory
 from finger.limits import DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_PEER
 from finger.listen import endpointDescriptions, listen
-from finger.querylog import QueryLog
 from finger.tap.accounts import AccountsOptions, authenticatorFor
 from finger.tap.backends import (
     BACKENDS,
@@ -48,8 +47,10 @@ from finger.tap.errors import StartupError, StartupService, startupErrors
 from finger.tap.irc import IRCOptions, addIRCBot
 from finger.tap.limits import ClientNetworkOptions, limitsFromOptions
 from finger.tap.manhole import ManholeOptions, addManhole
+from finger.tap.metrics import MetricsOptions, addMetrics
 from finger.tap.pb import PBOptions, addPBListeners
 from finger.tap.postgres import PostgresOptions, postgresBackend
+from finger.tap.querylog import buildQueryLog
 from finger.tap.setter import addSetterListeners
 from finger.tap.soap import SOAPOptions, soapResource
 from finger.tap.webfinger import WebFingerOptions, trustedProxies, webfingerSettings, webLimits
@@ -67,7 +68,7 @@ DEFAULT_WEB = ["tcp:8000"]
 class Options(
     BackendOptions, ProxyOptions, WebStatusOptions, PBOptions, IRCOptions, SOAPOptions,
     ManholeOptions, WebFingerOptions, ClientNetworkOptions, AccountsOptions,
-    WebSessionOptions, PostgresOptions, WorkersOptions, usage.Options,
+    WebSessionOptions, PostgresOptions, WorkersOptions, MetricsOptions, usage.Options,
 ):
     synopsis = "[options]"
     longdesc = (
@@ -141,7 +142,10 @@ class Options(
                 "choose a backend: --file PATH, --memory, --pwd, --local, --store PATH, "
                 "--postgres DSN, --proxy or --web-status URL"
             )
-        self.queryLog = QueryLog(enabled=not self["no-log-queries"], worker=self["worker-id"])
+        # Counted by the query log (and the backends) when --metrics is given.
+        self.metrics = self.metricsWanted()
+        # The buffered sink (a service) is started first and stopped last.
+        self.queryLog, self.queryLogSink = buildQueryLog(self, self.metrics)
         # Pass to every listen(..., limits=options.limits).
         self.limits = limitsFromOptions(self)
 
@@ -213,6 +217,8 @@ def makeService(options: Options) -> service.MultiService:
 def buildService(options: Options) -> service.MultiService:
     """The service of one process: the backend and every frontend."""
     top = StartupService(ERROR_PREFIXES)
+    if options.queryLogSink is not None:
+        options.queryLogSink.setServiceParent(top)
     backend = makeBackend(options)
     service.IService(backend).setServiceParent(top)
     addFingerListeners(top, backend, options)
@@ -222,4 +228,5 @@ def buildService(options: Options) -> service.MultiService:
     addPBListeners(top, backend, options, accounts)
     addIRCBot(top, backend, options)
     addManhole(top, backend, options)
+    addMetrics(top, options.metrics, options)
     return top

@@ -183,7 +183,10 @@ class WebStatusOptions(BackendChoice):
 
 def fileBackend(path: str, options: usage.Options) -> FileFingerService:
     """C{--file PATH}: read once now, so that a bad file stops start-up."""
-    backend = FileFingerService(path, refresh=options["refresh"])
+    metrics = getattr(options, "metrics", None)  # finger.tap.Options sets it
+    backend = FileFingerService(
+        path, refresh=options["refresh"], onLoad=metrics.reloaded if metrics else None
+    )
     try:
         backend.loadNow()
     except UsersFileError as e:
@@ -234,7 +237,8 @@ def storeBackend(path: str, options: usage.Options) -> SQLiteFingerService:
     C{--store PATH}: checked now (creating nothing), as the user twistd
     C{-u}/C{-g} will switch to; opened by C{startService}, as that user.
     """
-    backend = SQLiteFingerService(path)
+    metrics = getattr(options, "metrics", None)  # finger.tap.Options sets it
+    backend = SQLiteFingerService(path, onWrite=metrics.stored if metrics else None)
     uid, gid, euid = twistdUser(options)
     try:
         if uid is None and gid is None:

@@ -163,6 +163,7 @@ def test_listingToAClientThatDoesNotReadIsBounded(startFinger, tmp_path):
     grown = memoryKiB(service.process.pid, "VmHWM") - before
     assert grown < 30 * 1024, f"peak memory grew by {grown} KiB"
     # Only the reader's listing finished: the others wait for their clients.
+    service.waitForLog("listed 200000 users")  # the query log writes within a second
     assert service.log.count("listed 200000 users") == 1
     for s in stuck:
         s.close()

@@ -13,6 +13,7 @@ from twisted.trial.unittest import TestCase
 
 from finger.backends.memory import MemoryFingerService
 from finger.frontends.finger import LIST_BATCH, FingerFactoryFromService, FingerSettings
+from finger.frontends.linebased import Deadlines
 from finger.frontends.setter import FingerSetterFactoryFromService, SetterSettings
 from finger.linger import LINGER_SECONDS
 from finger.querylog import QueryLog
@@ -35,6 +36,14 @@ class LineLimitsTestsMixin:
         transport = transport or SocketLikeTransport()
         protocol.makeConnection(transport)
         return protocol, transport
+
+    def assertNoTimerLeft(self) -> None:
+        """
+        No deadline is kept for a closed connection, and the shared timer
+        (finger.frontends.linebased.Deadlines) stops with the last one.
+        """
+        self.assertEqual(Deadlines.of(self.clock).due, {})
+        self.assertEqual(self.clock.getDelayedCalls(), [])
 
     def outcomes(self) -> list[str]:
         return [e["outcome"] for e in self.events if "outcome" in e]
@@ -90,7 +99,7 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
         protocol.dataReceived(b"alice\r\n")
         self.assertTrue(transport.disconnecting)
         protocol.connectionLost(None)
-        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.assertNoTimerLeft()
 
     def test_listingRespectsBackPressure(self) -> None:
         """
@@ -136,7 +145,7 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
         producer.stopProducing()  # what a TCP transport does on connection loss
         cooperator.runUntilIdle()
         self.assertEqual(self.flushLoggedErrors(), [])
-        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.assertNoTimerLeft()
 
     def test_hugeLineRefusedWithoutBuffering(self) -> None:
         """A 10 MB query is refused at once; the rest is read and discarded."""
@@ -168,7 +177,7 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
         self.clock.advance(0.1)
         self.assertTrue(transport.aborted)
         protocol.connectionLost(None)
-        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.assertNoTimerLeft()
 
     def test_refusedClientClosingEndsTheLinger(self) -> None:
         protocol, transport = self.connect()
@@ -176,7 +185,7 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
         protocol.readConnectionLost()
         self.assertTrue(transport.disconnecting)
         protocol.connectionLost(None)
-        self.assertEqual(self.clock.getDelayedCalls(), [])
+        self.assertNoTimerLeft()
 
 
 class SetterLimitsTests(LineLimitsTestsMixin, TestCase):
