@@ -34,7 +34,18 @@ from finger.accounts.gate import Authenticator
 from finger.frontends import publish
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.frontends.web.credentials import clientAddress, credentialsFrom
-from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, sendJSON
+from finger.frontends.web.rendercache import RenderCache
+from finger.frontends.web.respond import (
+    JSON,
+    LOOKUP_FAILED,
+    displayStatus,
+    entityTag,
+    jsonBody,
+    runAsync,
+    sendJSON,
+    sendReadOnly,
+    succeeded,
+)
 from finger.interfaces import IFingerDetails, IFingerService, LookupFailed, UserNotFound
 
 if TYPE_CHECKING:
@@ -112,10 +123,12 @@ class APIRoot(APIResource):
     ) -> None:
         super().__init__(service, accounts)
         self.events = events
+        # Each user's document and its entity tag, for the status they were made from.
+        self.documents: RenderCache[tuple[bytes, bytes]] = RenderCache()
 
     def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
         if path == b"users":
-            return UsersCollection(self.service, self.accounts)
+            return UsersCollection(self.service, self.accounts, self.documents)
         if path == b"events" and self.events is not None:
             return self.events
         return APINotFound(self.service)
@@ -127,6 +140,15 @@ class APIRoot(APIResource):
 class UsersCollection(APIResource):
     """C{/api/users}: the names, C{limit} at a time from C{offset}."""
 
+    def __init__(
+        self,
+        service: IFingerService,
+        accounts: Authenticator | None = None,
+        documents: RenderCache[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        super().__init__(service, accounts)
+        self.documents = documents
+
     def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
         if path == b"":
             return self  # /api/users/ is the collection too
@@ -136,7 +158,7 @@ class UsersCollection(APIResource):
             return APINotFound(self.service)
         if request.postpath == [b"status"]:
             return StatusDocument(self.service, name, self.accounts)
-        return UserDocument(self.service, name)
+        return UserDocument(self.service, name, self.documents)
 
     def render_GET(self, request: FingerRequest) -> int:
         try:
@@ -165,18 +187,39 @@ class UserDocument(APIResource):
 
     isLeaf = True
 
-    def __init__(self, service: IFingerService, name: str) -> None:
+    def __init__(
+        self,
+        service: IFingerService,
+        name: str,
+        documents: RenderCache[tuple[bytes, bytes]] | None = None,
+    ) -> None:
         super().__init__(service)
         self.name = name
+        self.documents = documents if documents is not None else RenderCache(maxEntries=1)
 
     def render_GET(self, request: FingerRequest) -> int:
         if request.postpath:
             return APINotFound(self.service).render(request)
-        return runAsync(request, self._render(request), apiServerError)
+        looked = getLocalUser(self.service, self.name)
+        status = succeeded(looked)  # a backend that answers at once: no coroutine
+        if status is not None:
+            self._send(request, status)
+            return NOT_DONE_YET
+        return runAsync(request, self._render(request, looked), apiServerError)
 
-    async def _render(self, request: FingerRequest) -> None:
+    def _send(self, request: FingerRequest, status: str) -> None:
+        """Answer with the document for C{status}, made once per status (and its ETag)."""
+        made = self.documents.get(self.name, status)
+        if made is None:
+            body = jsonBody({"name": self.name, "status": displayStatus(status)})
+            made = (body, entityTag(body))
+            self.documents.put(self.name, status, made, len(body))
+        body, tag = made
+        sendReadOnly(request, 200, JSON, body, "found", tag=tag)  # GET or HEAD
+
+    async def _render(self, request: FingerRequest, looked: defer.Deferred[str]) -> None:
         try:
-            status = await getLocalUser(self.service, self.name)
+            status = await looked
         except UserNotFound:
             apiError(request, 404, f"no such user: {self.name}", "no such user")
             return
@@ -184,9 +227,7 @@ class UserDocument(APIResource):
             message = lookupFailedMessage(e)
             apiError(request, LOOKUP_FAILED, message, message)
             return
-        sendJSON(
-            request, 200, {"name": self.name, "status": displayStatus(status)}, outcome="found"
-        )
+        self._send(request, status)
 
 
 # How each refusal of a write is answered: the HTTP status code.

@@ -28,7 +28,14 @@ from twisted.web.template import Element, Tag, TagLoader, flattenString, rendere
 
 from finger.frontends import publish
 from finger.frontends.lookup import getLocalUser, listingView, lookupFailedMessage, statusOrNone
-from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, send
+from finger.frontends.web.rendercache import RenderCache
+from finger.frontends.web.respond import (
+    LOOKUP_FAILED,
+    displayStatus,
+    runAsync,
+    send,
+    succeeded,
+)
 from finger.frontends.web.sessions import Session
 from finger.frontends.web.signin import SignIn, formField
 from finger.frontends.web.templates import Templates
@@ -222,12 +229,13 @@ async def renderPage(
     content: Element | list[Element],
     outcome: str | None = None,
     signIn: SignIn | None = None,
-) -> None:
-    """Render C{content} inside the layout and send it as one response."""
+) -> bytes:
+    """Render C{content} inside the layout and send it as one response; returns the page."""
     viewer = signIn.current(request) if signIn is not None else None
     layout = LayoutElement(templates, title, content, signIn, viewer)
-    body = await flattenString(request, layout)
-    send(request, code, HTML, DOCTYPE + body, outcome)
+    body = DOCTYPE + await flattenString(request, layout)
+    send(request, code, HTML, body, outcome)
+    return body
 
 
 def redirect(request: FingerRequest, path: str) -> int:
@@ -350,20 +358,42 @@ class UserPage(HTMLPage):
         templates: Templates,
         name: str,
         signIn: SignIn | None = None,
+        cache: RenderCache[bytes] | None = None,
     ) -> None:
         super().__init__(service, templates, signIn)
         self.name = name
+        self.cache = cache
 
     def render_GET(self, request: FingerRequest) -> int:
         if request.postpath:
             return self.notFound(request)
-        return runAsync(request, self._render(request), serverError)
-
-    async def _render(self, request: FingerRequest) -> None:
         viewer = self.signIn.current(request) if self.signIn is not None else None
+        looked = getLocalUser(self.service, self.name)
+        status = succeeded(looked)  # a backend that answers at once: no coroutine
+        if status is not None and self._sendCached(request, viewer, status):
+            return NOT_DONE_YET
+        return runAsync(request, self._render(request, viewer, looked), serverError)
+
+    def _sendCached(self, request: FingerRequest, viewer: Session | None, status: str) -> bool:
+        """
+        Send the page everyone who is not signed in sees, as rendered
+        before for this very status (looked up now, so a change shows at
+        once), if there is one; whether it was sent.
+        """
+        if viewer is not None or self.cache is None:
+            return False
+        page = self.cache.get(self.name, status)
+        if page is None:
+            return False
+        send(request, 200, HTML, page, "found")
+        return True
+
+    async def _render(
+        self, request: FingerRequest, viewer: Session | None, looked: defer.Deferred[str]
+    ) -> None:
         editable = viewer is not None and (viewer.admin or viewer.name == self.name)
         try:
-            status = await getLocalUser(self.service, self.name)
+            status = await looked
         except UserNotFound:
             if not editable:
                 message = f"There is no user called {stripControls(self.name)}."
@@ -378,12 +408,17 @@ class UserPage(HTMLPage):
             )
             await self.renderError(request, LOOKUP_FAILED, "Lookup failed", message, reason)
             return
+        if self._sendCached(request, viewer, status):
+            return
         name = stripControls(self.name)
         shown = displayStatus(status)
         content: list[Element] = [UserElement(self.templates, name, shown)]
         if viewer is not None and editable:
             content.append(EditElement(self.templates, self.name, shown, viewer))
-        await renderPage(request, self.templates, 200, name, content, "found", self.signIn)
+        page = await renderPage(request, self.templates, 200, name, content, "found", self.signIn)
+        if viewer is None and self.cache is not None:
+            # Never a signed-in page: its account bar and form carry the session's CSRF token.
+            self.cache.put(self.name, status, page, len(page))
 
     def render_POST(self, request: FingerRequest) -> int:
         """The edit form: set the status, then 303 back to the page."""

@@ -65,11 +65,16 @@ def sendJSON(
     Answer with C{document} as UTF-8 JSON; a read (GET or HEAD) is answered
     as L{sendReadOnly} says.
     """
-    body = json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
+    body = jsonBody(document)
     if request.method in READ_METHODS:
         sendReadOnly(request, code, contentType, body, outcome, cacheControl)
     else:
         send(request, code, contentType, body, outcome)
+
+
+def jsonBody(document: Any) -> bytes:
+    """C{document} as the UTF-8 JSON text the API answers with."""
+    return json.dumps(document, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
 
 
 def sendReadOnly(
@@ -79,17 +84,20 @@ def sendReadOnly(
     body: bytes,
     outcome: str | None = None,
     cacheControl: bytes | None = None,
+    tag: bytes | None = None,
 ) -> None:
     """
     Answer a read of public data: any origin may read it (CORS, errors
-    included), a 200 has a strong C{ETag} and is a bodiless 304 when
-    C{If-None-Match} names it; C{cacheControl} is sent if given.
+    included), a 200 has a strong C{ETag} (C{tag}, or L{entityTag} of the
+    body) and is a bodiless 304 when C{If-None-Match} names it;
+    C{cacheControl} is sent if given.
     """
     request.setHeader(b"Access-Control-Allow-Origin", b"*")
     if cacheControl is not None:
         request.setHeader(b"Cache-Control", cacheControl)
     if code == 200:
-        tag = entityTag(body)
+        if tag is None:
+            tag = entityTag(body)
         request.setHeader(b"ETag", tag)
         if ifNoneMatch(request.getHeader(b"if-none-match"), tag):
             if outcome is not None:
@@ -118,6 +126,19 @@ def ifNoneMatch(header: bytes | None, tag: bytes) -> bool:
         if candidate == b"*" or candidate.removeprefix(b"W/") == tag:
             return True
     return False
+
+
+def succeeded(looked: defer.Deferred[str]) -> str | None:
+    """
+    The result of C{looked} if it has already succeeded (a backend that
+    answers at once); C{None} if it failed or is still waiting (then it is
+    left as it is, for the caller to wait on).
+    """
+    if looked.called and not looked.paused:
+        result = looked.result
+        if isinstance(result, str):
+            return result
+    return None
 
 
 def runAsync(

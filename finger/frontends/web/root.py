@@ -35,6 +35,7 @@ from finger.frontends.web.events import EventSettings, EventsResource
 from finger.frontends.web.hostmeta import HostMeta, HostMetaJSON
 from finger.frontends.web.login import LoginPage, LogoutPage
 from finger.frontends.web.pages import NotFoundPage, UserPage, UsersPage
+from finger.frontends.web.rendercache import RenderCache
 from finger.frontends.web.sessions import SessionStore
 from finger.frontends.web.signin import SignIn
 from finger.frontends.web.soap import SOAPResource
@@ -100,6 +101,8 @@ class FingerWebRoot(resource.Resource):
         self.api = APIRoot(service, self.events, settings.accounts)
         self.webfinger = WebFinger(service, settings.webfinger)
         self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
+        # The anonymous user pages, each as rendered for its current status.
+        self.pages: RenderCache[bytes] = RenderCache()
         self.signIn: SignIn | None = None
         if settings.accounts is not None:
             sessions = settings.sessions if settings.sessions is not None else SessionStore()
@@ -130,7 +133,7 @@ class FingerWebRoot(resource.Resource):
             return LoginPage(self.service, self.templates, self.signIn)
         if name == urls.LOGOUT:
             return LogoutPage(self.service, self.templates, self.signIn)
-        return UserPage(self.service, self.templates, name, self.signIn)
+        return UserPage(self.service, self.templates, name, self.signIn, self.pages)
 
     def render(self, request: FingerRequest) -> int:
         return self.notFound().render(request)
