@@ -122,11 +122,14 @@ class FingerRequest(server.Request):
 
     def process(self) -> None:
         self.started = time.monotonic()
-        self.peer = querylog.peerName(self.channel)  # an HTTP/2 stream has no transport
+        self._unlogged = True
+        client = self.getClientAddress()  # the channel's (or HTTP/2 stream's) peer
+        host = _hostOf(client)
+        self.peer = f"{host}:{client.port}" if host is not None else querylog.peerName(self.channel)
         # Request.process() sets self.site from the channel (or HTTP/2 stream).
         site = cast("BoundedHTTPChannel | _H2Stream", self.channel).site
         self.origin = site.trustedProxies.origin(
-            _hostOf(self.getClientAddress()),
+            host,
             super().isSecure(),
             self.requestHeaders,
         )
@@ -136,7 +139,6 @@ class FingerRequest(server.Request):
             self.setHeader(name, value)
         if self.isSecure():
             self.setHeader(b"Strict-Transport-Security", STRICT_TRANSPORT_SECURITY)
-        self.notifyFinish().addBoth(self._logQuery)
         super().process()
 
     @property
@@ -162,11 +164,24 @@ class FingerRequest(server.Request):
         self.frontend = getattr(resrc, "frontend", "web")
         super().render(resrc)
 
+    # A processed request is logged once, when its answer is finished or
+    # its connection lost first (when notifyFinish would fire; without a
+    # Deferred per request).
+    _unlogged = False
+
+    def finish(self) -> None:
+        super().finish()
+        if self._unlogged and self.finished:
+            self._logQuery(None)
+
     def connectionLost(self, reason: Failure) -> None:
         self.gone = True
+        if self._unlogged and not self.finished:
+            self._logQuery(reason)
         super().connectionLost(reason)
 
     def _logQuery(self, result: object) -> None:
+        self._unlogged = False
         query = self.query or f"{_text(self.method)} {_text(self.uri)}"
         if isinstance(result, Failure):
             outcome = f"connection lost before the answer ({self.outcome or self.code})"
@@ -246,6 +261,7 @@ class BoundedHTTPChannel(http.HTTPChannel):
     refusedBody = False
     badRequest = False
     _headersDeadline: IDelayedCall | None = None
+    _awaitingHeaders = False
     _headersTimeout: float | None = None
     _refusal: Refusal | None = None
 
@@ -256,8 +272,15 @@ class BoundedHTTPChannel(http.HTTPChannel):
         self._startHeadersDeadline()
 
     def _startHeadersDeadline(self) -> None:
-        self._cancelHeadersDeadline()
-        if self._headersTimeout is not None:
+        # One timer per connection, pushed back for each request rather than
+        # made anew (a request being handled leaves it armed but ignored).
+        self._awaitingHeaders = True
+        if self._headersTimeout is None:
+            return
+        deadline = self._headersDeadline
+        if deadline is not None and deadline.active():
+            deadline.reset(self._headersTimeout)
+        else:
             self._headersDeadline = self.callLater(self._headersTimeout, self._headersTooSlow)
 
     def _cancelHeadersDeadline(self) -> None:
@@ -274,6 +297,8 @@ class BoundedHTTPChannel(http.HTTPChannel):
     def _headersTooSlow(self) -> None:
         # As an idle timeout: close (aborted if the client does not let go).
         self._headersDeadline = None
+        if not self._awaitingHeaders:
+            return  # a request is being handled: its headers came in time
         if not _transportOf(self).disconnecting:
             self.timeoutConnection()
 
@@ -295,7 +320,7 @@ class BoundedHTTPChannel(http.HTTPChannel):
         return self.site.maxBody
 
     def allHeadersReceived(self) -> None:
-        self._cancelHeadersDeadline()
+        self._awaitingHeaders = False  # the deadline is pushed back for the next request
         # Twisted before 24.7 takes any third word of the request line for
         # the version, and echoes it (NULs and all) in the status line.
         if requestLine(self)[2] not in (b"HTTP/1.0", b"HTTP/1.1"):
