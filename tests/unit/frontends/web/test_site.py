@@ -6,15 +6,18 @@ fake clock and Twisted's StringTransport: no sockets, no waiting.
 from __future__ import annotations
 
 from twisted.internet import task
+from twisted.internet.error import ConnectionLost
 from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
 from twisted.trial.unittest import TestCase
 from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET
 from twisted.web.static import Data
 
 from finger import querylog
 from finger.frontends.web.site import MAX_BODY, FingerSite
 from finger.querylog import QueryLog
-from tests.helpers.webclient import SiteClient, parseResponses
+from tests.helpers.webclient import RecordingQueryLog, SiteClient, parseResponses
 
 
 class Transport(StringTransport):
@@ -27,9 +30,25 @@ class Transport(StringTransport):
         self.producer = None
 
 
-def channel(timeout=2.0):
+class Slow(Resource):
+    """Answers only when the test says so (C{pending[i].finish()})."""
+
+    isLeaf = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending: list = []
+
+    def render_GET(self, request):
+        self.pending.append(request)
+        return NOT_DONE_YET
+
+
+def channel(timeout=2.0, slow=None):
     root = Resource()
     root.putChild(b"", Data(b"hello", "text/plain"))
+    if slow is not None:
+        root.putChild(b"slow", slow)
     site = FingerSite(root, timeout=timeout, queryLog=QueryLog(enabled=False))
     clock = task.Clock()
     protocol = site.buildProtocol(None)
@@ -71,6 +90,22 @@ class HeadersDeadlineTests(TestCase):
         self.assertFalse(transport.disconnecting)
         trickle(protocol, clock, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0.5)
         self.assertEqual(transport.value().count(b"hello"), 2)
+        self.assertTrue(transport.disconnecting)
+
+    def test_aRequestHandledPastTheDeadlineIsNotCut(self):
+        slow = Slow()
+        protocol, transport, clock = channel(slow=slow)
+        protocol.dataReceived(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        clock.advance(10)  # well past the headers deadline: the headers came in time
+        self.assertFalse(transport.disconnecting)
+        slow.pending[0].write(b"late")
+        slow.pending[0].finish()
+        self.assertIn(b"late", transport.value())
+        # The next request's headers get a deadline of their own, from now.
+        clock.advance(1.5)
+        self.assertFalse(transport.disconnecting)
+        protocol.dataReceived(b"GET / HTTP/1.1\r\n")
+        clock.advance(1)
         self.assertTrue(transport.disconnecting)
 
     def test_noDeadlineWithoutATimeout(self):
@@ -215,6 +250,31 @@ class QueryLogTests(TestCase):
             ],
         )
         self.assertTrue(all(peer == "127.0.0.1:40000" for _, peer, _, _ in client.queryLog.records))
+
+
+    def test_aRequestIsLoggedOnceWhenItsConnectionIsLostFirst(self):
+        slow = Slow()
+        root = Resource()
+        root.putChild(b"slow", slow)
+        log = RecordingQueryLog()
+        site = FingerSite(root, timeout=2.0, queryLog=log)
+        protocol = site.buildProtocol(None)
+        protocol.callLater = task.Clock().callLater
+        protocol.makeConnection(Transport())
+        protocol.dataReceived(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertEqual(log.records, [])
+        protocol.connectionLost(Failure(ConnectionLost()))
+        self.assertEqual(
+            [(query, outcome) for _, _, query, outcome in log.records],
+            [("GET /slow", "connection lost before the answer (200)")],
+        )
+
+    def test_aFinishedRequestIsLoggedOnce(self):
+        client = SiteClient({"alice": "Happy"})
+        channel, transport = client.connect()
+        channel.dataReceived(b"GET /alice HTTP/1.1\r\nHost: x\r\n\r\n")
+        channel.connectionLost(Failure(ConnectionLost()))
+        self.assertEqual([r[2:] for r in client.queryLog.records], [("GET /alice", "200 found")])
 
 
 class NegotiationTests(TestCase):
