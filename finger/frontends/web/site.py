@@ -37,6 +37,7 @@ from twisted.web import http, resource, server
 from finger import querylog
 from finger._compat import H2_ENABLED, H2Connection, requestLine
 from finger.frontends.web.forwarded import NO_TRUSTED_PROXIES, Origin, TrustedProxies
+from finger.limits import SelfCounting
 from finger.linger import Refusal
 
 MAX_BODY = 1024 * 1024
@@ -382,11 +383,15 @@ class BoundedHTTPChannel(http.HTTPChannel):
         super().timeoutConnection()
 
 
-class NegotiatedChannel(Protocol):
+class NegotiatedChannel(SelfCounting, Protocol):
     """
     The protocol of a L{FingerSite}: speaks HTTP/1.1 through a
     L{BoundedHTTPChannel} from the start, and hands the connection to an
     HTTP/2 channel on the first data if TLS negotiated C{h2} (ALPN).
+
+    The connection limits (L{finger.limits}) count it without wrapping it
+    (L{SelfCounting}: a wrapper between it and its transport costs a few
+    microseconds per request).
 
     L{FingerSite.buildProtocol} sets C{site}, C{requestFactory}, C{timeOut}
     and C{callLater} on it as on any channel; it passes them on.
@@ -438,6 +443,7 @@ class NegotiatedChannel(Protocol):
         transport.registerProducer(self.channel, True)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
+        self.released()
         if self.channel is not None:
             self.channel.connectionLost(reason)
 

@@ -6,6 +6,7 @@ fake clock and Twisted's StringTransport: no sockets, no waiting.
 from __future__ import annotations
 
 from twisted.internet import task
+from twisted.internet.address import IPv4Address
 from twisted.internet.error import ConnectionLost
 from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
@@ -15,9 +16,15 @@ from twisted.web.server import NOT_DONE_YET
 from twisted.web.static import Data
 
 from finger import querylog
-from finger.frontends.web.site import MAX_BODY, FingerSite
+from finger.frontends.web.site import MAX_BODY, FingerSite, NegotiatedChannel
+from finger.limits import LimitedFactory, Limits, RefusalProtocol
 from finger.querylog import QueryLog
-from tests.helpers.webclient import RecordingQueryLog, SiteClient, parseResponses
+from tests.helpers.webclient import (
+    RecordingQueryLog,
+    SecureStringTransport,
+    SiteClient,
+    parseResponses,
+)
 
 
 class Transport(StringTransport):
@@ -275,6 +282,25 @@ class QueryLogTests(TestCase):
         channel.dataReceived(b"GET /alice HTTP/1.1\r\nHost: x\r\n\r\n")
         channel.connectionLost(Failure(ConnectionLost()))
         self.assertEqual([r[2:] for r in client.queryLog.records], [("GET /alice", "200 found")])
+
+
+class LimitsTests(TestCase):
+    def test_countedWithoutAWrapperAndReleasedOnClose(self):
+        client = SiteClient({"alice": "Happy"})
+        limited = LimitedFactory(client.site, Limits(5, 2), "web", task.Clock())
+        peer = IPv4Address("TCP", "192.0.2.9", 40000)
+        protocols = [limited.buildProtocol(peer) for _ in range(3)]
+        self.assertIsInstance(protocols[0], NegotiatedChannel)  # no wrapper in between
+        self.assertIsInstance(protocols[2], RefusalProtocol)  # two per peer
+        transport = SecureStringTransport(peer, peer)
+        protocols[0].makeConnection(transport)
+        protocols[0].dataReceived(b"GET /alice HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.assertIn(b"Strict-Transport-Security", transport.value())  # the TLS transport's own
+        self.assertEqual(len(limited.protocols), 2)
+        protocols[0].connectionLost(Failure(ConnectionLost()))
+        protocols[0].connectionLost(Failure(ConnectionLost()))  # released once only
+        self.assertEqual(len(limited.protocols), 1)
+        self.assertIsInstance(limited.buildProtocol(peer), NegotiatedChannel)
 
 
 class NegotiationTests(TestCase):
