@@ -8,7 +8,9 @@ device-mapper's "error" target needs /dev/mapper, which these containers
 lack, and a loop device cannot be made to fail on demand).  A write that
 fails answers ERROR; the statuses acknowledged before stay; reads keep
 working; once there is room again (the switch removed) writes succeed
-without a restart.
+without a restart.  The same holds for every frontend that writes (the JSON
+API, XML-RPC, SOAP, PB, the web edit form), and logging in (a password, a
+token) keeps working while the disk refuses to record its last use.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pathlib import Path
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.test_web_browser import startBrowser
 from tests.e2e.test_web_signin import submit
@@ -139,6 +143,14 @@ def fingerAdmin(store: Path, *args: str, stdin: str = "") -> str:
     return done.stdout.strip()
 
 
+def settle(browser, button: str) -> None:
+    """Click C{button}, then wait until the next page has loaded completely."""
+    submit(browser, button)
+    WebDriverWait(browser, TIMEOUT).until(
+        lambda b: b.execute_script("return document.readyState") == "complete"
+    )
+
+
 class Writers:
     """One write through each frontend, each answered as (stored, what the client saw)."""
 
@@ -206,14 +218,17 @@ class Writers:
         browser = self.browser
         browser.delete_all_cookies()
         browser.get(self.web + "/login")
+        WebDriverWait(browser, TIMEOUT).until(
+            expected_conditions.presence_of_element_located((By.NAME, "password"))
+        )
         browser.find_element(By.NAME, "name").send_keys("erin")
         browser.find_element(By.NAME, "password").send_keys(ACCOUNTS["erin"])
-        submit(browser, "form.login button")
+        settle(browser, "form.login button")
         assert browser.current_url == self.web + "/erin"  # signed in, whatever the disk
         field = browser.find_element(By.NAME, "status")
         field.clear()
         field.send_keys(status)
-        submit(browser, "form.edit button")
+        settle(browser, "form.edit button")
         if browser.current_url == self.web + "/erin" and browser.find_elements(By.CSS_SELECTOR, "p.status"):
             assert browser.find_element(By.CSS_SELECTOR, "p.status").text == status
             return True, "set"
