@@ -24,12 +24,12 @@ import xmlrpc.client
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.test_web_browser import startBrowser
-from tests.e2e.test_web_signin import submit
 from tests.helpers.failingio import buildShim, shimEnvironment
 from tests.helpers.pb import WRITE_REFUSED, pbClient
 from tests.helpers.support import LOOPBACK0, finger, serviceEnvironment, setStatus
@@ -145,10 +145,13 @@ def fingerAdmin(store: Path, *args: str, stdin: str = "") -> str:
 
 def settle(browser, button: str) -> None:
     """Click C{button}, then wait until the next page has loaded completely."""
-    submit(browser, button)
-    WebDriverWait(browser, TIMEOUT).until(
-        lambda b: b.execute_script("return document.readyState") == "complete"
-    )
+    clicked = browser.find_element(By.CSS_SELECTOR, button)
+    clicked.click()
+    # While the page is swapped, Chromium may answer "Node with given id does
+    # not belong to the document" (a WebDriverException, not a stale element).
+    wait = WebDriverWait(browser, TIMEOUT, ignored_exceptions=[WebDriverException])
+    wait.until(expected_conditions.staleness_of(clicked))
+    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 
 class Writers:
