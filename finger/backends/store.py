@@ -337,35 +337,44 @@ class SQLiteFingerService(service.Service):
 
     # IAccountStore (finger.accounts.sqlite's queries, in the store's thread)
 
+    def _accounts(self, function: Callable[..., _R], *args: object) -> defer.Deferred[_R]:
+        """Run an accounts query; SQLite's errors (a full disk...) become L{StoreError}."""
+
+        def failed(failure: Failure) -> Failure:
+            failure.trap(sqlite3.Error)
+            raise StoreError(f"the accounts store failed: {failure.getErrorMessage()}")
+
+        return self._inThread(function, *args).addErrback(failed)
+
     def createAccount(self, name: str, passwordHash: str, admin: bool) -> defer.Deferred[Account]:
-        return self._inThread(accountsql.createAccount, name, passwordHash, admin, self._clock())
+        return self._accounts(accountsql.createAccount, name, passwordHash, admin, self._clock())
 
     def getAccount(self, name: str) -> defer.Deferred[Account]:
-        return self._inThread(accountsql.getAccount, name)
+        return self._accounts(accountsql.getAccount, name)
 
     def listAccounts(self) -> defer.Deferred[Sequence[Account]]:
-        return self._inThread(accountsql.listAccounts)
+        return self._accounts(accountsql.listAccounts)
 
     def setPasswordHash(self, name: str, passwordHash: str) -> defer.Deferred[None]:
-        return self._inThread(accountsql.setPasswordHash, name, passwordHash)
+        return self._accounts(accountsql.setPasswordHash, name, passwordHash)
 
     def deleteAccount(self, name: str) -> defer.Deferred[None]:
-        return self._inThread(accountsql.deleteAccount, name)
+        return self._accounts(accountsql.deleteAccount, name)
 
     def addToken(self, name: str, tokenId: str, tokenHash: str) -> defer.Deferred[TokenRecord]:
-        return self._inThread(accountsql.addToken, name, tokenId, tokenHash, self._clock())
+        return self._accounts(accountsql.addToken, name, tokenId, tokenHash, self._clock())
 
     def getToken(self, tokenId: str) -> defer.Deferred[TokenRecord | None]:
-        return self._inThread(accountsql.getToken, tokenId)
+        return self._accounts(accountsql.getToken, tokenId)
 
     def listTokens(self, name: str) -> defer.Deferred[Sequence[TokenRecord]]:
-        return self._inThread(accountsql.listTokens, name)
+        return self._accounts(accountsql.listTokens, name)
 
     def revokeTokens(self, name: str, tokenId: str | None = None) -> defer.Deferred[int]:
-        return self._inThread(accountsql.revokeTokens, name, tokenId)
+        return self._accounts(accountsql.revokeTokens, name, tokenId)
 
     def touch(self, name: str, tokenId: str | None, when: float) -> defer.Deferred[None]:
-        return self._inThread(accountsql.touch, name, tokenId, when)
+        return self._accounts(accountsql.touch, name, tokenId, when)
 
     def _stored(self, result: None, name: str, status: str, setAt: float) -> None:
         if self.onWrite is not None:
