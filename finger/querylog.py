@@ -94,14 +94,15 @@ def describe(record: QueryRecord) -> str:
     even a separator that is not a control character (U+2028) is escaped, so
     a query cannot start a line of its own.
     """
-    what = f"query {record.shown!r}"
-    if record.target is not None:
-        who = "nobody" if record.account is None else clean(record.account)
-        what = f"write {record.shown!r} of {record.target!r} by {who}"
-    prefix = "" if record.worker is None else f"worker {record.worker}: "
+    frontend, peer, shown, outcome, duration, account, target, worker = record
+    what = f"query {shown!r}"
+    if target is not None:
+        who = "nobody" if account is None else clean(account)
+        what = f"write {shown!r} of {target!r} by {who}"
+    prefix = "" if worker is None else f"worker {worker}: "
     return (
-        f"{prefix}{record.frontend} {what} from {clean(record.peer)}: "
-        f"{clean(record.outcome)} ({record.duration * 1000:.1f} ms)"
+        f"{prefix}{frontend} {what} from {clean(peer)}: {clean(outcome)} "
+        f"({duration * 1000:.1f} ms)"
     )
 
 
