@@ -189,9 +189,14 @@ class SignedInPagesTests(TestCase):
         )
 
     def signedIn(self, name: str) -> str:
+        """Sign in as a browser does (the form's cookie and token); the session's cookie."""
+        form = self.client.request("GET", "/login", secure=True, peer=REMOTE)
+        fields = {"name": name, "password": PASSWORDS[name]}
+        fields.update(zip(["csrf"], csrfTokens(form.text)))
+        setCookie = form.header("set-cookie")
         response = self.client.request(
-            "POST", "/login", {"name": name, "password": PASSWORDS[name]},
-            secure=True, peer=REMOTE,
+            "POST", "/login", fields, secure=True, peer=REMOTE,
+            cookie=setCookie.split(";")[0] if setCookie else None,
         )
         self.assertEqual(response.code, 303, response.text)
         return response.header("set-cookie").split(";")[0]
