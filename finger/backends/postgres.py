@@ -6,7 +6,9 @@ Tables: C{statuses(name, status, set_at)}, the accounts' (see
 L{finger.accounts.postgres}), and C{finger_schema(version)}.  The schema is
 created on first start (under an advisory lock, so nodes starting together
 do not race) and versioned: a newer version than this code knows is a
-L{PostgresConfigurationError}.  A trigger on C{statuses} sends C{NOTIFY
+L{PostgresConfigurationError}; an older one is migrated (version 2 adds each
+account's own WebFinger entry, read afresh at every WebFinger request, so a
+change is seen by every node at its next read).  A trigger on C{statuses} sends C{NOTIFY
 finger_status} with every change, whoever made it (this service on any node,
 C{psql}), delivered when the change commits.
 
@@ -41,7 +43,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from finger.accounts import postgres as accountpg
-from finger.accounts.interfaces import Account, IAccountStore, TokenRecord
+from finger.accounts.interfaces import Account, IAccountStore, IAccountWebFinger, TokenRecord
 from finger.backends.pgconn import (
     CONNECTION_ERRORS,
     DEFAULT_POOL_SIZE,
@@ -66,7 +68,7 @@ from finger.interfaces import (
 from finger.reactors import globalReactor
 from finger.users import userNameProblem
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_STATUS = 64 * 1024
 DEFAULT_CACHE_SIZE = 10_000
 CHANNEL = "finger_status"
@@ -106,7 +108,10 @@ _SCHEMA = [
     FOR EACH ROW EXECUTE FUNCTION finger_status_changed()
     """,
     *accountpg.SCHEMA,
+    *accountpg.SCHEMA_V2,
 ]
+# The statements that take a database from version N - 1 to version N.
+_MIGRATIONS: dict[int, list[str]] = {2: accountpg.SCHEMA_V2}
 
 Connection = psycopg.Connection[Any]
 _MISSING = object()  # cached: no such user
@@ -144,6 +149,10 @@ def prepareSchema(connection: Connection, where: str) -> int:
                 f"{where}: schema version {version} is newer than this program's "
                 f"({SCHEMA_VERSION}); upgrade finger"
             )
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in _MIGRATIONS[step]:
+                connection.execute(statement)
+            connection.execute("INSERT INTO finger_schema (version) VALUES (%s)", (step,))
         return version
 
 
@@ -204,6 +213,7 @@ def _delete(connection: Connection, name: str) -> None:
 
 @implementer(
     IFingerService, IFingerSetterService, IFingerClearService, IFingerDetails, IAccountStore,
+    IAccountWebFinger,
     IFingerChangeFeed,
 )
 class PostgresFingerService(service.Service):
@@ -512,6 +522,12 @@ class PostgresFingerService(service.Service):
 
     def touch(self, name: str, tokenId: str | None, when: float) -> defer.Deferred[None]:
         return self._accounts(accountpg.touch, name, tokenId, when)
+
+    def getWebFinger(self, name: str) -> defer.Deferred[str | None]:
+        return self._accounts(accountpg.getWebFinger, name)
+
+    def setWebFinger(self, name: str, entry: str | None) -> defer.Deferred[None]:
+        return self._accounts(accountpg.setWebFinger, name, entry)
 
     # IService
 

@@ -4,8 +4,9 @@ The SQLite store: a durable, settable backend.
 Tables C{statuses(name, status, set_at)} and, since schema version 2, the
 accounts (L{finger.accounts.sqlite}: C{accounts}, C{tokens}), in a database
 created on first start; the schema version is kept in C{PRAGMA
-user_version}, and a version 1 database is migrated to version 2 when it is
-opened (the accounts tables are added; statuses are kept as they are).
+user_version}, and an older database is migrated when it is opened (version
+2 adds the accounts tables, version 3 each account's own WebFinger entry;
+statuses and accounts are kept as they are).
 
 Start-up is in two steps, because C{twistd -u USER -g GROUP} builds the
 service as root and switches to USER only before C{startService}:
@@ -51,7 +52,7 @@ from twisted.python.threadpool import ThreadPool
 from zope.interface import implementer
 
 from finger.accounts import sqlite as accountsql
-from finger.accounts.interfaces import Account, IAccountStore, TokenRecord
+from finger.accounts.interfaces import Account, IAccountStore, IAccountWebFinger, TokenRecord
 from finger.errors import FingerConfigurationError
 from finger.feed import ChangeCallback, ChangeFeed, StatusChange, Subscription
 from finger.interfaces import (
@@ -66,7 +67,7 @@ from finger.interfaces import (
 from finger.reactors import globalReactor
 from finger.users import userNameProblem
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MAX_STATUS = 64 * 1024
 BUSY_TIMEOUT = 5.0
 
@@ -82,6 +83,7 @@ _MIGRATIONS: dict[int, list[str]] = {
         """,
     ],
     2: accountsql.SCHEMA_V2,
+    3: accountsql.SCHEMA_V3,
 }
 
 
@@ -208,7 +210,7 @@ def _delete(connection: sqlite3.Connection, name: str) -> int:
 
 @implementer(
     IFingerService, IFingerSetterService, IFingerClearService, IFingerDetails, IFingerChangeFeed,
-    IAccountStore,
+    IAccountStore, IAccountWebFinger,
 )
 class SQLiteFingerService(service.Service):
     """
@@ -366,6 +368,12 @@ class SQLiteFingerService(service.Service):
 
     def touch(self, name: str, tokenId: str | None, when: float) -> defer.Deferred[None]:
         return self._inThread(accountsql.touch, name, tokenId, when)
+
+    def getWebFinger(self, name: str) -> defer.Deferred[str | None]:
+        return self._inThread(accountsql.getWebFinger, name)
+
+    def setWebFinger(self, name: str, entry: str | None) -> defer.Deferred[None]:
+        return self._inThread(accountsql.setWebFinger, name, entry)
 
     def _stored(self, result: None, name: str, status: str, setAt: float) -> None:
         if self.onWrite is not None:

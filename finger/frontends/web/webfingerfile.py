@@ -30,18 +30,18 @@ from typing import Any
 
 from twisted.application import service
 from twisted.internet.interfaces import IReactorTime
-from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
 from finger.errors import FingerConfigurationError
 from finger.reactors import globalReactor
+from finger.watch import FileSignature, PeriodicCheck, fileSignature
 
 MAX_FILE_SIZE = 1024 * 1024
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
 _ENTRY_MEMBERS = ("aliases", "links", "properties")
 _LINK_MEMBERS = ("rel", "type", "href", "titles", "properties")
 
-_Signature = tuple[int, int, int]
+_Signature = FileSignature
 
 
 class WebFingerFileError(FingerConfigurationError):
@@ -161,10 +161,6 @@ def parseWebFinger(raw: bytes) -> WebFingerData:
     return WebFingerData(entries)
 
 
-def _signature(st: os.stat_result) -> _Signature:
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
-
-
 def readWebFingerFile(path: str) -> tuple[_Signature, WebFingerData]:
     """Read and parse C{path}; raise L{WebFingerFileError} with a one-line reason."""
     try:
@@ -181,7 +177,7 @@ def readWebFingerFile(path: str) -> tuple[_Signature, WebFingerData]:
         data = parseWebFinger(raw)
     except ValueError as e:
         raise WebFingerFileError(f"WebFinger file {path}: {e}") from None
-    return _signature(st), data
+    return fileSignature(st), data
 
 
 class WebFingerFile(service.Service):
@@ -204,7 +200,7 @@ class WebFingerFile(service.Service):
         self._signature: _Signature | None = None
         self._rejected: _Signature | None = None
         self._lastError: str | None = None
-        self._poll: LoopingCall | None = None
+        self._poll = PeriodicCheck(self.checkForChanges, self._reactor)
 
     def entryFor(self, name: str) -> WebFingerEntry | None:
         """C{name}'s entry in the last good version of the file."""
@@ -221,7 +217,7 @@ class WebFingerFile(service.Service):
     def checkForChanges(self) -> None:
         """Re-read the file if it changed; keep the last good data if it is unusable."""
         try:
-            signature = _signature(os.stat(self.path))
+            signature = fileSignature(os.stat(self.path))
         except OSError as e:
             self._report(f"cannot read the WebFinger file {self.path}: {e.strerror}")
             return
@@ -259,11 +255,8 @@ class WebFingerFile(service.Service):
         super().startService()
         if self._signature is None:
             self.loadNow()
-        self._poll = LoopingCall(self.checkForChanges)
-        self._poll.clock = self._reactor
-        self._poll.start(self.refresh, now=False)
+        self._poll.start(self.refresh)
 
     def stopService(self) -> None:
         super().stopService()
-        if self._poll is not None and self._poll.running:
-            self._poll.stop()
+        self._poll.stop()
