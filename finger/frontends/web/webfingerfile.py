@@ -200,7 +200,7 @@ class WebFingerFile(service.Service):
         self._signature: _Signature | None = None
         self._rejected: _Signature | None = None
         self._lastError: str | None = None
-        self._poll = PeriodicCheck(self.checkForChanges, self._reactor)
+        self._poll: PeriodicCheck | None = None
 
     def entryFor(self, name: str) -> WebFingerEntry | None:
         """C{name}'s entry in the last good version of the file."""
@@ -255,8 +255,10 @@ class WebFingerFile(service.Service):
         super().startService()
         if self._signature is None:
             self.loadNow()
+        self._poll = PeriodicCheck(self.checkForChanges, self._reactor)
         self._poll.start(self.refresh)
 
     def stopService(self) -> None:
         super().stopService()
-        self._poll.stop()
+        if self._poll is not None:
+            self._poll.stop()
