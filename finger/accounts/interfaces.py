@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from twisted.internet.defer import Deferred
 from zope.interface import Interface
 
-
 # The largest WebFinger entry (JSON text, UTF-8 bytes) a store keeps for an account.
 MAX_WEBFINGER_BYTES = 16 * 1024
 
