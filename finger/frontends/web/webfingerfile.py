@@ -13,6 +13,10 @@ and optionally C{type}, C{href}, C{titles}, C{properties}) and
 C{properties}; anything else is refused by name, so a typo is reported
 rather than ignored.
 
+The same validator checks the entry a user sets for themselves through the
+JSON API (L{parseUserEntry}: one entry, at most L{MAX_USER_LINKS} links and
+L{MAX_USER_ALIASES} aliases in L{MAX_WEBFINGER_BYTES} of JSON).
+
 The file is checked every C{refresh} seconds on the reactor and re-read
 when its modification time, size or inode changed (write a new file and
 rename it over the old one).  A version that cannot be used keeps the last
@@ -32,11 +36,15 @@ from twisted.application import service
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 
+from finger.accounts.interfaces import MAX_WEBFINGER_BYTES
 from finger.errors import FingerConfigurationError
 from finger.reactors import globalReactor
 from finger.watch import FileSignature, PeriodicCheck, fileSignature
 
 MAX_FILE_SIZE = 1024 * 1024
+# The bounds of the entry a user sets through the API (the operator's file has only MAX_FILE_SIZE).
+MAX_USER_LINKS = 32
+MAX_USER_ALIASES = 32
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
 _ENTRY_MEMBERS = ("aliases", "links", "properties")
 _LINK_MEMBERS = ("rel", "type", "href", "titles", "properties")
@@ -143,14 +151,42 @@ def _entry(value: Any, name: str) -> WebFingerEntry:
     )
 
 
-def parseWebFinger(raw: bytes) -> WebFingerData:
-    """Parse a WebFinger file's content; raise C{ValueError} with a one-line reason."""
+def entryDocument(entry: WebFingerEntry) -> dict[str, Any]:
+    """C{entry} as the JSON object it was written as (what L{parseUserEntry} reads)."""
+    return {
+        "aliases": list(entry.aliases),
+        "links": [dict(link) for link in entry.links],
+        "properties": dict(entry.properties),
+    }
+
+
+def _json(raw: bytes) -> Any:
     try:
-        document = json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
         raise ValueError(f"not valid UTF-8 (byte offset {e.start})") from None
     except json.JSONDecodeError as e:
         raise ValueError(f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
+
+
+def parseUserEntry(raw: bytes) -> WebFingerEntry:
+    """
+    One user's own entry (a JSON object shaped like an entry of the file),
+    within the bounds above; raise C{ValueError} with a one-line reason.
+    """
+    if len(raw) > MAX_WEBFINGER_BYTES:
+        raise ValueError(f"the entry is larger than {MAX_WEBFINGER_BYTES // 1024} KiB of JSON")
+    entry = _entry(_json(raw), "the entry")
+    if len(entry.links) > MAX_USER_LINKS:
+        raise ValueError(f"the entry has {len(entry.links)} links; at most {MAX_USER_LINKS}")
+    if len(entry.aliases) > MAX_USER_ALIASES:
+        raise ValueError(f"the entry has {len(entry.aliases)} aliases; at most {MAX_USER_ALIASES}")
+    return entry
+
+
+def parseWebFinger(raw: bytes) -> WebFingerData:
+    """Parse a WebFinger file's content; raise C{ValueError} with a one-line reason."""
+    document = _json(raw)
     if not isinstance(document, dict):
         raise ValueError("must be a JSON object keyed by user name")
     entries = {}
