@@ -88,6 +88,9 @@ class Authenticator:
     portal: Portal
     throttle: LoginThrottle
     peerKey: Callable[[Any], str | None] = defaultPeerKey
+    # The accounts themselves, for checking again that a login still stands
+    # (finger.accounts.standing); None: logins are not checked again.
+    store: IAccountStore | None = None
 
     def login(self, credentials: ICredentials, address: object) -> defer.Deferred[IAccountAvatar]:
         """
@@ -129,4 +132,4 @@ def buildAuthenticator(
     hashing = PasswordHashing(clock) if hashing is None else hashing
     throttle = LoginThrottle(clock=clock) if throttle is None else throttle
     portal = Portal(AccountRealm(store), [AccountChecker(store, hashing, clock)])
-    return Authenticator(portal, throttle, peerKey)
+    return Authenticator(portal, throttle, peerKey, store)

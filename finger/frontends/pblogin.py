@@ -22,8 +22,12 @@ for an unknown name and a wrong password.
 
 The account object is a C{pb.Referenceable} known only to the connection
 that logged in: another connection cannot name it, and it goes with the
-connection.  Errors reach the client as C{finger.frontends.pblogin.LoginRefused}
-(the login: no accounts, not TLS or loopback, bad credentials, throttled)
+connection.  Each write checks again, through the accounts core
+(L{finger.accounts.standing}), that the login still stands: after
+C{finger-admin deluser}, C{passwd} (a password login) or C{revoke} (a token
+login) the object's writes are refused ("log in again"), and an admin
+demoted since writes only its own status.  Errors reach the client as
+C{finger.frontends.pblogin.LoginRefused} (the login: no accounts, not TLS or loopback, bad credentials, throttled)
 and C{finger.frontends.pblogin.WriteRefused} (a write: forbidden, a bad
 status, not stored), each with a one-line message.
 """
@@ -42,6 +46,7 @@ from twisted.spread import pb
 from finger import querylog
 from finger.accounts.cred import IAccountAvatar
 from finger.accounts.gate import Authenticator
+from finger.accounts.standing import LoginBasis, LoginLapsed, basisOf, confirm
 from finger.frontends.publish import WriteRefused as Refused
 from finger.frontends.publish import authenticate, authorise, store
 from finger.interfaces import IFingerService
@@ -93,7 +98,13 @@ async def logIn(
     except Refused as e:
         raise LoginRefused(str(e)) from None
     assert accounts is not None  # authenticate refuses without accounts
-    return FingerPBAccount(avatar, service, accounts, queryLog)
+    if accounts.store is None:
+        raise LoginRefused("this service cannot check logins again (no account store)")
+    try:
+        basis = await basisOf(accounts.store, avatar.name, secret)
+    except LoginLapsed as e:
+        raise LoginRefused(str(e)) from None
+    return FingerPBAccount(avatar, service, accounts, queryLog, basis)
 
 
 class FingerPBAccount(pb.Referenceable):
@@ -105,11 +116,22 @@ class FingerPBAccount(pb.Referenceable):
         service: IFingerService,
         accounts: Authenticator,
         queryLog: querylog.QueryLog,
+        basis: LoginBasis,
     ) -> None:
         self.avatar = avatar
         self.service = service
         self.accounts = accounts
         self.queryLog = queryLog
+        self.basis = basis
+
+    async def _avatarNow(self) -> IAccountAvatar:
+        """The account as it is now, if the login still stands (else L{WriteRefused})."""
+        assert self.accounts.store is not None  # logIn refuses without a store
+        try:
+            self.avatar = await confirm(self.accounts.store, self.basis)
+        except LoginLapsed as e:
+            raise WriteRefused(str(e)) from None
+        return self.avatar
 
     async def _write(self, peer: str, target: object, status: object) -> dict[str, Any]:
         started = time.monotonic()
@@ -117,9 +139,10 @@ class FingerPBAccount(pb.Referenceable):
         try:
             if not isinstance(target, str):
                 raise WriteRefused("the user name must be a string")
+            avatar = await self._avatarNow()
             try:
-                authorise(self.accounts, self.avatar, target)
-                written = await store(self.service, self.avatar.name, target, status)  # type: ignore[arg-type]
+                authorise(self.accounts, avatar, target)
+                written = await store(self.service, avatar.name, target, status)  # type: ignore[arg-type]
             except Refused as e:
                 raise WriteRefused(str(e)) from None
         except WriteRefused as e:

@@ -120,7 +120,7 @@ class ListenOverSocketsTests(TestCase):
                 s.shutdown(socket.SHUT_WR)
                 return readAll(s)
 
-        d = self.start("setter", "tcp:0:interface=127.0.0.1", frontend(IFingerSetterFactory, self.backend, SetterSettings(queryLog=QueryLog(False))))
+        d = self.start("setter", "tcp:0:interface=127.0.0.1", frontend(IFingerSetterFactory, self.backend, SetterSettings(queryLog=QueryLog(False), allowUnauthenticated=True)))
         d.addCallback(lambda port: threads.deferToThread(setWithoutNewline, port))
         d.addCallback(self.assertEqual, b"OK\r\n")
         d.addCallback(lambda _: self.backend.getUser("dave"))

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from finger.accounts.cred import FAILED
-from tests.helpers.pb import BAD_CALL, LOGIN_REFUSED, WRITE_REFUSED, pbClient
+from finger.accounts.standing import LAPSED
+from tests.helpers.pb import BAD_CALL, LOGIN_REFUSED, WRITE_REFUSED, pbClient, pbClientPausing
 from tests.helpers.support import LOOPBACK0, finger, serviceEnvironment
 from tests.helpers.tlsfiles import HOSTNAME, makeCertificates
 
@@ -95,3 +96,51 @@ def test_tokenLoginOverTLS(service):
     assert answers[1]["ok"]["status"] == "Set over TLS with a token"
     assert finger(service.port(), "bob") == "Set over TLS with a token\r\n"
     assert token not in service.log
+
+
+def test_loginLapsesAfterFingerAdmin(service):
+    """
+    A connection that logged in stays so, but its writes are checked again:
+    after finger-admin revoke (a token login), passwd (a password login) or
+    deluser, the account object's writes are refused with the reason.
+    """
+    admin(service.store, "adduser", "carol", stdin="carol's first secret\n")
+    admin(service.store, "adduser", "dave", stdin="dave's secret\n")
+    token = admin(service.store, "token", "bob")
+    steps = [
+        ["login", "bob", token],
+        ["account", "setStatus", "bob before revoke"],
+        ["pause"],  # finger-admin revoke bob
+        ["account", "setStatus", "bob after revoke"],
+    ]
+    answers = pbClientPausing(service.port("pb"), steps, [lambda: admin(service.store, "revoke", "bob")])
+    assert answers[0] == {"ok": "logged in"}
+    assert answers[1]["ok"]["status"] == "bob before revoke"
+    assert answers[2] == {"remote": WRITE_REFUSED, "message": LAPSED}
+    assert finger(service.port(), "bob") == "bob before revoke\r\n"
+
+    steps = [
+        ["login", "carol", "carol's first secret"],
+        ["account", "setStatus", "carol before passwd"],
+        ["pause"],  # finger-admin passwd carol
+        ["account", "setStatus", "carol after passwd"],
+        ["login", "carol", "carol's new secret"],
+        ["account", "setStatus", "carol with the new password"],
+    ]
+    change = [lambda: admin(service.store, "passwd", "carol", stdin="carol's new secret\n")]
+    answers = pbClientPausing(service.port("pb"), steps, change)
+    assert answers[1]["ok"]["status"] == "carol before passwd"
+    assert answers[2] == {"remote": WRITE_REFUSED, "message": LAPSED}
+    assert answers[3] == {"ok": "logged in"}
+    assert answers[4]["ok"]["status"] == "carol with the new password"
+
+    steps = [
+        ["login", "dave", "dave's secret"],
+        ["pause"],  # finger-admin deluser dave
+        ["account", "setStatus", "dave after deluser"],
+    ]
+    answers = pbClientPausing(service.port("pb"), steps, [lambda: admin(service.store, "deluser", "dave")])
+    assert answers[0] == {"ok": "logged in"}
+    assert answers[1] == {"remote": WRITE_REFUSED, "message": LAPSED}
+    assert "after" not in finger(service.port(), "bob") + finger(service.port(), "carol")
+    service.waitForLog(r"pb write 'setStatus' of 'dave' by dave from 127\.0\.0\.1:\d+: refused")

@@ -174,3 +174,41 @@ def test_aUserCannotEditAnothersPage(signinSite):
     )
     assert code == 403 and "only your own status" in body
     assert "hijacked" not in finger(service.port("finger"), "alice")
+
+
+def test_forgedLoginIsRefused(signinSite, tmp_path):
+    """
+    Login CSRF: another site's form signing the browser into the attacker's
+    account (bob) is refused; so is urllib posting a login without the
+    token of this site's form.  With the form's token and cookie it works.
+    """
+    service, browser = signinSite
+    browser.get(service.base + "/login")  # the browser has a login cookie of its own
+    attacker = tmp_path / "attacker.html"
+    attacker.write_text(
+        f'<form method="post" action="{service.base}/login">'
+        f'<input name="name" value="bob"><input name="password" value="{PASSWORDS["bob"]}">'
+        '<button type="submit">Win a prize</button></form>'
+    )
+    browser.get(attacker.as_uri())
+    submit(browser, "button")
+    assert browser.current_url == service.base + "/login"
+    message = browser.find_element(By.CSS_SELECTOR, "section.login .message").text
+    assert "was not sent from this site's sign-in form" in message
+    assert browser.get_cookie("__Host-finger-session") is None
+    service.waitForLog(r"web query 'POST /login' from 127\.0\.0\.1:\d+: 403 refused: no or wrong login token")
+
+    form = {"name": "bob", "password": PASSWORDS["bob"]}
+    code, body = post(service.base + "/login", form, "", service.tls)
+    assert code == 403 and "was not sent from this site" in body
+    # A client that fetches the form and sends its token and cookie back signs in.
+    request = urllib.request.Request(service.base + "/login")
+    with urllib.request.urlopen(request, timeout=TIMEOUT, context=service.tls) as response:
+        loginCookie = response.headers["Set-Cookie"].split(";")[0]
+        page = response.read().decode()
+    token = page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    code, body = post(service.base + "/login", {**form, "csrf": token}, "", service.tls)
+    assert code == 403  # the token alone, without the cookie
+    code, body = post(service.base + "/login", {**form, "csrf": token}, loginCookie, service.tls)
+    assert code == 303, body
+    assert PASSWORDS["bob"] not in service.log and token not in service.log

@@ -15,6 +15,9 @@ one JSON line:
                             object it returns; prints {"ok": "logged in"} or
                             the error as for "call"
   ["account", METHOD, ARG...]  callRemote on that account object
+  ["pause"]                 prints {"paused": true} and waits for a line on
+                            stdin (the test changes something meanwhile),
+                            keeping the connection
 PORT may be tls:HOST:PORT:CAFILE: PB over TLS, verifying the server as HOST
 with the CA in CAFILE.
 An ARG {"repeat": VALUE, "times": N} stands for [VALUE] * N (or VALUE * N
@@ -24,7 +27,7 @@ for a string VALUE), so huge arguments need no huge command line.
 import json
 import sys
 
-from twisted.internet import defer, task
+from twisted.internet import defer, task, threads
 from twisted.spread import banana, pb
 
 
@@ -78,6 +81,9 @@ def main(reactor, port, steps):
         if kind == "reconnect":
             root = yield connect(reactor, port)
             print(json.dumps({"reconnected": True}), flush=True)
+        elif kind == "pause":
+            print(json.dumps({"paused": True}), flush=True)
+            yield threads.deferToThread(sys.stdin.readline)
         elif kind == "unlimited":
             banana.SIZE_LIMIT = 100 * 1024 * 1024
         elif kind == "login":

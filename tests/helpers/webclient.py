@@ -141,10 +141,12 @@ class SiteClient:
         cookie: str | None = None,
         secure: bool = False,
         peer: str | IPv4Address = CLIENT,
+        headers: dict[str, str] | None = None,
     ) -> Response:
         """One request, with a urlencoded C{form} body and a C{Cookie} header if given."""
         body = urllib.parse.urlencode(form).encode("ascii") if form is not None else b""
         head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1:8000", "Connection: close"]
+        head.extend(f"{name}: {value}" for name, value in (headers or {}).items())
         if cookie is not None:
             head.append(f"Cookie: {cookie}")
         if form is not None:

@@ -2,14 +2,16 @@
 C{/login} and C{/logout}: signing in and out in a browser, with forms
 (no script needed).
 
-  - C{GET /login}: the form (C{name}, C{password}); over plain HTTP from
+  - C{GET /login}: the form (C{name}, C{password}, and the hidden login
+    CSRF token of L{finger.frontends.web.logincsrf}); over plain HTTP from
     another host, a page that says why there is no form.
   - C{POST /login}: a good password begins a session (a fresh id in the
     cookie, see L{finger.frontends.web.signin}) and answers 303 to the
     user's page; a wrong name or password is 403 (one answer for both);
     too many failures 429 with C{Retry-After} (the accounts core's
     throttle); a password over plain HTTP from another host is refused
-    unread (403).
+    unread (403); a post without this site's login token (a form
+    forged on another site) is refused unread (403) with a fresh form.
   - C{POST /logout} with the session's CSRF token ends the session and
     answers 303 to C{/}.
 """
@@ -23,6 +25,7 @@ from twisted.web.iweb import IRequest
 from twisted.web.template import Element, Tag, renderer
 
 from finger.accounts.gate import Throttled
+from finger.frontends.web import logincsrf
 from finger.frontends.web.pages import STALE_FORM, HTMLPage, redirect, renderPage, serverError
 from finger.frontends.web.respond import runAsync
 from finger.frontends.web.signin import SignIn, formField
@@ -44,6 +47,11 @@ NO_ACCOUNTS = (
     "can add them with finger-admin and start the service with --store."
 )
 WRONG = "Wrong name or password."
+FORGED = (
+    "This sign-in was not sent from this site's sign-in form (it may come from "
+    "another site, or the form is more than an hour old), so it was not checked. "
+    "Sign in again below."
+)
 MAX_FIELD = 1024  # characters, for the name and the password
 
 
@@ -59,12 +67,14 @@ class LoginElement(Element):
     """The sign-in page (C{login.html}): a message and, when passwords may be sent, the form."""
 
     def __init__(
-        self, templates: Templates, message: str | None, showForm: bool, name: str = ""
+        self, templates: Templates, message: str | None, showForm: bool, name: str = "",
+        token: str = "",
     ) -> None:
         super().__init__(templates.loader("login.html"))
         self.messageText = message
         self.showForm = showForm
         self.nameGiven = name
+        self.token = token
 
     @renderer
     def login(self, request: IRequest | None, tag: Tag) -> Tag:
@@ -77,6 +87,10 @@ class LoginElement(Element):
     @renderer
     def form(self, request: IRequest | None, tag: Tag) -> Tag | str:
         return tag if self.showForm else ""
+
+    @renderer
+    def loginToken(self, request: IRequest | None, tag: Tag) -> Tag:
+        return tag(value=self.token)
 
     @renderer
     def name(self, request: IRequest | None, tag: Tag) -> Tag:
@@ -108,6 +122,8 @@ class LoginPage(HTMLPage):
             return self.showLogin(request, 404, NO_ACCOUNTS, False, "no accounts")
         if not self.signIn.mayTakePasswords(request):
             return self.showLogin(request, 403, INSECURE, False, "refused: insecure connection")
+        if not logincsrf.valid(request):
+            return self.showLogin(request, 403, FORGED, True, "refused: no or wrong login token")
         name = formField(request, b"name")
         password = formField(request, b"password")
         if not name or not password or len(name) > MAX_FIELD or len(password) > MAX_FIELD:
@@ -133,6 +149,7 @@ class LoginPage(HTMLPage):
         except UnauthorizedLogin:
             await self.renderLogin(request, 403, WRONG, True, f"refused for {shown!r}", name)
             return
+        logincsrf.clear(request)
         signIn.begin(request, avatar)
         request.outcome = f"signed in as {avatar.name!r}"
         redirect(request, userPath(avatar.name) or "/")
@@ -148,7 +165,9 @@ class LoginPage(HTMLPage):
         self, request: FingerRequest, code: int, message: str | None, form: bool,
         outcome: str | None, name: str = "",
     ) -> None:
-        content = LoginElement(self.templates, message, form, stripControls(name))
+        token = logincsrf.issue(request) if form else ""
+        request.setHeader(b"Cache-Control", b"no-store")
+        content = LoginElement(self.templates, message, form, stripControls(name), token)
         await renderPage(request, self.templates, code, "Sign in", content, outcome, self.signIn)
 
 

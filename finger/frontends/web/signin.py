@@ -25,6 +25,7 @@ from twisted.internet import defer
 
 from finger.accounts.cred import IAccountAvatar
 from finger.accounts.gate import Authenticator, mayCarryCredentials
+from finger.frontends.web.credentials import clientAddress
 from finger.frontends.web.sessions import Session, SessionStore
 
 if TYPE_CHECKING:
@@ -59,15 +60,19 @@ class SignIn:
     sessions: SessionStore
 
     def mayTakePasswords(self, request: FingerRequest) -> bool:
-        """Whether this request came over HTTPS or from a loopback client."""
-        return mayCarryCredentials(request.getClientAddress(), request.isSecure())
+        """
+        Whether this request came over HTTPS or from a loopback client: the
+        client's own scheme and address behind a trusted proxy
+        (L{finger.frontends.web.forwarded}), not the proxy's.
+        """
+        return mayCarryCredentials(clientAddress(request), request.isSecure())
 
     def login(
         self, request: FingerRequest, name: str, password: str
     ) -> defer.Deferred[IAccountAvatar]:
         """Check C{name} and C{password} (throttled); see L{Authenticator.login}."""
         credentials = UsernamePassword(name.encode("utf-8"), password.encode("utf-8"))
-        return self.authenticator.login(credentials, request.getClientAddress())
+        return self.authenticator.login(credentials, clientAddress(request))
 
     def current(self, request: FingerRequest) -> Session | None:
         """The session the request's cookie names, if it is live and of this kind of connection."""

@@ -8,6 +8,7 @@ store, and a task.Clock for the sessions and the throttle.
 from __future__ import annotations
 
 import re
+import urllib.parse
 
 from twisted.internet import defer
 from twisted.internet.address import IPv4Address
@@ -18,6 +19,7 @@ from finger.accounts.gate import buildAuthenticator
 from finger.accounts.hashing import PasswordHashing
 from finger.accounts.memory import MemoryAccountStore
 from finger.accounts.throttle import LoginThrottle
+from finger.frontends.web.forwarded import TrustedProxies
 from finger.frontends.web.sessions import SessionStore
 from tests.helpers.webclient import CLIENT, SiteClient
 
@@ -38,7 +40,9 @@ def csrfOf(html: str) -> str | None:
     return found.group(1) if found else None
 
 
-class SignInTests(TestCase):
+class SignInBase(TestCase):
+    """A site with accounts, sessions and a throttle on a task.Clock; helpers."""
+
     def setUp(self):
         self.clock = Clock()
         self.clock.advance(1_000_000)
@@ -47,7 +51,9 @@ class SignInTests(TestCase):
         for name, password in PASSWORDS.items():
             self.accounts.createAccount(name, hashing.hashNow(password), name == "root")
         self.throttle = LoginThrottle(maxFailures=3, window=600, clock=self.clock)
-        authenticator = buildAuthenticator(self.accounts, hashing, self.throttle, clock=self.clock)
+        self.authenticator = authenticator = buildAuthenticator(
+            self.accounts, hashing, self.throttle, clock=self.clock
+        )
         self.sessions = SessionStore(clock=self.clock, idle=3600, lifetime=7200)
         self.client = SiteClient(
             {"alice": "Happy", "bob": "Busy"},
@@ -55,12 +61,23 @@ class SignInTests(TestCase):
         )
         self.backend = self.client.service
 
+    def loginForm(self, secure=True, peer=REMOTE):
+        """GET /login: (the login cookie to send back, the form's token), or Nones."""
+        page = self.client.request("GET", "/login", secure=secure, peer=peer)
+        setCookie = page.header("set-cookie")
+        if setCookie is None:
+            return None, None
+        return setCookie.split(";")[0], csrfOf(page.text)
+
     def login(self, name="alice", password=None, secure=True, peer=REMOTE, cookie=None):
+        """POST /login from the form just fetched (as a browser would)."""
         password = PASSWORDS[name] if password is None else password
-        return self.client.request(
-            "POST", "/login", {"name": name, "password": password},
-            cookie=cookie, secure=secure, peer=peer,
-        )
+        loginCookie, token = self.loginForm(secure, peer)
+        form = {"name": name, "password": password}
+        if token is not None:
+            form["csrf"] = token
+        cookies = "; ".join(c for c in [cookie, loginCookie] if c is not None) or None
+        return self.client.request("POST", "/login", form, cookie=cookies, secure=secure, peer=peer)
 
     def signedIn(self, name="alice", secure=True) -> str:
         """Sign in; return the Cookie header value to send back."""
@@ -85,6 +102,8 @@ class SignInTests(TestCase):
         for secret in (*PASSWORDS.values(), *secrets):
             self.assertNotIn(secret, logged)
 
+
+class SignInTests(SignInBase):
     # The form, and where passwords are taken
 
     def test_formOverHTTPSAndFromLoopback(self):
@@ -172,9 +191,10 @@ class SignInTests(TestCase):
         unknown = self.login("zed", "not it")
         self.assertEqual((wrong.code, unknown.code), (403, 403))
         for response in (wrong, unknown):
-            self.assertIsNone(response.header("set-cookie"))
+            self.assertNotIn("finger-session", response.header("set-cookie") or "")
             self.assertIn("Wrong name or password.", response.text)
-        self.assertEqual(wrong.text.replace("alice", "zed"), unknown.text)
+        token = re.compile(r'name="csrf" value="[^"]+"')  # each form has its own login token
+        self.assertEqual(token.sub("", wrong.text.replace("alice", "zed")), token.sub("", unknown.text))
         self.assertNothingSecretLogged("not it")
 
     def test_throttledAfterTooManyFailures(self):
@@ -186,7 +206,7 @@ class SignInTests(TestCase):
             self.assertEqual(refused.code, 429, name)
             self.assertEqual(refused.header("retry-after"), "600")
             self.assertIn("Try again in 10 minutes.", refused.text)
-            self.assertIsNone(refused.header("set-cookie"))
+            self.assertNotIn("finger-session", refused.header("set-cookie") or "")
         self.clock.advance(601)
         self.assertEqual(self.login("alice").code, 303)
 
@@ -297,3 +317,123 @@ class NoAccountsTests(TestCase):
         self.assertEqual(refused.code, 405)
         self.assertIn("this service has no accounts", refused.text)
         self.assertEqual(client.service._users["alice"], "Happy")
+
+
+class LoginCSRFTests(SignInBase):
+    """Login CSRF: a sign-in must come from this site's own form (finger.frontends.web.logincsrf)."""
+
+    def forged(self, form, cookie=None, secure=True):
+        response = self.client.request(
+            "POST", "/login", form, cookie=cookie, secure=secure,
+            peer=REMOTE if secure else CLIENT,
+        )
+        self.assertEqual(response.code, 403, response.text)
+        self.assertIn("was not sent from this site", response.text)
+        self.assertNotIn("finger-session", response.header("set-cookie") or "")
+        # A fresh form comes with the refusal, so the user can sign in from it.
+        self.assertIsNotNone(csrfOf(response.text))
+        return response
+
+    def test_formCarriesTokenAndCookie(self):
+        for secure, peer, name in [(True, REMOTE, "__Host-finger-login"), (False, CLIENT, "finger-login")]:
+            cookie, token = self.loginForm(secure, peer)
+            self.assertEqual(cookie, f"{name}={token}")
+            self.assertEqual(len(token), 43)
+        page = self.client.request("GET", "/login", secure=True, peer=REMOTE)
+        attributes = {a.strip().lower() for a in page.header("set-cookie").split(";")[1:]}
+        self.assertEqual(
+            attributes, {"path=/", "max-age=3600", "secure", "httponly", "samesite=strict"}
+        )
+        self.assertEqual(page.header("cache-control"), "no-store")
+
+    def test_forgedLoginsAreRefusedUnchecked(self):
+        good = {"name": "alice", "password": PASSWORDS["alice"]}
+        cookie, token = self.loginForm()
+        other, otherToken = self.loginForm()
+        self.assertNotEqual(token, otherToken)
+        self.forged(good)  # no token, no cookie: another site's form
+        self.forged({**good, "csrf": token})  # the field without the cookie
+        self.forged(good, cookie=cookie)  # the cookie without the field
+        self.forged({**good, "csrf": otherToken}, cookie=cookie)  # a token not this browser's
+        self.forged({**good, "csrf": ""}, cookie=cookie)
+        plainCookie, plainToken = self.loginForm(secure=False, peer=CLIENT)
+        # A plain-HTTP login cookie does not count over HTTPS.
+        self.forged({**good, "csrf": plainToken}, cookie=plainCookie)
+        # None of these was checked: not a failure for the throttle.
+        for _ in range(5):
+            self.forged({"name": "alice", "password": "wrong"})
+        self.assertEqual(self.login().code, 303)
+        self.assertNothingSecretLogged(token)
+
+    def test_successClearsTheLoginCookie(self):
+        cookie, token = self.loginForm()
+        body = urllib.parse.urlencode(
+            {"name": "alice", "password": PASSWORDS["alice"], "csrf": token}
+        ).encode("ascii")
+        channel, transport = self.client.connect(secure=True, peer=REMOTE)
+        channel.dataReceived(
+            (
+                "POST /login HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nConnection: close\r\n"
+                f"Cookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode("ascii") + body
+        )
+        head = transport.value().split(b"\r\n\r\n")[0].decode()
+        self.assertIn("303", head.splitlines()[0])
+        self.assertIn("Set-Cookie: __Host-finger-login=; Path=/; Max-Age=0", head)
+        self.assertIn("Set-Cookie: __Host-finger-session=", head)
+
+
+class BehindTrustedProxyTests(SignInBase):
+    """
+    Behind --trusted-proxy, the HTTPS-or-loopback rule, the cookies' Secure
+    flag and the throttle use the client's scheme and address as the proxy
+    gives them, not the proxy's own (loopback, plain HTTP) connection.
+    """
+
+    PROXY = CLIENT  # 127.0.0.1: the proxy is on this host
+
+    def setUp(self):
+        super().setUp()
+        self.client = SiteClient(
+            {"alice": "Happy"}, accounts=self.authenticator, sessions=self.sessions, trustedProxies=TrustedProxies(["127.0.0.1"]),
+        )
+
+    def via(self, method, path, scheme, client="203.0.113.9", form=None, cookie=None):
+        headers = {"X-Forwarded-For": client, "X-Forwarded-Proto": scheme}
+        return self.client.request(
+            method, path, form, cookie=cookie, secure=False, peer=self.PROXY, headers=headers
+        )
+
+    def test_plainHTTPClientBehindTheProxyMayNotSendAPassword(self):
+        page = self.via("GET", "/login", "http")
+        self.assertNotIn('name="password"', page.text)
+        self.assertIn("Passwords are taken only over HTTPS", page.text)
+        form = {"name": "alice", "password": PASSWORDS["alice"]}
+        refused = self.via("POST", "/login", "http", form=form)
+        self.assertEqual(refused.code, 403)
+        self.assertIn("Passwords are taken only over HTTPS", refused.text)
+
+    def test_httpsClientBehindTheProxyGetsSecureCookies(self):
+        page = self.via("GET", "/login", "https")
+        self.assertIn('name="password"', page.text)
+        loginCookie = page.header("set-cookie")
+        self.assertTrue(loginCookie.startswith("__Host-finger-login="), loginCookie)
+        self.assertIn("Secure", loginCookie)
+        form = {"name": "alice", "password": PASSWORDS["alice"], "csrf": csrfOf(page.text)}
+        response = self.via("POST", "/login", "https", form=form, cookie=loginCookie.split(";")[0])
+        self.assertEqual(response.code, 303, response.text)
+        session = response.header("set-cookie")
+        self.assertTrue(session.startswith("__Host-finger-session="), session)
+        self.assertIn("Secure", session)
+
+    def test_throttleCountsTheClientNotTheProxy(self):
+        for _ in range(3):
+            page = self.via("GET", "/login", "https", client="203.0.113.9")
+            form = {"name": "zed", "password": "wrong", "csrf": csrfOf(page.text)}
+            cookie = page.header("set-cookie").split(";")[0]
+            self.assertEqual(self.via("POST", "/login", "https", "203.0.113.9", form, cookie).code, 403)
+        page = self.via("GET", "/login", "https", client="203.0.113.10")
+        form = {"name": "alice", "password": PASSWORDS["alice"], "csrf": csrfOf(page.text)}
+        cookie = page.header("set-cookie").split(";")[0]
+        self.assertEqual(self.via("POST", "/login", "https", "203.0.113.10", form, cookie).code, 303)
