@@ -143,7 +143,8 @@ class FileFingerService(service.Service):
         self._table: UsersTable | None = None
         self._signature: _Signature | None = None
         self._lastError: str | None = None
-        self._poll: PeriodicCheck | None = None
+        # Looked up at each check, so that the method may be replaced (tests).
+        self._poll = PeriodicCheck(lambda: self.checkForChanges(), clock)
         # A change seen but not loaded yet: its signature and when first seen.
         self._pending: _Signature | None = None
         self._pendingSince = 0.0
@@ -360,13 +361,11 @@ class FileFingerService(service.Service):
                 self.loadNow()
             except UsersFileError as e:
                 self._reportError(str(e))
-        self._poll = PeriodicCheck(self.checkForChanges, self._reactor)
         self._poll.start(self.refresh)
 
     def stopService(self) -> None:
         super().stopService()
-        if self._poll is not None:
-            self._poll.stop()
+        self._poll.stop()
         if self._recheck is not None and self._recheck.active():
             self._recheck.cancel()
         if self._loading is not None:

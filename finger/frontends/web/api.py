@@ -234,16 +234,23 @@ def refusalCode(refusal: publish.WriteRefused) -> int:
     return 403
 
 
-class StatusDocument(APIResource):
-    """C{/api/users/NAME/status}: read (GET), set (PUT) or clear (DELETE) one status."""
+class UserWritable(APIResource):
+    """
+    Something of one user's that is read (GET, public), set (PUT) or cleared
+    (DELETE): C{_read} and C{_write} say how.
+    """
 
     isLeaf = True
     allowedMethods = (b"GET", b"HEAD", b"PUT", b"DELETE")
 
     def __init__(
-        self, service: IFingerService, name: str, accounts: Authenticator | None = None
+        self,
+        service: IFingerService,
+        name: str,
+        accounts: Authenticator | None = None,
+        webfinger: IAccountWebFinger | None = None,
     ) -> None:
-        super().__init__(service, accounts)
+        super().__init__(service, accounts, webfinger)
         self.name = name
 
     def render(self, request: FingerRequest) -> int:
@@ -254,6 +261,22 @@ class StatusDocument(APIResource):
 
     def render_GET(self, request: FingerRequest) -> int:
         return runAsync(request, self._read(request), apiServerError)
+
+    def render_PUT(self, request: FingerRequest) -> int:
+        return runAsync(request, self._write(request, True), apiServerError)
+
+    def render_DELETE(self, request: FingerRequest) -> int:
+        return runAsync(request, self._write(request, False), apiServerError)
+
+    async def _read(self, request: FingerRequest) -> None:
+        raise NotImplementedError
+
+    async def _write(self, request: FingerRequest, setting: bool) -> None:
+        raise NotImplementedError
+
+
+class StatusDocument(UserWritable):
+    """C{/api/users/NAME/status}: read (GET), set (PUT) or clear (DELETE) one status."""
 
     async def _read(self, request: FingerRequest) -> None:
         try:
@@ -271,12 +294,6 @@ class StatusDocument(APIResource):
             return
         document = {"name": self.name, "status": displayStatus(status), "setAt": setAt}
         sendJSON(request, 200, document, outcome="found")
-
-    def render_PUT(self, request: FingerRequest) -> int:
-        return runAsync(request, self._write(request, True), apiServerError)
-
-    def render_DELETE(self, request: FingerRequest) -> int:
-        return runAsync(request, self._write(request, False), apiServerError)
 
     async def _write(self, request: FingerRequest, setting: bool) -> None:
         request.target = self.name
@@ -309,33 +326,11 @@ def refuse(request: FingerRequest, refusal: publish.WriteRefused) -> None:
     apiError(request, code, str(refusal), refusal.outcome)
 
 
-class WebFingerDocument(APIResource):
+class WebFingerDocument(UserWritable):
     """
     C{/api/users/NAME/webfinger}: read (GET, public), set (PUT) or clear
     (DELETE) the account's own WebFinger entry.
     """
-
-    isLeaf = True
-    allowedMethods = (b"GET", b"HEAD", b"PUT", b"DELETE")
-
-    def __init__(
-        self,
-        service: IFingerService,
-        name: str,
-        accounts: Authenticator | None,
-        webfinger: IAccountWebFinger | None,
-    ) -> None:
-        super().__init__(service, accounts, webfinger)
-        self.name = name
-
-    def render(self, request: FingerRequest) -> int:
-        if request.method not in self.allowedMethods:
-            request.setHeader(b"Allow", b", ".join(self.allowedMethods))
-            return apiError(request, 405, "use GET, PUT or DELETE", "method not allowed")
-        return super().render(request)
-
-    def render_GET(self, request: FingerRequest) -> int:
-        return runAsync(request, self._read(request), apiServerError)
 
     async def _read(self, request: FingerRequest) -> None:
         if self.webfinger is None:
@@ -351,12 +346,6 @@ class WebFingerDocument(APIResource):
             return
         entry = WebFingerEntry() if text is None else parseUserEntry(text.encode("utf-8"))
         sendJSON(request, 200, entryDocument(entry), outcome="found")
-
-    def render_PUT(self, request: FingerRequest) -> int:
-        return runAsync(request, self._write(request, True), apiServerError)
-
-    def render_DELETE(self, request: FingerRequest) -> int:
-        return runAsync(request, self._write(request, False), apiServerError)
 
     async def _write(self, request: FingerRequest, setting: bool) -> None:
         request.target = self.name

@@ -236,7 +236,8 @@ class WebFingerFile(service.Service):
         self._signature: _Signature | None = None
         self._rejected: _Signature | None = None
         self._lastError: str | None = None
-        self._poll: PeriodicCheck | None = None
+        # Looked up at each check, so that the method may be replaced (tests).
+        self._poll = PeriodicCheck(lambda: self.checkForChanges(), self._reactor)
 
     def entryFor(self, name: str) -> WebFingerEntry | None:
         """C{name}'s entry in the last good version of the file."""
@@ -291,10 +292,8 @@ class WebFingerFile(service.Service):
         super().startService()
         if self._signature is None:
             self.loadNow()
-        self._poll = PeriodicCheck(self.checkForChanges, self._reactor)
         self._poll.start(self.refresh)
 
     def stopService(self) -> None:
         super().stopService()
-        if self._poll is not None:
-            self._poll.stop()
+        self._poll.stop()
