@@ -26,7 +26,7 @@ L{finger.metrics.Metrics}, even with the log itself disabled.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TextIO
 
 from twisted.application import service
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -67,23 +67,34 @@ def shownQuery(query: str) -> str:
     return shown
 
 
-def describe(
-    frontend: str,
-    peer: str,
-    shown: str,
-    outcome: str,
-    duration: float,
-    account: str | None = None,
-    target: str | None = None,
-    worker: int | None = None,
-) -> str:
+class QueryRecord(NamedTuple):
+    """
+    One query as logged: built once by L{QueryLog.record}, handed to its
+    sink.  C{shown} (see L{shownQuery}) and C{target} are already cleaned;
+    C{duration} is in seconds.  For a write, C{target} is whose status it
+    writes and C{account} who logged in; C{worker} is set with
+    C{--workers}.  (A named tuple: immutable, and as cheap to build as a
+    tuple on this hot path.)
+    """
+
+    frontend: str
+    peer: str
+    shown: str
+    outcome: str
+    duration: float
+    account: str | None = None
+    target: str | None = None
+    worker: int | None = None
+
+
+def describe(record: QueryRecord) -> str:
     """
     The text of one record (no line end), after C{worker N: } with
-    C{--workers}.  C{shown} (see L{shownQuery}) and
-    C{target} are written as Python literals: even a separator that is not a
-    control character (U+2028) is escaped, so a query cannot start a line of
-    its own.
+    C{--workers}.  C{shown} and C{target} are written as Python literals:
+    even a separator that is not a control character (U+2028) is escaped, so
+    a query cannot start a line of its own.
     """
+    frontend, peer, shown, outcome, duration, account, target, worker = record
     what = f"query {shown!r}"
     if target is not None:
         who = "nobody" if account is None else clean(account)
@@ -98,18 +109,8 @@ def describe(
 class QuerySink(Protocol):
     """Where a L{QueryLog} sends its records."""
 
-    def write(
-        self,
-        frontend: str,
-        peer: str,
-        shown: str,
-        outcome: str,
-        duration: float,
-        account: str | None = None,
-        target: str | None = None,
-        worker: int | None = None,
-    ) -> None:
-        """Record one query (C{shown} and C{target} are already cleaned)."""
+    def write(self, record: QueryRecord) -> None:
+        """Record one query."""
 
 
 class EventSink:
@@ -118,33 +119,23 @@ class EventSink:
     def __init__(self) -> None:
         self.log = Logger(namespace="finger.query")
 
-    def write(
-        self,
-        frontend: str,
-        peer: str,
-        shown: str,
-        outcome: str,
-        duration: float,
-        account: str | None = None,
-        target: str | None = None,
-        worker: int | None = None,
-    ) -> None:
-        text = describe(frontend, peer, shown, outcome, duration, account, target, worker)
+    def write(self, record: QueryRecord) -> None:
+        text = describe(record)
         extra: dict[str, str | None] = {}
-        if target is not None:
-            extra = {"account": account, "target": target}
-        if worker is not None:
-            extra["worker"] = str(worker)
+        if record.target is not None:
+            extra = {"account": record.account, "target": record.target}
+        if record.worker is not None:
+            extra["worker"] = str(record.worker)
         self.log.info(
             # Rendered here, as a format with no fields: Twisted's generic
             # formatting of five fields costs more than answering a query.
             text.replace("{", "{{").replace("}", "}}"),
-            frontend=frontend,
-            peer=peer,
-            query=shown,
-            outcome=outcome,
-            duration=duration,
-            milliseconds=duration * 1000,
+            frontend=record.frontend,
+            peer=record.peer,
+            query=record.shown,
+            outcome=record.outcome,
+            duration=record.duration,
+            milliseconds=record.duration * 1000,
             **extra,
         )
 
@@ -187,22 +178,8 @@ class BufferedLineSink(service.Service):
             self._second = second
         return self._stamp
 
-    def write(
-        self,
-        frontend: str,
-        peer: str,
-        shown: str,
-        outcome: str,
-        duration: float,
-        account: str | None = None,
-        target: str | None = None,
-        worker: int | None = None,
-    ) -> None:
-        line = (
-            self.timestamp(time.time()) + self.prefix
-            + describe(frontend, peer, shown, outcome, duration, account, target, worker)
-            + "\n"
-        )
+    def write(self, record: QueryRecord) -> None:
+        line = self.timestamp(time.time()) + self.prefix + describe(record) + "\n"
         self.buffer.append(line)
         self.buffered += len(line)
         if self.writeThrough or self.buffered >= self.maxBuffered:
@@ -293,9 +270,9 @@ class QueryLog:
             target = clean(target)[:MAX_LOGGED_QUERY]
         elif not self.enabled:
             return
-        self.sink.write(
+        self.sink.write(QueryRecord(
             frontend, peer, shownQuery(query), outcome, duration, account, target, self.worker
-        )
+        ))
 
 
 ENABLED = QueryLog(True)

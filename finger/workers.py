@@ -1,6 +1,6 @@
 """
 Worker processes: one parent keeps N copies of the service running, each
-answering on the listening sockets the parent bound (see L{finger.inherit}).
+answering on the listening sockets the parent bound (see L{finger.inherited}).
 
 L{WorkerPool} starts the workers with C{spawnProcess}, passing the
 listening descriptors at the same numbers and a pipe on standard input
@@ -16,13 +16,16 @@ L{STOP_TIMEOUT}).
 from __future__ import annotations
 
 import collections
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer, error, protocol
+from twisted.internet.interfaces import IReadDescriptor
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from zope.interface import implementer
 
 from finger.reactors import globalReactor
 
@@ -150,3 +153,46 @@ def _how(reason: Failure) -> str:
     if signal:
         return f"was killed by signal {signal}"
     return f"exited with status {getattr(value, 'exitCode', '?')}"
+
+
+@implementer(IReadDescriptor)
+class ParentWatch:
+    """
+    The read end of a pipe whose write end only the parent holds: when the
+    parent dies (even by SIGKILL) it reads end-of-file and calls C{onGone}.
+    """
+
+    def __init__(self, reactor: Any, fd: int, onGone: Any) -> None:
+        self._reactor = reactor
+        self._fd = fd
+        self._onGone = onGone
+
+    def start(self) -> None:
+        self._reactor.addReader(self)
+
+    def stop(self) -> None:
+        if self._fd >= 0:
+            self._reactor.removeReader(self)
+            os.close(self._fd)
+            self._fd = -1
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def doRead(self) -> None:
+        try:
+            data = os.read(self._fd, 512)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.stop()
+            self._onGone()
+
+    def connectionLost(self, reason: Failure) -> None:
+        self.stop()
+        self._onGone()
+
+    def logPrefix(self) -> str:
+        return "finger-parent-watch"

@@ -27,11 +27,13 @@ from twisted.cred.error import UnauthorizedLogin
 from twisted.cred.portal import IRealm
 from twisted.internet import defer
 from twisted.logger import Logger
+from twisted.python.failure import Failure
 from zope.interface import Attribute, Interface, implementer
 
 from finger.accounts.hashing import PasswordHashing
 from finger.accounts.interfaces import Account, IAccountStore, NoSuchAccount
 from finger.accounts.tokens import tokenId, tokenMatches
+from finger.interfaces import StoreError
 from finger.reactors import globalReactor
 
 FAILED = "wrong name, password or token"
@@ -143,16 +145,26 @@ class AccountChecker:
         yield self._touch(account.name, None)
         if self._hashing.needsRehash(account.passwordHash):
             newHash = yield self._hashing.hash(password)
-            yield self._store.setPasswordHash(account.name, newHash)
+            # The new hash is an improvement, not a condition: a store that
+            # cannot take it (a full disk) does not refuse a right password.
+            yield self._store.setPasswordHash(account.name, newHash).addErrback(
+                self._notRecorded, "new password hash", account.name
+            )
         return account.name
 
     def _touch(self, name: str, identifier: str | None) -> defer.Deferred[None]:
         d = self._store.touch(name, identifier, self._clock.seconds())
+        return d.addErrback(self._notRecorded, "login", name)  # A login does not fail for this.
 
-        def failed(failure: Any) -> None:  # A login does not fail for this.
-            self.log.failure("Could not record the login of {name!r}", failure, name=name)
-
-        return d.addErrback(failed)
+    def _notRecorded(self, failure: Failure, what: str, name: str) -> None:
+        """Log (one line when the store refused it, as on a full disk) and carry on."""
+        if failure.check(StoreError):
+            self.log.warn(
+                "Could not record the {what} of {name!r}: {error}",
+                what=what, name=name, error=failure.getErrorMessage(),
+            )
+        else:
+            self.log.failure("Could not record the {what} of {name!r}", failure, what=what, name=name)
 
 
 @implementer(IRealm)

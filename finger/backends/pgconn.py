@@ -92,10 +92,11 @@ class Dsn:
         """The libpq connection string, with the defaults above."""
         return make_conninfo(**self.parameters)
 
-    def connect(self) -> psycopg.Connection[Any]:
+    def connect(self, listen: str | None = None) -> psycopg.Connection[Any]:
         """
         A new autocommit connection (blocking: call it from a thread, or at
-        start-up); raise L{PostgresConfigurationError} naming the host.
+        start-up), listening on channel C{listen} if given; raise
+        L{PostgresConfigurationError} naming the host.
         """
         try:
             connection = psycopg.connect(self.conninfo(), autocommit=True)
@@ -103,13 +104,17 @@ class Dsn:
             raise PostgresConfigurationError(
                 f"cannot connect to PostgreSQL at {self.describe()}: {self.mask(str(e))}"
             ) from None
-        try:
-            connection.execute(f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")
-        except CONNECTION_ERRORS as e:
-            connection.close()
-            raise PostgresConfigurationError(
-                f"cannot use PostgreSQL at {self.describe()}: {self.mask(str(e))}"
-            ) from None
+        steps = [("use", f"SET statement_timeout = {STATEMENT_TIMEOUT_MS}")]
+        if listen is not None:
+            steps.append(("listen on", f"LISTEN {listen}"))
+        for doing, statement in steps:
+            try:
+                connection.execute(statement)
+            except CONNECTION_ERRORS as e:
+                connection.close()
+                raise PostgresConfigurationError(
+                    f"cannot {doing} PostgreSQL at {self.describe()}: {self.mask(str(e))}"
+                ) from None
         return connection
 
 

@@ -97,15 +97,7 @@ class ChangeListener:
         d.addCallbacks(self._opened, self._failed)
 
     def _openBlocking(self) -> psycopg.Connection[Any]:
-        connection = self.dsn.connect()
-        try:
-            connection.execute(f"LISTEN {self.channel}")
-        except CONNECTION_ERRORS as e:
-            connection.close()
-            raise PostgresConfigurationError(
-                f"cannot listen on PostgreSQL at {self.dsn.describe()}: {self.dsn.mask(str(e))}"
-            ) from None
-        return connection
+        return self.dsn.connect(listen=self.channel)
 
     def _opened(self, connection: psycopg.Connection[Any]) -> None:
         if self._stopped:

@@ -34,16 +34,15 @@ is cheap at the rate people set statuses, so FULL it is.
 
 from __future__ import annotations
 
-import bisect
 import os
 import pwd
 import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import Any, ClassVar, TypeVar
 
-from twisted.application import service
 from twisted.internet import defer, threads
 from twisted.internet.interfaces import IReactorFromThreads
 from twisted.logger import Logger
@@ -52,9 +51,11 @@ from twisted.python.threadpool import ThreadPool
 from zope.interface import implementer
 
 from finger.accounts import sqlite as accountsql
-from finger.accounts.interfaces import Account, IAccountStore, IAccountWebFinger, TokenRecord
+from finger.accounts.interfaces import IAccountStore, IAccountWebFinger
+from finger.backends.settable import MAX_STATUS as MAX_STATUS  # re-exported
+from finger.backends.settable import SettableStore, writeRefusal
 from finger.errors import FingerConfigurationError
-from finger.feed import ChangeCallback, ChangeFeed, StatusChange, Subscription
+from finger.feed import StatusChange
 from finger.interfaces import (
     IFingerChangeFeed,
     IFingerClearService,
@@ -65,10 +66,8 @@ from finger.interfaces import (
     UserNotFound,
 )
 from finger.reactors import globalReactor
-from finger.users import userNameProblem
 
 SCHEMA_VERSION = 3
-MAX_STATUS = 64 * 1024
 BUSY_TIMEOUT = 5.0
 
 # The statements that take a database from version N - 1 to version N.
@@ -212,10 +211,12 @@ def _delete(connection: sqlite3.Connection, name: str) -> int:
     IFingerService, IFingerSetterService, IFingerClearService, IFingerDetails, IFingerChangeFeed,
     IAccountStore, IAccountWebFinger,
 )
-class SQLiteFingerService(service.Service):
+class SQLiteFingerService(SettableStore):
     """
     Statuses in an SQLite database; every status set is durable.  Also the
     accounts' store (L{IAccountStore}), in the same database and thread.
+    Its change feed (L{IFingerChangeFeed}) tells of each status this
+    process stores, once it is on disk.
 
     @param clock: the time a status is set at (Unix time).
     @param onWrite: called with C{True} for each status durably written,
@@ -225,6 +226,7 @@ class SQLiteFingerService(service.Service):
     """
 
     log = Logger()
+    accountQueries: ClassVar[ModuleType] = accountsql
 
     def __init__(
         self,
@@ -233,22 +235,12 @@ class SQLiteFingerService(service.Service):
         reactor: IReactorFromThreads | None = None,
         onWrite: Callable[[bool], None] | None = None,
     ) -> None:
+        super().__init__(clock)
         self.path = path
         self.onWrite = onWrite
-        self._clock = clock
         self._reactor: IReactorFromThreads = globalReactor() if reactor is None else reactor
         self._connection: sqlite3.Connection | None = None
         self._pool: ThreadPool | None = None
-        self._names: list[str] | None = None  # sorted, loaded on first getUsers
-        self._namesTuple: tuple[str, ...] | None = None
-        self._feed = ChangeFeed()
-
-    def subscribe(self, callback: ChangeCallback) -> Subscription:
-        """
-        Be told of every status stored from now on, once it is on disk
-        (L{IFingerChangeFeed}; this process's writes only).
-        """
-        return self._feed.subscribe(callback)
 
     def check(self) -> None:
         """
@@ -270,11 +262,20 @@ class SQLiteFingerService(service.Service):
             self._reactor, self._pool, function, self._connection, *args
         )
 
-    # IFingerService, IFingerDetails
+    def _runAccountQuery(self, function: Callable[..., _R], *args: object) -> defer.Deferred[_R]:
+        """
+        Run one of L{finger.accounts.sqlite}'s queries in the store's thread;
+        SQLite's errors (a full disk...) become L{StoreError}, as the
+        PostgreSQL store's do.
+        """
 
-    def getUser(self, name: str) -> defer.Deferred[str]:
-        """The status of C{name}, read in the store's thread."""
-        return self.getUserDetails(name).addCallback(lambda details: details["status"])
+        def failed(failure: Failure) -> Failure:
+            failure.trap(sqlite3.Error)
+            raise StoreError(f"the accounts store failed: {failure.getErrorMessage()}")
+
+        return self._inThread(function, *args).addErrback(failed)
+
+    # IFingerService, IFingerDetails
 
     def getUserDetails(self, name: str) -> defer.Deferred[dict[str, Any]]:
         """C{name}'s status and when it was set (C{"status"}, C{"setAt"})."""
@@ -290,28 +291,20 @@ class SQLiteFingerService(service.Service):
 
     def getUsers(self) -> defer.Deferred[Sequence[str]]:
         """The names, sorted; read once, then kept up to date by L{setUser}."""
-        if self._namesTuple is None and self._names is not None:
-            self._namesTuple = tuple(self._names)
-        if self._namesTuple is not None:
-            return defer.succeed(self._namesTuple)
-        return self._inThread(_selectNames).addCallback(self._namesLoaded)
-
-    def _namesLoaded(self, names: list[str]) -> Sequence[str]:
+        names = self._names.current()
+        if names is not None:
+            return defer.succeed(names)
         # Queries run in order in one thread and their results arrive in
         # order, so a name set after this load began is added after this.
-        self._names = names
-        self._namesTuple = tuple(names)
-        return self._namesTuple
+        return self._inThread(_selectNames).addCallback(self._names.load)
 
     # IFingerSetterService
 
     def setUser(self, name: str, status: str) -> defer.Deferred[None]:
         """Store C{name}'s status durably; fail with L{StoreError}."""
-        problem = userNameProblem(name)
-        if problem:
-            return defer.fail(StoreError(f"invalid user name: {problem}"))
-        if len(status) > MAX_STATUS:
-            return defer.fail(StoreError(f"status too long (limit {MAX_STATUS} characters)"))
+        refusal = writeRefusal(name, status)
+        if refusal is not None:
+            return defer.fail(refusal)
         setAt = self._clock()
         d = self._inThread(_upsert, name, status, setAt)
         return d.addCallbacks(
@@ -329,60 +322,14 @@ class SQLiteFingerService(service.Service):
         )
 
     def _deleted(self, removed: int, name: str) -> None:
-        if self._names is not None:
-            where = bisect.bisect_left(self._names, name)
-            if where < len(self._names) and self._names[where] == name:
-                del self._names[where]
-                self._namesTuple = None
+        self._names.remove(name)
         if removed:
             self._feed.publish(StatusChange(name, None, self._clock()))
-
-    # IAccountStore (finger.accounts.sqlite's queries, in the store's thread)
-
-    def createAccount(self, name: str, passwordHash: str, admin: bool) -> defer.Deferred[Account]:
-        return self._inThread(accountsql.createAccount, name, passwordHash, admin, self._clock())
-
-    def getAccount(self, name: str) -> defer.Deferred[Account]:
-        return self._inThread(accountsql.getAccount, name)
-
-    def listAccounts(self) -> defer.Deferred[Sequence[Account]]:
-        return self._inThread(accountsql.listAccounts)
-
-    def setPasswordHash(self, name: str, passwordHash: str) -> defer.Deferred[None]:
-        return self._inThread(accountsql.setPasswordHash, name, passwordHash)
-
-    def deleteAccount(self, name: str) -> defer.Deferred[None]:
-        return self._inThread(accountsql.deleteAccount, name)
-
-    def addToken(self, name: str, tokenId: str, tokenHash: str) -> defer.Deferred[TokenRecord]:
-        return self._inThread(accountsql.addToken, name, tokenId, tokenHash, self._clock())
-
-    def getToken(self, tokenId: str) -> defer.Deferred[TokenRecord | None]:
-        return self._inThread(accountsql.getToken, tokenId)
-
-    def listTokens(self, name: str) -> defer.Deferred[Sequence[TokenRecord]]:
-        return self._inThread(accountsql.listTokens, name)
-
-    def revokeTokens(self, name: str, tokenId: str | None = None) -> defer.Deferred[int]:
-        return self._inThread(accountsql.revokeTokens, name, tokenId)
-
-    def touch(self, name: str, tokenId: str | None, when: float) -> defer.Deferred[None]:
-        return self._inThread(accountsql.touch, name, tokenId, when)
-
-    def getWebFinger(self, name: str) -> defer.Deferred[str | None]:
-        return self._inThread(accountsql.getWebFinger, name)
-
-    def setWebFinger(self, name: str, entry: str | None) -> defer.Deferred[None]:
-        return self._inThread(accountsql.setWebFinger, name, entry)
 
     def _stored(self, result: None, name: str, status: str, setAt: float) -> None:
         if self.onWrite is not None:
             self.onWrite(True)
-        if self._names is not None:
-            where = bisect.bisect_left(self._names, name)
-            if where == len(self._names) or self._names[where] != name:
-                self._names.insert(where, name)
-                self._namesTuple = None
+        self._names.add(name)
         self._feed.publish(StatusChange(name, status, setAt))
 
     def _storeFailed(self, failure: Failure, name: str) -> None:

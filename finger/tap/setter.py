@@ -22,8 +22,7 @@ from zope.interface import implementer
 
 from finger.adapt import frontend
 from finger.frontends.setter import SetterSettings
-from finger.inherit import isAdopted
-from finger.inherited import inheritedUNIXIndex
+from finger.inherited import isInherited, isInheritedUNIX
 from finger.interfaces import (
     IFingerService,
     IFingerSetterFactory,
@@ -45,9 +44,7 @@ UNAUTHENTICATED_WARNING = (
 
 def isLocal(description: str) -> bool:
     """Whether a C{--setter} endpoint is a UNIX socket (whose peers the kernel names)."""
-    return description.strip().lower().startswith("unix:") or (
-        inheritedUNIXIndex(description) is not None
-    )
+    return description.strip().lower().startswith("unix:") or isInheritedUNIX(description)
 
 
 class SocketDirectory(service.Service):
@@ -107,7 +104,7 @@ def addSetterListeners(top: service.MultiService, backend: Any, options: Any) ->
     """
     if not IFingerSetterService.providedBy(backend):
         given = endpointDescriptions(options["setter"], [])
-        if any(inheritedUNIXIndex(d) is None and not isAdopted(d) for d in given):
+        if not all(isInherited(d) for d in given):
             raise StartupError(
                 "--setter needs a settable backend (e.g. --memory); "
                 "this backend cannot be written"

@@ -7,7 +7,7 @@ configuration error is still a one-line start-up error), but starts only
 its listeners: it binds every socket (before dropping privileges), stops
 accepting on them, and runs the workers (L{finger.workers.WorkerPool}):
 the same C{twistd finger} command line, with each listener replaced by
-C{adopt:fd=N:family=...} (L{finger.inherit}) and C{--worker-id K} (which the
+C{adopt:fd=N:family=...} (L{finger.inherited}) and C{--worker-id K} (which the
 query log shows).  Each worker loads file backends itself; statuses set
 through one worker reach the others only through a store they share
 (C{--postgres}): C{--memory} and C{--store} are refused.  Connection limits
@@ -25,11 +25,11 @@ from twisted.application import service
 from twisted.internet import protocol
 from twisted.logger import Logger
 
-from finger.inherit import ParentWatch, adoptDescription
+from finger.inherited import adoptDescription
 from finger.listen import ListeningService
 from finger.reactors import globalReactor
 from finger.tap.errors import StartupError, StartupService
-from finger.workers import DEFAULT_MAX_RESTARTS, WorkerPool
+from finger.workers import DEFAULT_MAX_RESTARTS, ParentWatch, WorkerPool
 
 log = Logger()
 

@@ -8,17 +8,33 @@ device-mapper's "error" target needs /dev/mapper, which these containers
 lack, and a loop device cannot be made to fail on demand).  A write that
 fails answers ERROR; the statuses acknowledged before stay; reads keep
 working; once there is room again (the switch removed) writes succeed
-without a restart.
+without a restart.  The same holds for every frontend that writes (the JSON
+API, XML-RPC, SOAP, PB, the web edit form), and logging in (a password, a
+token) keeps working while the disk refuses to record its last use.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
+import urllib.error
+import urllib.request
+import xmlrpc.client
+from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.e2e.test_web_browser import startBrowser
 from tests.helpers.failingio import buildShim, shimEnvironment
+from tests.helpers.pb import WRITE_REFUSED, pbClient
 from tests.helpers.support import LOOPBACK0, finger, serviceEnvironment, setStatus
+
+TIMEOUT = 30
 
 
 def startStore(startFinger, path, **kwargs):
@@ -101,3 +117,226 @@ def test_failingFsync(startFinger, tmp_path):
     )
     service = startStore(startFinger, disk / "statuses.db", env=env)
     checkFailingAndRecovering(service, switch.touch, switch.unlink)
+
+
+# Every frontend that writes, on each kind of fault (issue 18).  Each account
+# writes its own status through one frontend: alice the JSON API (a Bearer
+# token), bob XML-RPC (a token over Basic), carol SOAP (zeep, a password
+# over Basic), dave PB (login with a password), erin the web edit form
+# (headless Chromium, signed in with a password), and frank the setter.
+# The logins happen while the disk fails, so a token or password check that
+# cannot record its last use must still let the account in.
+
+ACCOUNTS = {
+    "alice": "alice's long secret", "bob": "bob's long secret", "carol": "carol's long secret",
+    "dave": "dave's long secret", "erin": "erin's long secret",
+}
+
+
+def fingerAdmin(store: Path, *args: str, stdin: str = "") -> str:
+    """The real finger-admin, as its own process (without the shim)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "finger.accounts.admin", "--store", str(store), *args],
+        input=stdin, capture_output=True, text=True, timeout=120, env=serviceEnvironment(),
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def settle(browser, button: str) -> None:
+    """Click C{button}, then wait until the next page has loaded completely."""
+    clicked = browser.find_element(By.CSS_SELECTOR, button)
+    clicked.click()
+    # While the page is swapped, Chromium may answer "Node with given id does
+    # not belong to the document" (a WebDriverException, not a stale element).
+    wait = WebDriverWait(browser, TIMEOUT, ignored_exceptions=[WebDriverException])
+    wait.until(expected_conditions.staleness_of(clicked))
+    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
+
+
+class Writers:
+    """One write through each frontend, each answered as (stored, what the client saw)."""
+
+    def __init__(self, service, tokens: dict[str, str], browser) -> None:
+        self.service = service
+        self.tokens = tokens
+        self.browser = browser
+        self.web = f"http://127.0.0.1:{service.port('web')}"
+
+    def api(self, status: str | None) -> tuple[bool, str]:
+        method = "PUT" if status is not None else "DELETE"
+        request = urllib.request.Request(
+            f"{self.web}/api/users/alice/status", method=method,
+            data=json.dumps({"status": status}).encode() if status is not None else None,
+            headers={"Authorization": f"Bearer {self.tokens['alice']}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+                return True, response.read().decode()
+        except urllib.error.HTTPError as e:
+            with e:
+                body = e.read().decode()
+            assert e.code == 503, (e.code, body)
+            assert e.headers["Content-Type"] == "application/json", e.headers
+            return False, json.loads(body)["error"]
+
+    def xmlrpc(self, status: str) -> tuple[bool, str]:
+        proxy = xmlrpc.client.ServerProxy(f"http://bob:{self.tokens['bob']}@127.0.0.1:{self.service.port('web')}/RPC2")
+        try:
+            assert proxy.setUser("bob", status) is True
+        except xmlrpc.client.Fault as fault:
+            assert fault.faultCode == 9, fault  # FAULT_NOT_STORED
+            return False, fault.faultString
+        return True, "set"
+
+    def soap(self, status: str) -> tuple[bool, str]:
+        zeep = pytest.importorskip("zeep")
+        requests = pytest.importorskip("requests")
+        session = requests.Session()
+        session.auth = ("carol", ACCOUNTS["carol"])
+        transport = zeep.transports.Transport(session=session, timeout=TIMEOUT)
+        client = zeep.Client(f"{self.web}/soap?wsdl", transport=transport)
+        try:
+            result = client.service.setStatus(name="carol", status=status)
+        except zeep.exceptions.Fault as fault:
+            assert fault.code.endswith("Server"), fault.code
+            return False, fault.message
+        assert (result.name, result.status) == ("carol", status)
+        return True, "set"
+
+    def pb(self, status: str) -> tuple[bool, str]:
+        login, answer = pbClient(
+            self.service.port("pb"),
+            ["login", "dave", ACCOUNTS["dave"]],
+            ["account", "setStatus", status],
+        )
+        assert login == {"ok": "logged in"}, login
+        if "ok" in answer:
+            assert answer["ok"]["status"] == status, answer
+            return True, "set"
+        assert answer["remote"] == WRITE_REFUSED, answer
+        return False, answer["message"]
+
+    def webForm(self, status: str) -> tuple[bool, str]:
+        browser = self.browser
+        browser.delete_all_cookies()
+        browser.get(self.web + "/login")
+        WebDriverWait(browser, TIMEOUT).until(
+            expected_conditions.presence_of_element_located((By.NAME, "password"))
+        )
+        browser.find_element(By.NAME, "name").send_keys("erin")
+        browser.find_element(By.NAME, "password").send_keys(ACCOUNTS["erin"])
+        settle(browser, "form.login button")
+        assert browser.current_url == self.web + "/erin"  # signed in, whatever the disk
+        field = browser.find_element(By.NAME, "status")
+        field.clear()
+        field.send_keys(status)
+        settle(browser, "form.edit button")
+        if browser.current_url == self.web + "/erin" and browser.find_elements(By.CSS_SELECTOR, "p.status"):
+            assert browser.find_element(By.CSS_SELECTOR, "p.status").text == status
+            return True, "set"
+        page = browser.find_element(By.TAG_NAME, "body").text
+        assert "Internal error" not in page and "Traceback" not in page, page
+        assert browser.find_element(By.CSS_SELECTOR, "section.error h1").text == "Not saved"
+        return False, browser.find_element(By.CSS_SELECTOR, "section.error p.message").text
+
+    def setter(self, status: str) -> tuple[bool, str]:
+        answer = setStatus(self.service.port("setter"), "frank", status)
+        return answer == "OK\r\n", answer
+
+    def all(self) -> dict[str, object]:
+        return {
+            "alice": self.api, "bob": self.xmlrpc, "carol": self.soap, "dave": self.pb,
+            "erin": self.webForm, "frank": self.setter,
+        }
+
+
+def readStatus(service, name: str) -> str:
+    with urllib.request.urlopen(
+        f"http://127.0.0.1:{service.port('web')}/api/users/{name}", timeout=TIMEOUT
+    ) as response:
+        return json.loads(response.read())["status"]
+
+
+def checkEveryFrontend(service, tokens, browser, breakDisk, repairDisk) -> None:
+    writers = Writers(service, tokens, browser)
+    for name, write in writers.all().items():
+        stored, message = write(f"{name} before the fault")
+        assert stored, (name, message)
+    breakDisk()
+    for name, write in writers.all().items():
+        stored, message = write(f"{name} during the fault " + "x" * 900)
+        assert not stored, (name, message)
+        assert "could not store the status: " in message, (name, message)
+        assert "Traceback" not in message
+    stored, message = writers.api(None)  # a DELETE that cannot be stored
+    assert not stored and "could not store the status: " in message, message
+    # Nothing acknowledged was lost, and every read still works.
+    listing = finger(service.port(), "")
+    for name in writers.all():
+        assert finger(service.port(), name) == f"{name} before the fault\r\n"
+        assert readStatus(service, name) == f"{name} before the fault"
+        assert f"{name}: {name} before the fault" in listing
+    repairDisk()
+    for name, write in writers.all().items():
+        stored, message = write(f"{name} after the fault")
+        assert stored, (name, message)
+        assert finger(service.port(), name) == f"{name} after the fault\r\n"
+    service.waitForLog(r"web write 'POST /erin' of 'erin' by erin .*: 503 not stored")
+    service.waitForLog(r"api write 'PUT /api/users/alice/status' of 'alice' by alice .*: 503 not stored")
+    log = service.log
+    assert "Traceback" not in log, log
+    for secret in [*ACCOUNTS.values(), *tokens.values()]:
+        assert secret not in log
+
+
+@pytest.fixture
+def everyFrontend(startFinger, tmp_path):
+    """Start the service on C{store} with every writing frontend (accounts made first)."""
+    browsers = []
+
+    def start(store: Path, env: dict[str, str] | None = None):
+        for name, password in ACCOUNTS.items():
+            fingerAdmin(store, "adduser", name, stdin=password + "\n")
+        tokens = {name: fingerAdmin(store, "token", name) for name in ("alice", "bob")}
+        service = startFinger(
+            "--store", str(store), "--finger", LOOPBACK0, "--setter", LOOPBACK0,
+            "--web", LOOPBACK0, "--pb", LOOPBACK0,
+            expect=("finger", "setter", "web", "pb"), env=env,
+        )
+        browsers.append(startBrowser(tmp_path / "chromium-profile"))
+        return service, tokens, browsers[-1]
+
+    yield start
+    for browser in browsers:
+        browser.quit()
+
+
+def test_everyFrontendOnAFullDisk(everyFrontend, smallDisk):
+    service, tokens, browser = everyFrontend(smallDisk / "statuses.db")
+    filler = smallDisk / "filler"
+
+    def fill() -> None:
+        with open(filler, "wb") as f:
+            try:
+                while True:
+                    f.write(b"\0" * 65536)
+                    f.flush()
+            except OSError:
+                pass
+
+    checkEveryFrontend(service, tokens, browser, fill, filler.unlink)
+
+
+@pytest.mark.parametrize("calls", [None, "fsync,fdatasync"], ids=["write", "fsync"])
+def test_everyFrontendOnAFailingDisk(everyFrontend, tmp_path, calls):
+    shim = buildShim(tmp_path)
+    if shim is None:
+        pytest.skip("no C compiler to build the failing-disk shim")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    switch = tmp_path / "fail-now"
+    extra = {"FAILING_IO_CALLS": calls} if calls else {}
+    env = serviceEnvironment(**shimEnvironment(shim, switch, disk), **extra)
+    service, tokens, browser = everyFrontend(disk / "statuses.db", env=env)
+    checkEveryFrontend(service, tokens, browser, switch.touch, switch.unlink)

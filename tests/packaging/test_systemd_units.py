@@ -183,7 +183,11 @@ def test_socketActivatedServiceWithWorkers(tmp_path, twistd):
     port, webPort = portOf(address), portOf(webAddress)
     try:
         assert finger(port, "alice") == "Happy and well\r\n"
-        service.waitFor(lambda: service.log.count("(adopt:fd=") == 4, what="both workers listening")
+        # Each worker's finger and web listeners (their setter lines come too, in any order).
+        service.waitFor(
+            lambda: len(re.findall(r"(?:finger|web) listening on .* \(adopt:fd=", service.log)) == 4,
+            what="both workers listening",
+        )
         deadline = time.monotonic() + 30
         while len(set(re.findall(r"worker (\d+): finger query", service.log))) < 2:
             assert finger(port, "alice") == "Happy and well\r\n"

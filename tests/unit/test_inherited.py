@@ -1,4 +1,7 @@
-"""finger.inherited: a UNIX socket from systemd is served and its file left to systemd."""
+"""
+finger.inherited: a UNIX socket from systemd is served and its file left to
+systemd; the adopt: endpoint of --workers.
+"""
 
 import os
 import shutil
@@ -7,15 +10,21 @@ import stat
 import tempfile
 
 import pytest
-from twisted.internet import protocol, reactor
+from twisted.internet import endpoints, protocol, reactor
 from twisted.internet.defer import Deferred
 from twisted.internet.endpoints import AdoptedStreamServerEndpoint
+from twisted.internet.testing import MemoryReactor
 from twisted.trial import unittest
 
 from finger.inherited import (
+    AdoptedServerEndpoint,
+    AdoptError,
     InheritedSocketError,
     InheritedUNIXEndpoint,
+    adoptDescription,
+    familyName,
     inheritedUNIXIndex,
+    isInherited,
     withoutSocketFileChanges,
 )
 from finger.listen import ListenError, listen
@@ -38,6 +47,53 @@ def test_inheritedUNIXIndex(description, index):
 def test_badIndexIsAConfigurationError():
     with pytest.raises(InheritedSocketError, match="not a number"):
         inheritedUNIXIndex("systemd:domain=UNIX:index=x")
+
+
+@pytest.mark.parametrize(
+    "description, inherited",
+    [
+        ("systemd:domain=UNIX:index=0", True),
+        ("adopt:fd=5:family=UNIX", True),
+        (" ADOPT:fd=5", True),
+        ("systemd:domain=INET6:index=0", False),
+        ("unix:/run/finger/setter.sock", False),
+        ("tcp:1079", False),
+    ],
+)
+def test_isInherited(description, inherited):
+    assert isInherited(description) is inherited
+
+
+def test_descriptionRoundTripsThroughTheEndpointParser():
+    reactor = MemoryReactor()
+    endpoint = endpoints.serverFromString(reactor, adoptDescription(7, socket.AF_INET6))
+    assert isinstance(endpoint, AdoptedServerEndpoint)
+    assert (endpoint.fd, endpoint.family) == (7, socket.AF_INET6)
+
+
+@pytest.mark.parametrize("description", [
+    "adopt:fd=x", "adopt:fd=3:family=APPLETALK", "adopt:fd=3:color=blue",
+])
+def test_badDescriptionsAreClearErrors(description):
+    with pytest.raises(AdoptError):
+        endpoints.serverFromString(MemoryReactor(), description)
+
+
+def test_unknownFamilyCannotBePassed():
+    with pytest.raises(AdoptError):
+        familyName(12345)
+
+
+def test_listenAdoptsTheDescriptorAndClosesOurs():
+    reactor = MemoryReactor()
+    listening = socket.socket()
+    fd = os.dup(listening.fileno())
+    listening.close()
+    d = AdoptedServerEndpoint(reactor, fd, socket.AF_INET).listen(protocol.ServerFactory())
+    assert d.called
+    assert reactor.adoptedPorts[0][0] == fd
+    with pytest.raises(OSError):
+        os.fstat(fd)
 
 
 class Echo(protocol.Protocol):

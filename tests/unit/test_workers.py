@@ -1,12 +1,15 @@
-"""The worker pool (finger.workers) on a fake reactor."""
+"""The worker pool and the parent watch (finger.workers) on a fake reactor."""
 
 from __future__ import annotations
 
+import os
+
 from twisted.internet import error
 from twisted.internet.task import Clock
+from twisted.internet.testing import MemoryReactor
 from twisted.python.failure import Failure
 
-from finger.workers import RESTART_DELAY, WorkerPool
+from finger.workers import RESTART_DELAY, ParentWatch, WorkerPool
 
 
 class FakeTransport:
@@ -89,3 +92,19 @@ def test_stoppingTerminatesEveryWorkerAndWaits():
     assert d.called
     reactor.advance(RESTART_DELAY)
     assert len(reactor.spawned) == 2  # not restarted while stopping
+
+
+def test_parentWatchCallsBackAtEndOfFile():
+    reactor = MemoryReactor()
+    read, write = os.pipe()
+    gone: list[bool] = []
+    watch = ParentWatch(reactor, read, lambda: gone.append(True))
+    watch.start()
+    assert watch in reactor.readers
+    os.write(write, b"x")
+    watch.doRead()
+    assert gone == []
+    os.close(write)
+    watch.doRead()
+    assert gone == [True]
+    assert watch not in reactor.readers

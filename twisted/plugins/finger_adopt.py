@@ -1,8 +1,8 @@
 """
 Registers the C{adopt:} endpoint type: a worker of C{twistd finger
---workers N} listening on a socket its parent bound (see L{finger.inherit}).
+--workers N} listening on a socket its parent bound (see L{finger.inherited}).
 """
 
-from finger.inherit import AdoptedServerParser
+from finger.inherited import AdoptedServerParser
 
 fingerAdopt = AdoptedServerParser()

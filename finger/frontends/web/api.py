@@ -84,6 +84,15 @@ def apiError(request: FingerRequest, code: int, message: str, outcome: str) -> i
     return NOT_DONE_YET
 
 
+def lookupError(request: FingerRequest, name: str, error: UserNotFound | LookupFailed) -> None:
+    """Answer a failed lookup of C{name}: 404 if there is no such user."""
+    if isinstance(error, UserNotFound):
+        apiError(request, 404, f"no such user: {name}", "no such user")
+    else:
+        message = lookupFailedMessage(error)
+        apiError(request, LOOKUP_FAILED, message, message)
+
+
 def apiServerError(request: FingerRequest) -> None:
     """The last resort when an API answer could not be made."""
     apiError(request, 500, "internal error; it has been logged", "error")
@@ -198,12 +207,8 @@ class UserDocument(APIResource):
     async def _render(self, request: FingerRequest) -> None:
         try:
             status = await getLocalUser(self.service, self.name)
-        except UserNotFound:
-            apiError(request, 404, f"no such user: {self.name}", "no such user")
-            return
-        except LookupFailed as e:
-            message = lookupFailedMessage(e)
-            apiError(request, LOOKUP_FAILED, message, message)
+        except (UserNotFound, LookupFailed) as e:
+            lookupError(request, self.name, e)
             return
         sendJSON(
             request, 200, {"name": self.name, "status": displayStatus(status)}, outcome="found"
@@ -285,12 +290,8 @@ class StatusDocument(UserWritable):
                 status, setAt = details["status"], details.get("setAt")
             else:
                 status, setAt = await getLocalUser(self.service, self.name), None
-        except UserNotFound:
-            apiError(request, 404, f"no such user: {self.name}", "no such user")
-            return
-        except LookupFailed as e:
-            message = lookupFailedMessage(e)
-            apiError(request, LOOKUP_FAILED, message, message)
+        except (UserNotFound, LookupFailed) as e:
+            lookupError(request, self.name, e)
             return
         document = {"name": self.name, "status": displayStatus(status), "setAt": setAt}
         sendJSON(request, 200, document, outcome="found")

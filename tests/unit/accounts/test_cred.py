@@ -7,6 +7,7 @@ from twisted.cred.credentials import UsernamePassword
 from twisted.cred.error import UnauthorizedLogin
 from twisted.cred.portal import Portal
 from twisted.internet import defer, task
+from twisted.logger import Logger, formatEvent
 from twisted.trial import unittest
 from zope.interface.verify import verifyObject
 
@@ -20,6 +21,7 @@ from finger.accounts.cred import (
     IBearerToken,
 )
 from finger.accounts.memory import MemoryAccountStore
+from finger.interfaces import StoreError
 from tests.helpers.accounts import fastHashing
 
 
@@ -96,6 +98,45 @@ class CheckerTests(unittest.TestCase):
         new = self.successResultOf(self.store.getAccount("bob")).passwordHash
         self.assertNotEqual(old, new)
         self.assertIn("t=2", new)
+
+
+class FullDiskStore(MemoryAccountStore):
+    """Reads work; the writes a login makes fail, as on a full disk."""
+
+    def touch(self, name, tokenId, when):
+        return defer.fail(StoreError("the accounts store failed: database or disk is full"))
+
+    def setPasswordHash(self, name, passwordHash):
+        return defer.fail(StoreError("the accounts store failed: database or disk is full"))
+
+
+class FullDiskTests(unittest.TestCase):
+    """A login that cannot be recorded (last use, a new hash) still succeeds."""
+
+    def setUp(self):
+        self.hashing = fastHashing()
+        self.store = FullDiskStore()
+        self.store.createAccount("alice", self.hashing.hashNow("alice's password"), False)
+        self.token = tokens.newToken()
+        self.store.addToken("alice", self.token.id, self.token.tokenHash)
+        self.logged = []
+        self.patch(AccountChecker, "log", Logger(observer=self.logged.append))
+
+    def test_tokenAndPassword(self):
+        checker = AccountChecker(self.store, self.hashing, task.Clock())
+        for credentials in [BearerToken(self.token.token), UsernamePassword(b"alice", b"alice's password")]:
+            self.assertEqual(self.successResultOf(checker.requestAvatarId(credentials)), b"alice")
+        self.assertEqual(
+            [formatEvent(e) for e in self.logged],
+            ["Could not record the login of 'alice': the accounts store failed: database or disk is full"] * 2,
+        )
+        self.assertNotIn("log_failure", self.logged[0])  # one line, no traceback
+
+    def test_rehash(self):
+        checker = AccountChecker(self.store, fastHashing(timeCost=2), task.Clock())
+        avatarId = checker.requestAvatarId(UsernamePassword(b"alice", b"alice's password"))
+        self.assertEqual(self.successResultOf(avatarId), b"alice")
+        self.assertIn("Could not record the new password hash of 'alice'", formatEvent(self.logged[-1]))
 
 
 class RealmTests(unittest.TestCase):

@@ -11,7 +11,7 @@ import pytest
 
 from finger.accounts import postgres as accountpg
 from finger.accounts.interfaces import MAX_WEBFINGER_BYTES, AccountError, NoSuchAccount
-from finger.backends import postgres as store
+from finger.backends import pgschema as store
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def test_aNotificationIsPublishedAndUpdatesWhatIsCached(store):
 
 def test_aRemovalIsPublishedAndCachedAsUnknown(store):
     store._listener.connected = True
-    store._names = ["alice", "bob"]
+    store._names.load(["alice", "bob"])
     store._notified(json.dumps({"n": "alice", "d": True}))
     assert [(c.name, c.status) for c in store.changes] == [("alice", None)]
     assert result(store.getUsers()) == ("bob",)
