@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from twisted.internet.defer import Deferred
 from zope.interface import Interface
 
+# The largest WebFinger entry (JSON text, UTF-8 bytes) a store keeps for an account.
+MAX_WEBFINGER_BYTES = 16 * 1024
+
 
 class AccountError(Exception):
     """An account operation was refused; the message is one line for the user."""
@@ -107,3 +110,19 @@ class IAccountStore(Interface):
 
     def touch(name: str, tokenId: str | None, when: float) -> Deferred[None]:
         """Record a successful login (and the token used, if any) at C{when}."""
+
+
+class IAccountWebFinger(Interface):
+    """
+    Each account's own WebFinger entry (aliases and links, as JSON text
+    already validated by L{finger.frontends.web.webfingerfile.parseUserEntry});
+    at most L{MAX_WEBFINGER_BYTES} (longer fails with L{AccountError}).
+    Stores read it afresh at every call, so a change made by any process
+    sharing the store is seen at the next read.
+    """
+
+    def getWebFinger(name: str) -> Deferred[str | None]:
+        """The account's entry, or C{None} if it has none; fail with L{NoSuchAccount}."""
+
+    def setWebFinger(name: str, entry: str | None) -> Deferred[None]:
+        """Replace (C{None}: clear) the account's entry; fail with L{NoSuchAccount}."""

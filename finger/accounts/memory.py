@@ -14,13 +14,15 @@ from finger.accounts.interfaces import (
     AccountError,
     AccountExists,
     IAccountStore,
+    IAccountWebFinger,
     NoSuchAccount,
     TokenRecord,
 )
+from finger.accounts.rows import checkWebFinger
 from finger.users import userNameProblem
 
 
-@implementer(IAccountStore)
+@implementer(IAccountStore, IAccountWebFinger)
 class MemoryAccountStore:
     """Accounts in dicts; C{clock} gives creation times (Unix time)."""
 
@@ -28,6 +30,7 @@ class MemoryAccountStore:
         self._clock = clock
         self._accounts: dict[str, Account] = {}
         self._tokens: dict[str, TokenRecord] = {}
+        self._webfinger: dict[str, str] = {}
 
     def _get(self, name: str) -> Account:
         try:
@@ -59,6 +62,7 @@ class MemoryAccountStore:
     def deleteAccount(self, name: str) -> defer.Deferred[None]:
         def delete() -> None:
             del self._accounts[self._get(name).name]
+            self._webfinger.pop(name, None)
             for record in [r for r in self._tokens.values() if r.name == name]:
                 del self._tokens[record.id]
 
@@ -105,3 +109,21 @@ class MemoryAccountStore:
         if record is not None and record.name == name:
             self._tokens[record.id] = replace(record, lastUsedAt=when)
         return defer.succeed(None)
+
+    def getWebFinger(self, name: str) -> defer.Deferred[str | None]:
+        def get() -> str | None:
+            self._get(name)
+            return self._webfinger.get(name)
+
+        return defer.maybeDeferred(get)
+
+    def setWebFinger(self, name: str, entry: str | None) -> defer.Deferred[None]:
+        def set() -> None:
+            self._get(name)
+            checkWebFinger(entry)
+            if entry is None:
+                self._webfinger.pop(name, None)
+            else:
+                self._webfinger[name] = entry
+
+        return defer.maybeDeferred(set)

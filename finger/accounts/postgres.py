@@ -15,14 +15,15 @@ from typing import Any
 import psycopg
 import psycopg.errors
 
-from finger.accounts.interfaces import (
-    Account,
-    AccountError,
-    AccountExists,
-    NoSuchAccount,
-    TokenRecord,
+from finger.accounts.interfaces import Account, AccountExists, NoSuchAccount, TokenRecord
+from finger.accounts.rows import (
+    SELECT_ACCOUNT,
+    SELECT_TOKEN,
+    accountFromRow,
+    checkName,
+    checkWebFinger,
+    tokenFromRow,
 )
-from finger.users import userNameProblem
 
 Connection = psycopg.Connection[Any]
 
@@ -49,23 +50,8 @@ SCHEMA = [
     "CREATE INDEX tokens_by_name ON tokens (name)",
 ]
 
-_ACCOUNT = "SELECT name, password_hash, admin, created_at, last_used_at FROM accounts"
-_TOKEN = "SELECT id, name, token_hash, created_at, last_used_at FROM tokens"
-
-
-def _checkName(name: str) -> None:
-    problem = userNameProblem(name)
-    if problem:
-        raise AccountError(f"invalid account name: {problem}")
-
-
-def _account(row: tuple) -> Account:
-    return Account(row[0], row[1], bool(row[2]), row[3], row[4])
-
-
-def _token(row: tuple) -> TokenRecord:
-    return TokenRecord(row[0], row[1], row[2], row[3], row[4])
-
+# Schema version 2: each account's own WebFinger entry (JSON text, or NULL).
+SCHEMA_V2 = ["ALTER TABLE accounts ADD COLUMN webfinger TEXT"]
 
 def _exists(connection: Connection, name: str) -> None:
     if connection.execute("SELECT 1 FROM accounts WHERE name = %s", (name,)).fetchone() is None:
@@ -75,7 +61,7 @@ def _exists(connection: Connection, name: str) -> None:
 def createAccount(
     connection: Connection, name: str, passwordHash: str, admin: bool, now: float
 ) -> Account:
-    _checkName(name)
+    checkName(name)
     with connection.transaction():
         try:
             connection.execute(
@@ -88,14 +74,14 @@ def createAccount(
 
 
 def getAccount(connection: Connection, name: str) -> Account:
-    row = connection.execute(_ACCOUNT + " WHERE name = %s", (name,)).fetchone()
+    row = connection.execute(SELECT_ACCOUNT + " WHERE name = %s", (name,)).fetchone()
     if row is None:
         raise NoSuchAccount(name)
-    return _account(row)
+    return accountFromRow(row)
 
 
 def listAccounts(connection: Connection) -> list[Account]:
-    return [_account(row) for row in connection.execute(_ACCOUNT + " ORDER BY name")]
+    return [accountFromRow(row) for row in connection.execute(SELECT_ACCOUNT + " ORDER BY name")]
 
 
 def setPasswordHash(connection: Connection, name: str, passwordHash: str) -> None:
@@ -126,15 +112,15 @@ def addToken(
 
 
 def getToken(connection: Connection, tokenId: str) -> TokenRecord | None:
-    row = connection.execute(_TOKEN + " WHERE id = %s", (tokenId,)).fetchone()
-    return None if row is None else _token(row)
+    row = connection.execute(SELECT_TOKEN + " WHERE id = %s", (tokenId,)).fetchone()
+    return None if row is None else tokenFromRow(row)
 
 
 def listTokens(connection: Connection, name: str) -> list[TokenRecord]:
     _exists(connection, name)
     return [
-        _token(row)
-        for row in connection.execute(_TOKEN + " WHERE name = %s ORDER BY created_at, id", (name,))
+        tokenFromRow(row)
+        for row in connection.execute(SELECT_TOKEN + " WHERE name = %s ORDER BY created_at, id", (name,))
     ]
 
 
@@ -160,3 +146,18 @@ def touch(connection: Connection, name: str, tokenId: str | None, when: float) -
             )
 
 
+def getWebFinger(connection: Connection, name: str) -> str | None:
+    row = connection.execute("SELECT webfinger FROM accounts WHERE name = %s", (name,)).fetchone()
+    if row is None:
+        raise NoSuchAccount(name)
+    return row[0]
+
+
+def setWebFinger(connection: Connection, name: str, entry: str | None) -> None:
+    checkWebFinger(entry)
+    with connection.transaction():
+        cursor = connection.execute(
+            "UPDATE accounts SET webfinger = %s WHERE name = %s", (entry, name)
+        )
+        if cursor.rowcount == 0:
+            raise NoSuchAccount(name)

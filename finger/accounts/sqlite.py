@@ -14,14 +14,15 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from finger.accounts.interfaces import (
-    Account,
-    AccountError,
-    AccountExists,
-    NoSuchAccount,
-    TokenRecord,
+from finger.accounts.interfaces import Account, AccountExists, NoSuchAccount, TokenRecord
+from finger.accounts.rows import (
+    SELECT_ACCOUNT,
+    SELECT_TOKEN,
+    accountFromRow,
+    checkName,
+    checkWebFinger,
+    tokenFromRow,
 )
-from finger.users import userNameProblem
 
 # Schema version 2 of the store adds these (version 1 had only statuses).
 SCHEMA_V2 = [
@@ -46,8 +47,8 @@ SCHEMA_V2 = [
     "CREATE INDEX tokens_by_name ON tokens (name)",
 ]
 
-_ACCOUNT = "SELECT name, password_hash, admin, created_at, last_used_at FROM accounts"
-_TOKEN = "SELECT id, name, token_hash, created_at, last_used_at FROM tokens"
+# Schema version 3: each account's own WebFinger entry (JSON text, or NULL).
+SCHEMA_V3 = ["ALTER TABLE accounts ADD COLUMN webfinger TEXT"]
 
 
 @contextmanager
@@ -63,20 +64,6 @@ def transaction(connection: sqlite3.Connection) -> Iterator[None]:
         raise
 
 
-def _checkName(name: str) -> None:
-    problem = userNameProblem(name)
-    if problem:
-        raise AccountError(f"invalid account name: {problem}")
-
-
-def _account(row: tuple) -> Account:
-    return Account(row[0], row[1], bool(row[2]), row[3], row[4])
-
-
-def _token(row: tuple) -> TokenRecord:
-    return TokenRecord(row[0], row[1], row[2], row[3], row[4])
-
-
 def _exists(connection: sqlite3.Connection, name: str) -> None:
     if connection.execute("SELECT 1 FROM accounts WHERE name = ?", (name,)).fetchone() is None:
         raise NoSuchAccount(name)
@@ -85,7 +72,7 @@ def _exists(connection: sqlite3.Connection, name: str) -> None:
 def createAccount(
     connection: sqlite3.Connection, name: str, passwordHash: str, admin: bool, now: float
 ) -> Account:
-    _checkName(name)
+    checkName(name)
     with transaction(connection):
         try:
             connection.execute(
@@ -98,14 +85,14 @@ def createAccount(
 
 
 def getAccount(connection: sqlite3.Connection, name: str) -> Account:
-    row = connection.execute(_ACCOUNT + " WHERE name = ?", (name,)).fetchone()
+    row = connection.execute(SELECT_ACCOUNT + " WHERE name = ?", (name,)).fetchone()
     if row is None:
         raise NoSuchAccount(name)
-    return _account(row)
+    return accountFromRow(row)
 
 
 def listAccounts(connection: sqlite3.Connection) -> list[Account]:
-    return [_account(row) for row in connection.execute(_ACCOUNT + " ORDER BY name")]
+    return [accountFromRow(row) for row in connection.execute(SELECT_ACCOUNT + " ORDER BY name")]
 
 
 def setPasswordHash(connection: sqlite3.Connection, name: str, passwordHash: str) -> None:
@@ -136,15 +123,15 @@ def addToken(
 
 
 def getToken(connection: sqlite3.Connection, tokenId: str) -> TokenRecord | None:
-    row = connection.execute(_TOKEN + " WHERE id = ?", (tokenId,)).fetchone()
-    return None if row is None else _token(row)
+    row = connection.execute(SELECT_TOKEN + " WHERE id = ?", (tokenId,)).fetchone()
+    return None if row is None else tokenFromRow(row)
 
 
 def listTokens(connection: sqlite3.Connection, name: str) -> list[TokenRecord]:
     _exists(connection, name)
     return [
-        _token(row)
-        for row in connection.execute(_TOKEN + " WHERE name = ? ORDER BY created_at, id", (name,))
+        tokenFromRow(row)
+        for row in connection.execute(SELECT_TOKEN + " WHERE name = ? ORDER BY created_at, id", (name,))
     ]
 
 
@@ -170,3 +157,18 @@ def touch(connection: sqlite3.Connection, name: str, tokenId: str | None, when: 
             )
 
 
+def getWebFinger(connection: sqlite3.Connection, name: str) -> str | None:
+    row = connection.execute("SELECT webfinger FROM accounts WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise NoSuchAccount(name)
+    return row[0]
+
+
+def setWebFinger(connection: sqlite3.Connection, name: str, entry: str | None) -> None:
+    checkWebFinger(entry)
+    with transaction(connection):
+        cursor = connection.execute(
+            "UPDATE accounts SET webfinger = ? WHERE name = ?", (entry, name)
+        )
+        if cursor.rowcount == 0:
+            raise NoSuchAccount(name)

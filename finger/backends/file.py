@@ -28,7 +28,6 @@ from collections.abc import Callable, Generator, Sequence
 from twisted.application import service
 from twisted.internet import defer, task
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
-from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -38,6 +37,7 @@ from finger.feed import ChangeCallback, ChangeFeed, StatusChange, Subscription
 from finger.interfaces import IFingerChangeFeed, IFingerService, IFingerSnapshots, UserNotFound
 from finger.reactors import globalReactor
 from finger.users import UsersParser, UsersTable, changedUsers
+from finger.watch import FileSignature, PeriodicCheck, fileSignature
 
 MAX_FILE_SIZE = 512 * 1024 * 1024
 MAX_LOGGED_PROBLEMS = 10
@@ -49,7 +49,7 @@ RELOAD_SLICE_SECONDS = 0.002
 MAX_RELOAD_CHANGES = 10_000
 PUBLISH_BATCH = 32  # changes published per reactor iteration
 
-_Signature = tuple[int, int, int]
+_Signature = FileSignature
 
 
 class UsersFileError(Exception):
@@ -58,11 +58,6 @@ class UsersFileError(Exception):
 
 class BadUsersFile(UsersFileError):
     """The file's content is unusable: not worth reading again until it changes."""
-
-
-def fileSignature(st: os.stat_result) -> _Signature:
-    """What tells a changed file: (mtime, size, inode)."""
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def readingUsersFile(path: str) -> Generator[None, None, tuple[_Signature, UsersTable]]:
@@ -148,7 +143,8 @@ class FileFingerService(service.Service):
         self._table: UsersTable | None = None
         self._signature: _Signature | None = None
         self._lastError: str | None = None
-        self._poll: LoopingCall | None = None
+        # Looked up at each check, so that the method may be replaced (tests).
+        self._poll = PeriodicCheck(lambda: self.checkForChanges(), clock)
         # A change seen but not loaded yet: its signature and when first seen.
         self._pending: _Signature | None = None
         self._pendingSince = 0.0
@@ -365,14 +361,11 @@ class FileFingerService(service.Service):
                 self.loadNow()
             except UsersFileError as e:
                 self._reportError(str(e))
-        self._poll = LoopingCall(self.checkForChanges)
-        self._poll.clock = self._reactor
-        self._poll.start(self.refresh, now=False)
+        self._poll.start(self.refresh)
 
     def stopService(self) -> None:
         super().stopService()
-        if self._poll is not None and self._poll.running:
-            self._poll.stop()
+        self._poll.stop()
         if self._recheck is not None and self._recheck.active():
             self._recheck.cancel()
         if self._loading is not None:

@@ -4,8 +4,9 @@ them in its pool's threads): tables C{statuses(name, status, set_at)}, the
 accounts' (see L{finger.accounts.postgres}), and C{finger_schema(version)}.
 
 The schema is created on first start (under an advisory lock, so nodes
-starting together do not race) and versioned: a newer version than this code
-knows is a L{PostgresConfigurationError}.  A trigger on C{statuses} sends
+starting together do not race) and versioned: an older one is migrated
+(version 2 adds each account's own WebFinger entry); a newer version than
+this code knows is a L{PostgresConfigurationError}.  A trigger on C{statuses} sends
 C{NOTIFY finger_status} with every change, whoever made it (this service on
 any node, C{psql}), delivered when the change commits.
 """
@@ -19,7 +20,7 @@ import psycopg
 from finger.accounts import postgres as accountpg
 from finger.backends.pgconn import Dsn, PostgresConfigurationError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CHANNEL = "finger_status"
 # Advisory lock key for creating the schema ("fngr").
 SCHEMA_LOCK = 0x666E6772
@@ -57,7 +58,10 @@ _SCHEMA = [
     FOR EACH ROW EXECUTE FUNCTION finger_status_changed()
     """,
     *accountpg.SCHEMA,
+    *accountpg.SCHEMA_V2,
 ]
+# The statements that take a database from version N - 1 to version N.
+_MIGRATIONS: dict[int, list[str]] = {2: accountpg.SCHEMA_V2}
 
 Connection = psycopg.Connection[Any]
 
@@ -94,6 +98,10 @@ def prepareSchema(connection: Connection, where: str) -> int:
                 f"{where}: schema version {version} is newer than this program's "
                 f"({SCHEMA_VERSION}); upgrade finger"
             )
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            for statement in _MIGRATIONS[step]:
+                connection.execute(statement)
+            connection.execute("INSERT INTO finger_schema (version) VALUES (%s)", (step,))
         return version
 
 

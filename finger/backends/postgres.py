@@ -36,7 +36,7 @@ from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from finger.accounts import postgres as accountpg
-from finger.accounts.interfaces import IAccountStore
+from finger.accounts.interfaces import IAccountStore, IAccountWebFinger
 from finger.backends import pgschema
 from finger.backends.pgconn import (
     CONNECTION_ERRORS,
@@ -69,6 +69,7 @@ _MISSING = object()  # cached: no such user
 
 @implementer(
     IFingerService, IFingerSetterService, IFingerClearService, IFingerDetails, IAccountStore,
+    IAccountWebFinger,
     IFingerChangeFeed,
 )
 class PostgresFingerService(SettableStore):

@@ -155,3 +155,11 @@ class SettableStore(service.Service):
 
     def touch(self, name: str, tokenId: str | None, when: float) -> defer.Deferred[None]:
         return self._runAccountQuery(self.accountQueries.touch, name, tokenId, when)
+
+    # IAccountWebFinger (read afresh each time: another node's change is seen at once)
+
+    def getWebFinger(self, name: str) -> defer.Deferred[str | None]:
+        return self._runAccountQuery(self.accountQueries.getWebFinger, name)
+
+    def setWebFinger(self, name: str, entry: str | None) -> defer.Deferred[None]:
+        return self._runAccountQuery(self.accountQueries.setWebFinger, name, entry)

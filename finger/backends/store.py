@@ -4,8 +4,9 @@ The SQLite store: a durable, settable backend.
 Tables C{statuses(name, status, set_at)} and, since schema version 2, the
 accounts (L{finger.accounts.sqlite}: C{accounts}, C{tokens}), in a database
 created on first start; the schema version is kept in C{PRAGMA
-user_version}, and a version 1 database is migrated to version 2 when it is
-opened (the accounts tables are added; statuses are kept as they are).
+user_version}, and an older database is migrated when it is opened (version
+2 adds the accounts tables, version 3 each account's own WebFinger entry;
+statuses and accounts are kept as they are).
 
 Start-up is in two steps, because C{twistd -u USER -g GROUP} builds the
 service as root and switches to USER only before C{startService}:
@@ -50,7 +51,7 @@ from twisted.python.threadpool import ThreadPool
 from zope.interface import implementer
 
 from finger.accounts import sqlite as accountsql
-from finger.accounts.interfaces import IAccountStore
+from finger.accounts.interfaces import IAccountStore, IAccountWebFinger
 from finger.backends.settable import MAX_STATUS as MAX_STATUS  # re-exported
 from finger.backends.settable import SettableStore, writeRefusal
 from finger.errors import FingerConfigurationError
@@ -66,7 +67,7 @@ from finger.interfaces import (
 )
 from finger.reactors import globalReactor
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT = 5.0
 
 # The statements that take a database from version N - 1 to version N.
@@ -81,6 +82,7 @@ _MIGRATIONS: dict[int, list[str]] = {
         """,
     ],
     2: accountsql.SCHEMA_V2,
+    3: accountsql.SCHEMA_V3,
 }
 
 
@@ -207,7 +209,7 @@ def _delete(connection: sqlite3.Connection, name: str) -> int:
 
 @implementer(
     IFingerService, IFingerSetterService, IFingerClearService, IFingerDetails, IFingerChangeFeed,
-    IAccountStore,
+    IAccountStore, IAccountWebFinger,
 )
 class SQLiteFingerService(SettableStore):
     """

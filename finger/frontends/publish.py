@@ -13,6 +13,11 @@ in the same order everywhere:
   5. a status within L{MAX_STATUS} characters (else L{BadStatus});
   6. the backend stores it (else L{CannotStore}).
 
+A user's own WebFinger entry (L{storeWebFinger}) follows steps 1 to 4 the
+same way; then the entry is validated as the C{--webfinger} file is (else
+L{BadLinks}), and kept by the account store (else L{NotAnAccount} or
+L{CannotStore}).
+
 Each refusal is a L{WriteRefused} with a one-line message for the client
 and an C{outcome} for the query log; no message or outcome ever holds a
 password or token.
@@ -20,6 +25,7 @@ password or token.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +36,9 @@ from twisted.internet import defer
 
 from finger.accounts.cred import FAILED, IAccountAvatar
 from finger.accounts.gate import INSECURE, NO_ACCOUNTS, Authenticator, mayCarryCredentials
+from finger.accounts.interfaces import AccountError, IAccountWebFinger, NoSuchAccount
 from finger.accounts.throttle import Throttled
+from finger.frontends.web.webfingerfile import WebFingerEntry, entryDocument, parseUserEntry
 from finger.interfaces import (
     IFingerClearService,
     IFingerDetails,
@@ -89,8 +97,8 @@ class LoginThrottled(WriteRefused):
 class Forbidden(WriteRefused):
     outcome = "forbidden"
 
-    def __init__(self, account: str, target: str) -> None:
-        super().__init__(f"{account} may not write the status of {target}")
+    def __init__(self, account: str, target: str, what: str = "status") -> None:
+        super().__init__(f"{account} may not write the {what} of {target}")
 
 
 class BadName(WriteRefused):
@@ -103,6 +111,17 @@ class BadStatus(WriteRefused):
 
 class CannotStore(WriteRefused):
     outcome = "not stored"
+
+
+class BadLinks(WriteRefused):
+    outcome = "bad links"
+
+
+class NotAnAccount(WriteRefused):
+    outcome = "no such account"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no such account: {name} (WebFinger links belong to accounts)")
 
 
 @dataclass(frozen=True)
@@ -147,10 +166,12 @@ async def authenticate(
         raise CannotStore(str(e)) from None
 
 
-def authorise(authenticator: Authenticator, avatar: IAccountAvatar, target: str) -> None:
-    """Step 4: raise L{Forbidden} unless C{avatar} may write C{target}'s status."""
+def authorise(
+    authenticator: Authenticator, avatar: IAccountAvatar, target: str, what: str = "status"
+) -> None:
+    """Step 4: raise L{Forbidden} unless C{avatar} may write C{target}'s status (or C{what})."""
     if not authenticator.mayWrite(avatar, target):
-        raise Forbidden(avatar.name, target)
+        raise Forbidden(avatar.name, target, what)
 
 
 async def store(
@@ -203,3 +224,36 @@ async def publish(
     assert authenticator is not None
     authorise(authenticator, avatar, target)
     return await store(service, avatar.name, target, status)
+
+
+async def storeWebFinger(
+    accounts: IAccountWebFinger | None, target: str, body: bytes | None
+) -> WebFingerEntry | None:
+    """
+    After steps 1 to 4: validate C{body} (a JSON entry shaped like one of
+    the C{--webfinger} file's) and keep it as C{target}'s own entry, or
+    clear it (C{body} is C{None}); fire with the entry kept.
+    """
+    problem = userNameProblem(target)
+    if problem:
+        raise BadName(f"invalid user name: {problem}")
+    if accounts is None:
+        raise CannotStore("this store keeps no WebFinger links")
+    entry = None
+    if body is not None:
+        try:
+            entry = parseUserEntry(body)
+        except ValueError as e:
+            raise BadLinks(str(e)) from None
+    text = None
+    if entry is not None:
+        text = json.dumps(entryDocument(entry), ensure_ascii=False, separators=(",", ":"))
+    try:
+        await defer.maybeDeferred(accounts.setWebFinger, target, text)
+    except NoSuchAccount:
+        raise NotAnAccount(target) from None
+    except AccountError as e:
+        raise BadLinks(str(e)) from None
+    except StoreError as e:
+        raise CannotStore(str(e)) from None
+    return entry

@@ -177,7 +177,7 @@ def addWebListeners(
         return
     templates = Templates(options["templates"] or None)
     soap = soapResource(top, backend, options, accounts)
-    webfinger = webfingerSettings(top, options)
+    webfinger = webfingerSettings(top, options, backend)
     events = EventSettings(keepAlive=options["events-keepalive"])
     settings = WebSettings(
         templates=templates,

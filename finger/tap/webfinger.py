@@ -16,10 +16,12 @@ from typing import Any
 from twisted.application import service
 from twisted.python import usage
 
+from finger.accounts.interfaces import IAccountWebFinger
 from finger.frontends.web.forwarded import BadTrustedProxy, TrustedProxies
 from finger.frontends.web.webfinger import WebFingerSettings, normaliseDomains
 from finger.frontends.web.webfingerfile import WebFingerFile
 from finger.limits import Limits
+from finger.tap.accounts import accountStoreOf
 
 
 class WebFingerOptions:
@@ -66,13 +68,18 @@ def webLimits(limits: Limits, proxies: TrustedProxies) -> Limits:
 
 
 def webfingerSettings(
-    top: service.MultiService, options: usage.Options
+    top: service.MultiService, options: usage.Options, backend: object = None
 ) -> WebFingerSettings:
-    """WebFinger's settings; the C{--webfinger} file is read now and watched by C{top}."""
+    """
+    WebFinger's settings; the C{--webfinger} file is read now and watched by
+    C{top}; the accounts' own entries are kept by C{backend}'s account store.
+    """
     domains = normaliseDomains(options.get("webfinger-domains", ()))
+    store = accountStoreOf(backend)
+    accounts = store if IAccountWebFinger.providedBy(store) else None
     if not options["webfinger"]:
-        return WebFingerSettings(domains=domains)
+        return WebFingerSettings(domains=domains, accounts=accounts)
     links = WebFingerFile(options["webfinger"], refresh=options["refresh"])
     links.loadNow()
     links.setServiceParent(top)
-    return WebFingerSettings(domains=domains, links=links)
+    return WebFingerSettings(domains=domains, links=links, accounts=accounts)

@@ -156,7 +156,7 @@ def test_newerSchemaIsAStartUpError(startFinger, tmp_path, pgDatabase, postgres)
                        env=pgDatabase.env())
     err = result.stdout.decode() + result.stderr.decode()
     assert result.returncode == 1
-    assert "schema version 99 is newer than this program's (1)" in err
+    assert "schema version 99 is newer than this program's (2)" in err
 
 
 def test_databaseStoppedAndStartedUnderLoad(startFinger, pgDatabase, postgres):

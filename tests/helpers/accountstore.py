@@ -6,9 +6,11 @@ from twisted.internet import defer
 from zope.interface.verify import verifyObject
 
 from finger.accounts.interfaces import (
+    MAX_WEBFINGER_BYTES,
     AccountError,
     AccountExists,
     IAccountStore,
+    IAccountWebFinger,
     NoSuchAccount,
 )
 
@@ -100,3 +102,47 @@ class AccountStoreContract:
         self.assertEqual((yield store.getAccount("alice")).lastUsedAt, 6.0)
         self.assertEqual((yield store.getToken("aaaaaaaaaaaa")).lastUsedAt, 6.0)
         yield store.touch("nobody", None, 7.0)  # gone meanwhile: nothing to record
+
+
+class AccountWebFingerContract:
+    """The L{IAccountWebFinger} contract; C{self.makeStore()} as for L{AccountStoreContract}."""
+
+    def makeStore(self):
+        raise NotImplementedError
+
+    def test_providesWebFinger(self):
+        self.assertTrue(verifyObject(IAccountWebFinger, self.makeStore()))
+
+    @defer.inlineCallbacks
+    def test_webfingerSetGetClear(self):
+        store = self.makeStore()
+        yield store.createAccount("alice", "h", False)
+        yield store.createAccount("bob", "h", False)
+        self.assertIsNone((yield store.getWebFinger("alice")))
+        yield store.setWebFinger("alice", '{"links": [{"rel": "me"}]}')
+        self.assertEqual((yield store.getWebFinger("alice")), '{"links": [{"rel": "me"}]}')
+        self.assertIsNone((yield store.getWebFinger("bob")))
+        yield store.setWebFinger("alice", None)
+        self.assertIsNone((yield store.getWebFinger("alice")))
+
+    @defer.inlineCallbacks
+    def test_webfingerRefusals(self):
+        store = self.makeStore()
+        yield self.assertFailure(store.getWebFinger("nobody"), NoSuchAccount)
+        yield self.assertFailure(store.setWebFinger("nobody", "{}"), NoSuchAccount)
+        yield store.createAccount("alice", "h", False)
+        tooBig = '{"aliases": ["' + "é" * (MAX_WEBFINGER_BYTES // 2) + '"]}'
+        yield self.assertFailure(store.setWebFinger("alice", tooBig), AccountError)
+        self.assertIsNone((yield store.getWebFinger("alice")))
+        fits = " " * MAX_WEBFINGER_BYTES
+        yield store.setWebFinger("alice", fits)
+        self.assertEqual((yield store.getWebFinger("alice")), fits)
+
+    @defer.inlineCallbacks
+    def test_webfingerGoesWithTheAccount(self):
+        store = self.makeStore()
+        yield store.createAccount("alice", "h", False)
+        yield store.setWebFinger("alice", "{}")
+        yield store.deleteAccount("alice")
+        yield store.createAccount("alice", "h", False)
+        self.assertIsNone((yield store.getWebFinger("alice")))

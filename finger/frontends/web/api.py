@@ -9,7 +9,14 @@ The JSON API under C{/api/}:
   - C{PUT /api/users/NAME/status} with C{Authorization: Bearer TOKEN} (or
     Basic) and the body C{{"status": "..."}} sets it and answers 200 with
     C{{"name", "status", "setAt"}}; C{DELETE} clears it and answers 200
-    with C{{"name": NAME, "status": null, "setAt": null}}.
+    with C{{"name": NAME, "status": null, "setAt": null}};
+  - C{GET /api/users/NAME/webfinger} gives the account's own WebFinger entry
+    C{{"aliases": [...], "links": [...], "properties": {...}}} (empty when
+    unset; 404 without such an account); C{PUT} with such an entry (the shape
+    of a C{--webfinger} file entry, at most 16 KiB and 32 links) replaces it
+    and answers 200 with it, C{DELETE} clears it.  Who may write it, and
+    how, is as for the status; WebFinger answers merge it with the
+    operator's (L{finger.frontends.web.webfinger.mergeEntries}).
 
 Errors are JSON too: C{{"error": "..."}} with 404 for an unknown user or
 path, 400 for bad parameters and 502 when the backend could not get the
@@ -18,7 +25,9 @@ Writes (L{finger.frontends.publish}) answer 401 with C{WWW-Authenticate:
 Bearer} without or with wrong credentials, 403 for another user's status,
 without accounts (C{--memory}) or for credentials over plain HTTP from
 another host, 429 with C{Retry-After} when throttled, 400 for bad JSON, a
-missing C{status} or one over 64 KiB characters, 503 when the store failed.
+missing C{status} or one over 64 KiB characters, or an entry the WebFinger
+validator refuses, 404 for WebFinger links of a name with no account, 503
+when the store failed.
 """
 
 from __future__ import annotations
@@ -31,6 +40,7 @@ from twisted.web import resource
 from twisted.web.server import NOT_DONE_YET
 
 from finger.accounts.gate import Authenticator
+from finger.accounts.interfaces import IAccountWebFinger, NoSuchAccount
 from finger.frontends import publish
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.frontends.web.credentials import clientAddress, credentialsFrom
@@ -46,7 +56,8 @@ from finger.frontends.web.respond import (
     sendReadOnly,
     succeeded,
 )
-from finger.interfaces import IFingerDetails, IFingerService, LookupFailed, UserNotFound
+from finger.frontends.web.webfingerfile import WebFingerEntry, entryDocument, parseUserEntry
+from finger.interfaces import IFingerDetails, IFingerService, LookupFailed, StoreError, UserNotFound
 
 if TYPE_CHECKING:
     from finger.frontends.web.site import FingerRequest
@@ -101,15 +112,22 @@ def apiServerError(request: FingerRequest) -> None:
 class APIResource(resource.Resource):
     """
     Base for the API's resources (logged as the C{api} frontend);
-    C{accounts} decides who may write (C{None}: nobody).
+    C{accounts} decides who may write (C{None}: nobody); C{webfinger} keeps
+    the accounts' own WebFinger entries (C{None}: no accounts).
     """
 
     frontend = "api"
 
-    def __init__(self, service: IFingerService, accounts: Authenticator | None = None) -> None:
+    def __init__(
+        self,
+        service: IFingerService,
+        accounts: Authenticator | None = None,
+        webfinger: IAccountWebFinger | None = None,
+    ) -> None:
         super().__init__()
         self.service = service
         self.accounts = accounts
+        self.webfinger = webfinger
 
 
 class APINotFound(APIResource):
@@ -129,15 +147,16 @@ class APIRoot(APIResource):
         service: IFingerService,
         events: resource.Resource | None = None,
         accounts: Authenticator | None = None,
+        webfinger: IAccountWebFinger | None = None,
     ) -> None:
-        super().__init__(service, accounts)
+        super().__init__(service, accounts, webfinger)
         self.events = events
         # Each user's document and its entity tag, for the status they were made from.
         self.documents: RenderCache[tuple[bytes, bytes]] = RenderCache()
 
     def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
         if path == b"users":
-            return UsersCollection(self.service, self.accounts, self.documents)
+            return UsersCollection(self.service, self.accounts, self.webfinger, self.documents)
         if path == b"events" and self.events is not None:
             return self.events
         return APINotFound(self.service)
@@ -153,9 +172,10 @@ class UsersCollection(APIResource):
         self,
         service: IFingerService,
         accounts: Authenticator | None = None,
+        webfinger: IAccountWebFinger | None = None,
         documents: RenderCache[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        super().__init__(service, accounts)
+        super().__init__(service, accounts, webfinger)
         self.documents = documents
 
     def getChild(self, path: bytes, request: FingerRequest) -> resource.Resource:
@@ -167,6 +187,8 @@ class UsersCollection(APIResource):
             return APINotFound(self.service)
         if request.postpath == [b"status"]:
             return StatusDocument(self.service, name, self.accounts)
+        if request.postpath == [b"webfinger"]:
+            return WebFingerDocument(self.service, name, self.accounts, self.webfinger)
         return UserDocument(self.service, name, self.documents)
 
     def render_GET(self, request: FingerRequest) -> int:
@@ -246,6 +268,8 @@ REFUSAL_CODES: dict[type[publish.WriteRefused], int] = {
     publish.BadName: 400,
     publish.BadStatus: 400,
     publish.CannotStore: 503,
+    publish.BadLinks: 400,
+    publish.NotAnAccount: 404,
 }
 
 
@@ -257,16 +281,23 @@ def refusalCode(refusal: publish.WriteRefused) -> int:
     return 403
 
 
-class StatusDocument(APIResource):
-    """C{/api/users/NAME/status}: read (GET), set (PUT) or clear (DELETE) one status."""
+class UserWritable(APIResource):
+    """
+    Something of one user's that is read (GET, public), set (PUT) or cleared
+    (DELETE): C{_read} and C{_write} say how.
+    """
 
     isLeaf = True
     allowedMethods = (b"GET", b"HEAD", b"PUT", b"DELETE")
 
     def __init__(
-        self, service: IFingerService, name: str, accounts: Authenticator | None = None
+        self,
+        service: IFingerService,
+        name: str,
+        accounts: Authenticator | None = None,
+        webfinger: IAccountWebFinger | None = None,
     ) -> None:
-        super().__init__(service, accounts)
+        super().__init__(service, accounts, webfinger)
         self.name = name
 
     def render(self, request: FingerRequest) -> int:
@@ -277,6 +308,22 @@ class StatusDocument(APIResource):
 
     def render_GET(self, request: FingerRequest) -> int:
         return runAsync(request, self._read(request), apiServerError)
+
+    def render_PUT(self, request: FingerRequest) -> int:
+        return runAsync(request, self._write(request, True), apiServerError)
+
+    def render_DELETE(self, request: FingerRequest) -> int:
+        return runAsync(request, self._write(request, False), apiServerError)
+
+    async def _read(self, request: FingerRequest) -> None:
+        raise NotImplementedError
+
+    async def _write(self, request: FingerRequest, setting: bool) -> None:
+        raise NotImplementedError
+
+
+class StatusDocument(UserWritable):
+    """C{/api/users/NAME/status}: read (GET), set (PUT) or clear (DELETE) one status."""
 
     async def _read(self, request: FingerRequest) -> None:
         try:
@@ -290,12 +337,6 @@ class StatusDocument(APIResource):
             return
         document = {"name": self.name, "status": displayStatus(status), "setAt": setAt}
         sendJSON(request, 200, document, outcome="found")
-
-    def render_PUT(self, request: FingerRequest) -> int:
-        return runAsync(request, self._write(request, True), apiServerError)
-
-    def render_DELETE(self, request: FingerRequest) -> int:
-        return runAsync(request, self._write(request, False), apiServerError)
 
     async def _write(self, request: FingerRequest, setting: bool) -> None:
         request.target = self.name
@@ -312,15 +353,61 @@ class StatusDocument(APIResource):
             status = _statusFrom(body) if setting else None
             written = await publish.store(self.service, avatar.name, self.name, status)
         except publish.WriteRefused as refusal:
-            code = refusalCode(refusal)
-            if code == 401:
-                request.setHeader(b"WWW-Authenticate", _challenge(refusal))
-            if isinstance(refusal, publish.LoginThrottled):
-                request.setHeader(b"Retry-After", b"%d" % (refusal.retryAfter,))
-            apiError(request, code, str(refusal), refusal.outcome)
+            refuse(request, refusal)
             return
         document = {"name": written.name, "status": written.status, "setAt": written.setAt}
         sendJSON(request, 200, document, outcome="set" if setting else "cleared")
+
+
+def refuse(request: FingerRequest, refusal: publish.WriteRefused) -> None:
+    """Answer a refused write: its code, and the headers that go with it."""
+    code = refusalCode(refusal)
+    if code == 401:
+        request.setHeader(b"WWW-Authenticate", _challenge(refusal))
+    if isinstance(refusal, publish.LoginThrottled):
+        request.setHeader(b"Retry-After", b"%d" % (refusal.retryAfter,))
+    apiError(request, code, str(refusal), refusal.outcome)
+
+
+class WebFingerDocument(UserWritable):
+    """
+    C{/api/users/NAME/webfinger}: read (GET, public), set (PUT) or clear
+    (DELETE) the account's own WebFinger entry.
+    """
+
+    async def _read(self, request: FingerRequest) -> None:
+        if self.webfinger is None:
+            apiError(request, 404, f"no such account: {self.name}", "no such account")
+            return
+        try:
+            text = await defer.maybeDeferred(self.webfinger.getWebFinger, self.name)
+        except NoSuchAccount:
+            apiError(request, 404, f"no such account: {self.name}", "no such account")
+            return
+        except StoreError as e:
+            apiError(request, 503, str(e), "not read")
+            return
+        entry = WebFingerEntry() if text is None else parseUserEntry(text.encode("utf-8"))
+        sendJSON(request, 200, entryDocument(entry), outcome="found")
+
+    async def _write(self, request: FingerRequest, setting: bool) -> None:
+        request.target = self.name
+        try:
+            avatar = await publish.authenticate(
+                self.accounts, credentialsFrom(request), clientAddress(request), request.isSecure()
+            )
+            request.account = avatar.name
+            assert self.accounts is not None
+            publish.authorise(self.accounts, avatar, self.name, "WebFinger links")
+            body = None
+            if setting:
+                body = request.content.read() if request.content is not None else b""
+            entry = await publish.storeWebFinger(self.webfinger, self.name, body)
+        except publish.WriteRefused as refusal:
+            refuse(request, refusal)
+            return
+        document = entryDocument(entry if entry is not None else WebFingerEntry())
+        sendJSON(request, 200, document, outcome="links set" if setting else "links cleared")
 
 
 def _challenge(refusal: publish.WriteRefused) -> bytes:

@@ -98,7 +98,7 @@ class FingerWebRoot(resource.Resource):
             if IFingerChangeFeed.providedBy(service)
             else None
         )
-        self.api = APIRoot(service, self.events, settings.accounts)
+        self.api = APIRoot(service, self.events, settings.accounts, settings.webfinger.accounts)
         self.webfinger = WebFinger(service, settings.webfinger)
         self.soap = settings.soap if settings.soap is not None else SOAPResource(service)
         # The anonymous user pages, each as rendered for its current status.

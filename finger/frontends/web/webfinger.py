@@ -12,9 +12,13 @@ case-insensitively, against C{WebFingerSettings.domains} or, if there are
 none, the host the client asked for.
 
 The answer is a JRD: the C{subject} (C{acct:}), the user's page as an alias
-and a C{profile-page} link, the status as a property, and whatever the
-WebFinger file (L{finger.frontends.web.webfingerfile}) adds for the user; a
-user only in that file gets just what it says.  C{rel} parameters select
+and a C{profile-page} link, the status as a property, whatever the
+WebFinger file (L{finger.frontends.web.webfingerfile}) adds for the user,
+and the entry the user set through the JSON API (L{mergeEntries}: the
+operator's links win, by C{rel}).  A user only in that file, or with only
+their own entry, gets just what these say.  The user's own entry is read
+from the account store at every request (no cache), so a change is seen at
+once, by every node sharing a PostgreSQL store.  C{rel} parameters select
 links.  400 for a missing or malformed C{resource}; 404 for an unknown user,
 a foreign host, or another kind of resource; 502 when the status is kept
 elsewhere and could not be had.  Every answer allows any origin (CORS); a
@@ -29,14 +33,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
+from twisted.internet import defer
+from twisted.logger import Logger
 from twisted.web import resource
 from twisted.web.server import NOT_DONE_YET
 
+from finger.accounts.interfaces import IAccountWebFinger, NoSuchAccount
 from finger.frontends.lookup import getLocalUser, lookupFailedMessage
 from finger.frontends.web.respond import LOOKUP_FAILED, displayStatus, runAsync, sendJSON
 from finger.frontends.web.urls import userPath
-from finger.frontends.web.webfingerfile import NO_DATA, WebFingerEntry
-from finger.interfaces import IFingerService, LookupFailed, UserNotFound
+from finger.frontends.web.webfingerfile import NO_DATA, WebFingerEntry, parseUserEntry
+from finger.interfaces import IFingerService, LookupFailed, StoreError, UserNotFound
 
 if TYPE_CHECKING:
     from finger.frontends.web.site import FingerRequest
@@ -77,10 +84,34 @@ class WebFingerSettings:
     @ivar domains: the domains it answers for, lower-case (C{--webfinger-domain});
         empty means the host each request names.
     @ivar links: per-user aliases, links and properties (C{--webfinger FILE}).
+    @ivar accounts: where users keep their own entries (the account store),
+        set through C{PUT /api/users/NAME/webfinger}; C{None}: no accounts.
     """
 
     domains: tuple[str, ...] = ()
     links: WebFingerLinks = NO_DATA
+    accounts: IAccountWebFinger | None = None
+
+
+def mergeEntries(
+    operator: WebFingerEntry, own: WebFingerEntry | None
+) -> WebFingerEntry:
+    """
+    What the JRD adds for a user: the operator's entry (the built-in page
+    link, the status and the C{--webfinger} file), then the user's own.  On
+    a conflict the operator wins: a user's link is left out when one of the
+    operator's has the same C{rel} (so a user cannot replace the C{self}
+    link the operator set, nor the profile page); a user's alias or property
+    the operator also gives is the operator's.
+    """
+    if own is None:
+        return operator
+    taken = {link["rel"] for link in operator.links}
+    return WebFingerEntry(
+        aliases=operator.aliases + tuple(a for a in own.aliases if a not in operator.aliases),
+        links=operator.links + tuple(link for link in own.links if link["rel"] not in taken),
+        properties={**own.properties, **operator.properties},
+    )
 
 
 def parseAccount(given: str) -> tuple[str, str]:
@@ -130,6 +161,7 @@ class WebFinger(resource.Resource):
 
     isLeaf = True
     frontend = "webfinger"
+    log = Logger()
 
     def __init__(
         self, service: IFingerService, settings: WebFingerSettings = WebFingerSettings()
@@ -210,14 +242,19 @@ class WebFinger(resource.Resource):
         try:
             status = await getLocalUser(self.service, name)
         except UserNotFound:
-            if entry is None:
-                _error(request, 404, f"no such account: {subject}", "no such user")
-                return
+            pass
         except LookupFailed as e:
             message = lookupFailedMessage(e)
             _error(request, LOOKUP_FAILED, message, message)
             return
-        document: dict[str, Any] = {"subject": subject}
+        try:
+            own = await self._ownEntry(name)
+        except StoreError as e:
+            _error(request, 503, f"could not read the account's WebFinger links: {e}", "not read")
+            return
+        if status is None and entry is None and own is None:
+            _error(request, 404, f"no such account: {subject}", "no such user")
+            return
         aliases: list[str] = []
         links: list[dict[str, Any]] = []
         properties: dict[str, str | None] = {}
@@ -232,15 +269,34 @@ class WebFinger(resource.Resource):
             aliases += [alias for alias in entry.aliases if alias not in aliases]
             links += entry.links
             properties.update(entry.properties)
-        if aliases:
-            document["aliases"] = aliases
-        if properties:
-            document["properties"] = properties
-        document["links"] = [link for link in links if not rels or link["rel"] in rels]
+        merged = mergeEntries(WebFingerEntry(tuple(aliases), tuple(links), properties), own)
+        document: dict[str, Any] = {"subject": subject}
+        if merged.aliases:
+            document["aliases"] = list(merged.aliases)
+        if merged.properties:
+            document["properties"] = merged.properties
+        document["links"] = [link for link in merged.links if not rels or link["rel"] in rels]
         sendJSON(
             request, 200, document, contentType=JRD, outcome="found",
             cacheControl=JRD_CACHE_CONTROL,
         )
+
+
+    async def _ownEntry(self, name: str) -> WebFingerEntry | None:
+        """The entry C{name} set for themselves, if they have an account and one."""
+        if self.settings.accounts is None or userPath(name) is None:
+            return None
+        try:
+            text = await defer.maybeDeferred(self.settings.accounts.getWebFinger, name)
+        except NoSuchAccount:
+            return None
+        if text is None:
+            return None
+        try:
+            return parseUserEntry(text.encode("utf-8"))
+        except ValueError as e:  # Written by another version, or by hand: leave it out.
+            self.log.error("The stored WebFinger entry of {name!r} is unusable: {e}", name=name, e=e)
+            return None
 
 
 class NotOnPlainHTTP(resource.Resource):

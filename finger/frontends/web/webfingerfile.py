@@ -13,6 +13,10 @@ and optionally C{type}, C{href}, C{titles}, C{properties}) and
 C{properties}; anything else is refused by name, so a typo is reported
 rather than ignored.
 
+The same validator checks the entry a user sets for themselves through the
+JSON API (L{parseUserEntry}: one entry, at most L{MAX_USER_LINKS} links and
+L{MAX_USER_ALIASES} aliases in L{MAX_WEBFINGER_BYTES} of JSON).
+
 The file is checked every C{refresh} seconds on the reactor and re-read
 when its modification time, size or inode changed (write a new file and
 rename it over the old one).  A version that cannot be used keeps the last
@@ -30,18 +34,22 @@ from typing import Any
 
 from twisted.application import service
 from twisted.internet.interfaces import IReactorTime
-from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
+from finger.accounts.interfaces import MAX_WEBFINGER_BYTES
 from finger.errors import FingerConfigurationError
 from finger.reactors import globalReactor
+from finger.watch import FileSignature, PeriodicCheck, fileSignature
 
 MAX_FILE_SIZE = 1024 * 1024
+# The bounds of the entry a user sets through the API (the operator's file has only MAX_FILE_SIZE).
+MAX_USER_LINKS = 32
+MAX_USER_ALIASES = 32
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+")
 _ENTRY_MEMBERS = ("aliases", "links", "properties")
 _LINK_MEMBERS = ("rel", "type", "href", "titles", "properties")
 
-_Signature = tuple[int, int, int]
+_Signature = FileSignature
 
 
 class WebFingerFileError(FingerConfigurationError):
@@ -143,14 +151,42 @@ def _entry(value: Any, name: str) -> WebFingerEntry:
     )
 
 
-def parseWebFinger(raw: bytes) -> WebFingerData:
-    """Parse a WebFinger file's content; raise C{ValueError} with a one-line reason."""
+def entryDocument(entry: WebFingerEntry) -> dict[str, Any]:
+    """C{entry} as the JSON object it was written as (what L{parseUserEntry} reads)."""
+    return {
+        "aliases": list(entry.aliases),
+        "links": [dict(link) for link in entry.links],
+        "properties": dict(entry.properties),
+    }
+
+
+def _json(raw: bytes) -> Any:
     try:
-        document = json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as e:
         raise ValueError(f"not valid UTF-8 (byte offset {e.start})") from None
     except json.JSONDecodeError as e:
         raise ValueError(f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from None
+
+
+def parseUserEntry(raw: bytes) -> WebFingerEntry:
+    """
+    One user's own entry (a JSON object shaped like an entry of the file),
+    within the bounds above; raise C{ValueError} with a one-line reason.
+    """
+    if len(raw) > MAX_WEBFINGER_BYTES:
+        raise ValueError(f"the entry is larger than {MAX_WEBFINGER_BYTES // 1024} KiB of JSON")
+    entry = _entry(_json(raw), "the entry")
+    if len(entry.links) > MAX_USER_LINKS:
+        raise ValueError(f"the entry has {len(entry.links)} links; at most {MAX_USER_LINKS}")
+    if len(entry.aliases) > MAX_USER_ALIASES:
+        raise ValueError(f"the entry has {len(entry.aliases)} aliases; at most {MAX_USER_ALIASES}")
+    return entry
+
+
+def parseWebFinger(raw: bytes) -> WebFingerData:
+    """Parse a WebFinger file's content; raise C{ValueError} with a one-line reason."""
+    document = _json(raw)
     if not isinstance(document, dict):
         raise ValueError("must be a JSON object keyed by user name")
     entries = {}
@@ -159,10 +195,6 @@ def parseWebFinger(raw: bytes) -> WebFingerData:
             raise ValueError("a user name is empty")
         entries[name] = _entry(value, repr(name))
     return WebFingerData(entries)
-
-
-def _signature(st: os.stat_result) -> _Signature:
-    return (st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def readWebFingerFile(path: str) -> tuple[_Signature, WebFingerData]:
@@ -181,7 +213,7 @@ def readWebFingerFile(path: str) -> tuple[_Signature, WebFingerData]:
         data = parseWebFinger(raw)
     except ValueError as e:
         raise WebFingerFileError(f"WebFinger file {path}: {e}") from None
-    return _signature(st), data
+    return fileSignature(st), data
 
 
 class WebFingerFile(service.Service):
@@ -204,7 +236,8 @@ class WebFingerFile(service.Service):
         self._signature: _Signature | None = None
         self._rejected: _Signature | None = None
         self._lastError: str | None = None
-        self._poll: LoopingCall | None = None
+        # Looked up at each check, so that the method may be replaced (tests).
+        self._poll = PeriodicCheck(lambda: self.checkForChanges(), self._reactor)
 
     def entryFor(self, name: str) -> WebFingerEntry | None:
         """C{name}'s entry in the last good version of the file."""
@@ -221,7 +254,7 @@ class WebFingerFile(service.Service):
     def checkForChanges(self) -> None:
         """Re-read the file if it changed; keep the last good data if it is unusable."""
         try:
-            signature = _signature(os.stat(self.path))
+            signature = fileSignature(os.stat(self.path))
         except OSError as e:
             self._report(f"cannot read the WebFinger file {self.path}: {e.strerror}")
             return
@@ -259,11 +292,8 @@ class WebFingerFile(service.Service):
         super().startService()
         if self._signature is None:
             self.loadNow()
-        self._poll = LoopingCall(self.checkForChanges)
-        self._poll.clock = self._reactor
-        self._poll.start(self.refresh, now=False)
+        self._poll.start(self.refresh)
 
     def stopService(self) -> None:
         super().stopService()
-        if self._poll is not None and self._poll.running:
-            self._poll.stop()
+        self._poll.stop()

@@ -149,8 +149,8 @@ class AdminTests(unittest.TestCase):
         self.assertNotIn("alice", self.run_("list")[1])
 
     def test_storeIsTheService(self):
-        """finger-admin writes the tables the service reads (schema v2)."""
+        """finger-admin writes the tables the service reads (the current schema)."""
         self.run_("adduser", "alice", stdin="pw\n")
         connection = sqlite3.connect(self.store)
         self.addCleanup(connection.close)
-        self.assertEqual(connection.execute("PRAGMA user_version").fetchone(), (2,))
+        self.assertEqual(connection.execute("PRAGMA user_version").fetchone(), (3,))

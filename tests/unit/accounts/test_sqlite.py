@@ -12,10 +12,10 @@ from twisted.trial import unittest
 from finger.accounts import sqlite as accountsql
 from finger.accounts.interfaces import NoSuchAccount
 from finger.backends.store import SQLiteFingerService, openDatabase
-from tests.helpers.accountstore import AccountStoreContract
+from tests.helpers.accountstore import AccountStoreContract, AccountWebFingerContract
 
 
-class SQLiteAccountStoreTests(AccountStoreContract, unittest.TestCase):
+class SQLiteAccountStoreTests(AccountStoreContract, AccountWebFingerContract, unittest.TestCase):
     def makeStore(self):
         directory = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, directory)

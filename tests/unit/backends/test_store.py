@@ -294,12 +294,12 @@ class MigrationTests(StoreTestCase):
         connection.close()
 
     @defer.inlineCallbacks
-    def test_v1ToV2(self):
+    def test_v1ToCurrent(self):
         """A version 1 database gets the accounts tables and keeps its statuses."""
         self.makeV1()
         service = self.start()
-        self.assertEqual(SCHEMA_VERSION, 2)
-        self.assertEqual(self.peek("PRAGMA user_version"), [(2,)])
+        self.assertEqual(SCHEMA_VERSION, 3)
+        self.assertEqual(self.peek("PRAGMA user_version"), [(3,)])
         tables = {row[0] for row in self.peek("SELECT name FROM sqlite_master WHERE type = 'table'")}
         self.assertEqual(tables, {"statuses", "accounts", "tokens"})
         details = yield service.getUserDetails("alice")
@@ -315,9 +315,32 @@ class MigrationTests(StoreTestCase):
         openDatabase(str(self.path)).close()
         self.assertEqual(self.peek("SELECT sql FROM sqlite_master ORDER BY name"), before)
 
-    def test_newDatabaseIsV2(self):
-        openDatabase(str(self.path)).close()
+    @defer.inlineCallbacks
+    def test_realV2FileToV3(self):
+        """
+        A database made by the previous release (schema 2: finger-admin
+        adduser alice, then a status) gains the WebFinger column and keeps
+        the account, its password hash and the status.
+        """
+        shutil.copy(Path(__file__).with_name("store-v2.sqlite"), self.path)
         self.assertEqual(self.peek("PRAGMA user_version"), [(2,)])
+        before = self.peek("SELECT name, password_hash, admin, created_at FROM accounts")
+        service = self.start()
+        self.assertEqual(self.peek("PRAGMA user_version"), [(3,)])
+        self.assertEqual(
+            self.peek("SELECT name, password_hash, admin, created_at FROM accounts"), before
+        )
+        details = yield service.getUserDetails("alice")
+        self.assertEqual(details["status"], "Made by finger 2026-11 (schema 2)")
+        self.assertIsNone((yield service.getWebFinger("alice")))
+        yield service.setWebFinger("alice", '{"links": []}')
+        self.assertEqual((yield service.getWebFinger("alice")), '{"links": []}')
+        account = yield service.getAccount("alice")
+        self.assertEqual(account.passwordHash, before[0][1])
+
+    def test_newDatabaseIsCurrent(self):
+        openDatabase(str(self.path)).close()
+        self.assertEqual(self.peek("PRAGMA user_version"), [(3,)])
         self.assertEqual(self.peek("SELECT count(*) FROM accounts"), [(0,)])
 
 
