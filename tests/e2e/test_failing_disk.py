@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 import xmlrpc.client
@@ -30,6 +29,7 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.e2e.test_web_browser import startBrowser
+from tests.helpers.accountcli import adminOutput
 from tests.helpers.failingio import buildShim, shimEnvironment
 from tests.helpers.pb import WRITE_REFUSED, pbClient
 from tests.helpers.support import LOOPBACK0, finger, serviceEnvironment, setStatus
@@ -74,9 +74,9 @@ def smallDisk(tmp_path):
     subprocess.run(["umount", "-l", str(mountPoint)], check=False)
 
 
-def test_fullDisk(startFinger, smallDisk):
-    service = startStore(startFinger, smallDisk / "statuses.db")
-    filler = smallDisk / "filler"
+def fillAndFree(disk: Path):
+    """The (break, repair) pair for C{disk}: fill it with one file, then remove it."""
+    filler = disk / "filler"
 
     def fill() -> None:
         with open(filler, "wb") as f:
@@ -87,18 +87,32 @@ def test_fullDisk(startFinger, smallDisk):
             except OSError:
                 pass
 
-    checkFailingAndRecovering(service, fill, filler.unlink)
-    service.waitForLog(r"Could not store the status of 'bob' .*(full|disk)")
+    return fill, filler.unlink
 
 
-def test_failingDisk(startFinger, tmp_path):
+def failingDisk(tmp_path: Path, calls: str | None = None) -> tuple[Path, dict[str, str], Path]:
+    """
+    A directory whose writes fail (with C{calls}: only those calls) while the
+    switch file exists: the directory, the service's environment, the switch.
+    """
     shim = buildShim(tmp_path)
     if shim is None:
         pytest.skip("no C compiler to build the failing-disk shim")
     disk = tmp_path / "disk"
     disk.mkdir()
     switch = tmp_path / "fail-now"
-    env = serviceEnvironment(**shimEnvironment(shim, switch, disk))
+    extra = {"FAILING_IO_CALLS": calls} if calls else {}
+    return disk, serviceEnvironment(**shimEnvironment(shim, switch, disk), **extra), switch
+
+
+def test_fullDisk(startFinger, smallDisk):
+    service = startStore(startFinger, smallDisk / "statuses.db")
+    checkFailingAndRecovering(service, *fillAndFree(smallDisk))
+    service.waitForLog(r"Could not store the status of 'bob' .*(full|disk)")
+
+
+def test_failingDisk(startFinger, tmp_path):
+    disk, env, switch = failingDisk(tmp_path)
     service = startStore(startFinger, disk / "statuses.db", env=env)
     checkFailingAndRecovering(service, switch.touch, switch.unlink)
     service.waitForLog(r"Could not store the status of 'bob' .*disk I/O error")
@@ -106,15 +120,7 @@ def test_failingDisk(startFinger, tmp_path):
 
 def test_failingFsync(startFinger, tmp_path):
     """Only fsync fails (the data reached the page cache, not the disk)."""
-    shim = buildShim(tmp_path)
-    if shim is None:
-        pytest.skip("no C compiler to build the failing-disk shim")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    switch = tmp_path / "fail-now"
-    env = serviceEnvironment(
-        **shimEnvironment(shim, switch, disk), FAILING_IO_CALLS="fsync,fdatasync"
-    )
+    disk, env, switch = failingDisk(tmp_path, "fsync,fdatasync")
     service = startStore(startFinger, disk / "statuses.db", env=env)
     checkFailingAndRecovering(service, switch.touch, switch.unlink)
 
@@ -135,12 +141,7 @@ ACCOUNTS = {
 
 def fingerAdmin(store: Path, *args: str, stdin: str = "") -> str:
     """The real finger-admin, as its own process (without the shim)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "finger.accounts.admin", "--store", str(store), *args],
-        input=stdin, capture_output=True, text=True, timeout=120, env=serviceEnvironment(),
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+    return adminOutput(store, *args, stdin=stdin, timeout=120)
 
 
 def settle(browser, button: str) -> None:
@@ -314,29 +315,11 @@ def everyFrontend(startFinger, tmp_path):
 
 def test_everyFrontendOnAFullDisk(everyFrontend, smallDisk):
     service, tokens, browser = everyFrontend(smallDisk / "statuses.db")
-    filler = smallDisk / "filler"
-
-    def fill() -> None:
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
-
-    checkEveryFrontend(service, tokens, browser, fill, filler.unlink)
+    checkEveryFrontend(service, tokens, browser, *fillAndFree(smallDisk))
 
 
 @pytest.mark.parametrize("calls", [None, "fsync,fdatasync"], ids=["write", "fsync"])
 def test_everyFrontendOnAFailingDisk(everyFrontend, tmp_path, calls):
-    shim = buildShim(tmp_path)
-    if shim is None:
-        pytest.skip("no C compiler to build the failing-disk shim")
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    switch = tmp_path / "fail-now"
-    extra = {"FAILING_IO_CALLS": calls} if calls else {}
-    env = serviceEnvironment(**shimEnvironment(shim, switch, disk), **extra)
+    disk, env, switch = failingDisk(tmp_path, calls)
     service, tokens, browser = everyFrontend(disk / "statuses.db", env=env)
     checkEveryFrontend(service, tokens, browser, switch.touch, switch.unlink)

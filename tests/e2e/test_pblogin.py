@@ -6,35 +6,23 @@ and sets its own status; finger answers it.  Over TLS (C{--pb ssl:}) too.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from finger.accounts.cred import FAILED
 from finger.accounts.standing import LAPSED
+from tests.helpers.accountcli import adminOutput
 from tests.helpers.pb import BAD_CALL, LOGIN_REFUSED, WRITE_REFUSED, pbClient, pbClientPausing
-from tests.helpers.support import LOOPBACK0, finger, serviceEnvironment
+from tests.helpers.support import LOOPBACK0, finger
 from tests.helpers.tlsfiles import HOSTNAME, makeCertificates
 
 PASSWORDS = {"alice": "alice's long secret", "bob": "bob's other secret"}
-
-
-def admin(store: Path, *args: str, stdin: str = "") -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "finger.accounts.admin", "--store", str(store), *args],
-        input=stdin, capture_output=True, text=True, timeout=60, env=serviceEnvironment(),
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 @pytest.fixture
 def service(startFinger, tmp_path):
     store = tmp_path / "status.db"
     for name, password in PASSWORDS.items():
-        admin(store, "adduser", name, stdin=password + "\n")
+        adminOutput(store, "adduser", name, stdin=password + "\n")
     certificates = makeCertificates(str(tmp_path / "tls"))
     tls = f"ssl:0:interface=127.0.0.1:privateKey={certificates.key}:certKey={certificates.cert}"
     process = startFinger(
@@ -86,7 +74,7 @@ def test_badPasswordUnknownNameAndNoLogin(service):
 
 
 def test_tokenLoginOverTLS(service):
-    token = admin(service.store, "token", "bob")
+    token = adminOutput(service.store, "token", "bob")
     answers = pbClient(
         service.tls,
         ["login", "bob", token],
@@ -104,16 +92,16 @@ def test_loginLapsesAfterFingerAdmin(service):
     after finger-admin revoke (a token login), passwd (a password login) or
     deluser, the account object's writes are refused with the reason.
     """
-    admin(service.store, "adduser", "carol", stdin="carol's first secret\n")
-    admin(service.store, "adduser", "dave", stdin="dave's secret\n")
-    token = admin(service.store, "token", "bob")
+    adminOutput(service.store, "adduser", "carol", stdin="carol's first secret\n")
+    adminOutput(service.store, "adduser", "dave", stdin="dave's secret\n")
+    token = adminOutput(service.store, "token", "bob")
     steps = [
         ["login", "bob", token],
         ["account", "setStatus", "bob before revoke"],
         ["pause"],  # finger-admin revoke bob
         ["account", "setStatus", "bob after revoke"],
     ]
-    answers = pbClientPausing(service.port("pb"), steps, [lambda: admin(service.store, "revoke", "bob")])
+    answers = pbClientPausing(service.port("pb"), steps, [lambda: adminOutput(service.store, "revoke", "bob")])
     assert answers[0] == {"ok": "logged in"}
     assert answers[1]["ok"]["status"] == "bob before revoke"
     assert answers[2] == {"remote": WRITE_REFUSED, "message": LAPSED}
@@ -127,7 +115,7 @@ def test_loginLapsesAfterFingerAdmin(service):
         ["login", "carol", "carol's new secret"],
         ["account", "setStatus", "carol with the new password"],
     ]
-    change = [lambda: admin(service.store, "passwd", "carol", stdin="carol's new secret\n")]
+    change = [lambda: adminOutput(service.store, "passwd", "carol", stdin="carol's new secret\n")]
     answers = pbClientPausing(service.port("pb"), steps, change)
     assert answers[1]["ok"]["status"] == "carol before passwd"
     assert answers[2] == {"remote": WRITE_REFUSED, "message": LAPSED}
@@ -139,7 +127,7 @@ def test_loginLapsesAfterFingerAdmin(service):
         ["pause"],  # finger-admin deluser dave
         ["account", "setStatus", "dave after deluser"],
     ]
-    answers = pbClientPausing(service.port("pb"), steps, [lambda: admin(service.store, "deluser", "dave")])
+    answers = pbClientPausing(service.port("pb"), steps, [lambda: adminOutput(service.store, "deluser", "dave")])
     assert answers[0] == {"ok": "logged in"}
     assert answers[1] == {"remote": WRITE_REFUSED, "message": LAPSED}
     assert "after" not in finger(service.port(), "bob") + finger(service.port(), "carol")

@@ -12,12 +12,21 @@ TIMEOUT = 30
 ADMIN = [sys.executable, "-m", "finger.accounts.admin"]
 
 
-def admin(store: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
+def admin(
+    store: Path, *args: str, stdin: str = "", timeout: float = 60
+) -> subprocess.CompletedProcess:
     """Run finger-admin (as a separate process) on C{store}."""
     return subprocess.run(
         [*ADMIN, "--store", str(store), *args],
-        input=stdin, capture_output=True, text=True, timeout=60, env=serviceEnvironment(),
+        input=stdin, capture_output=True, text=True, timeout=timeout, env=serviceEnvironment(),
     )
+
+
+def adminOutput(store: Path, *args: str, stdin: str = "", timeout: float = 60) -> str:
+    """Run finger-admin on C{store}, which must succeed; what it printed, stripped."""
+    done = admin(store, *args, stdin=stdin, timeout=timeout)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
 
 
 def curl(url: str, *extra: str, cafile: str | None = None) -> tuple[int, dict[str, str], bytes]:
