@@ -27,6 +27,14 @@ class PasswordBackendTests(unittest.TestCase):
         self.addCleanup(account.delete)
         return account
 
+    def rootSecret(self, account: SystemAccount):
+        """A file only root may read, beside C{account}'s home."""
+        secretFile = account.home.parent / f"{account.name}.secret"
+        secretFile.write_text("root's secret\n")
+        os.chmod(secretFile, 0o600)
+        self.addCleanup(secretFile.unlink)
+        return secretFile
+
     def warnings(self) -> list[str]:
         return [e["problem"] for e in self.events if "problem" in e]
 
@@ -58,10 +66,7 @@ class PasswordBackendTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_planSymlinkToRootOnlyFileRevealsNothing(self):
         account = self.account("Carol")
-        secretFile = account.home.parent / f"{account.name}.secret"
-        secretFile.write_text("root's secret\n")
-        os.chmod(secretFile, 0o600)
-        self.addCleanup(secretFile.unlink)
+        secretFile = self.rootSecret(account)
         os.symlink(secretFile, account.home / ".plan")
         os.lchown(account.home / ".plan", account.uid, account.gid)
         os.symlink("/etc/shadow", account.home / ".project")
@@ -75,10 +80,7 @@ class PasswordBackendTests(unittest.TestCase):
     @defer.inlineCallbacks
     def test_hardLinkToRootFileIsNotRead(self):
         account = self.account("Dave")
-        secretFile = account.home.parent / f"{account.name}.secret"
-        secretFile.write_text("root's secret\n")
-        os.chmod(secretFile, 0o600)
-        self.addCleanup(secretFile.unlink)
+        secretFile = self.rootSecret(account)
         os.link(secretFile, account.home / ".plan")
         status = yield self.service.getUser(account.name)
         self.assertEqual(status, "Dave\nNo Plan.")

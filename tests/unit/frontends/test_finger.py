@@ -62,6 +62,15 @@ class FingerProtocolTests(unittest.TestCase):
             self.clock.advance(TICK)
         return transport
 
+    def startLongListing(self) -> tuple[StringTransport, int]:
+        """Ask for a list of 1002 users, one tick on: the transport, and what it has so far."""
+        for number in range(1000):
+            self.service.setUser(f"user{number:04}", "status")
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"\r\n")
+        self.clock.advance(TICK)
+        return transport, len(transport.value())
+
     def test_knownUser(self):
         transport = self.ask(b"alice\r\n")
         self.assertEqual(transport.value(), b"Happy and well\r\n")
@@ -165,12 +174,7 @@ class FingerProtocolTests(unittest.TestCase):
         self.assertEqual(self.ask(b"\r\n").value(), b"alice: here\r\n")
 
     def test_listingPausesWhileTheClientDoesNotRead(self):
-        for number in range(1000):
-            self.service.setUser(f"user{number:04}", "status")
-        protocol, transport = self.connect()
-        protocol.dataReceived(b"\r\n")
-        self.clock.advance(TICK)
-        written = len(transport.value())
+        transport, written = self.startLongListing()
         self.assertGreater(written, 0)
         transport.producer.pauseProducing()
         for _ in range(50):
@@ -183,12 +187,7 @@ class FingerProtocolTests(unittest.TestCase):
         self.assertTrue(transport.disconnecting)
 
     def test_clientGoneDuringListingStopsIt(self):
-        for number in range(1000):
-            self.service.setUser(f"user{number:04}", "status")
-        protocol, transport = self.connect()
-        protocol.dataReceived(b"\r\n")
-        self.clock.advance(TICK)
-        written = len(transport.value())
+        transport, written = self.startLongListing()
         transport.producer.stopProducing()
         for _ in range(50):
             self.clock.advance(TICK)

@@ -48,6 +48,23 @@ class LineLimitsTestsMixin:
     def outcomes(self) -> list[str]:
         return [e["outcome"] for e in self.events if "outcome" in e]
 
+    def assertCutOff(self, transport, spared: float, then: float, outcome: str) -> None:
+        """Still open C{spared} seconds on, aborted C{then} seconds later, for C{outcome}."""
+        self.clock.advance(spared)
+        self.assertFalse(transport.aborted)
+        self.clock.advance(then)
+        self.assertTrue(transport.aborted)
+        self.assertEqual(self.outcomes(), [outcome])
+
+    def askForTheList(self):
+        """Ask for the whole list, the listing run by hand; (protocol, transport, cooperator)."""
+        cooperator = ManualCooperator()
+        self.configure(cooperate=cooperator.cooperator.cooperate)
+        protocol, transport = self.connect()
+        protocol.dataReceived(b"\r\n")
+        cooperator.runUntilIdle()
+        return protocol, transport, cooperator
+
 
 class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
     def setUp(self) -> None:
@@ -60,11 +77,7 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
 
     def test_idleConnectionIsClosed(self) -> None:
         protocol, transport = self.connect()
-        self.clock.advance(4.9)
-        self.assertFalse(transport.aborted)
-        self.clock.advance(0.2)
-        self.assertTrue(transport.aborted)
-        self.assertEqual(self.outcomes(), ["idle timeout"])
+        self.assertCutOff(transport, 4.9, 0.2, "idle timeout")
 
     def test_tricklingClientIsClosedByTheIdleTimeout(self) -> None:
         """A byte a second never completes a query: that does not keep it open."""
@@ -82,17 +95,9 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
         """
         for i in range(5000):
             self.backend.setUser(f"user{i:05d}", "x" * 50)
-        cooperator = ManualCooperator()
-        self.configure(cooperate=cooperator.cooperator.cooperate)
-        protocol, transport = self.connect()
-        protocol.dataReceived(b"\r\n")
-        cooperator.runUntilIdle()
+        protocol, transport, cooperator = self.askForTheList()
         self.assertTrue(transport.paused)
-        self.clock.advance(29.0)
-        self.assertFalse(transport.aborted)
-        self.clock.advance(1.0)
-        self.assertTrue(transport.aborted)
-        self.assertEqual(self.outcomes(), ["time limit reached"])
+        self.assertCutOff(transport, 29.0, 1.0, "time limit reached")
 
     def test_timeLimitCancelledWhenDone(self) -> None:
         protocol, transport = self.connect()
@@ -112,11 +117,7 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
         for i in range(count):
             self.backend._users[f"user{i:06d}"] = "s" * 40
         expected = sum(len(f"user{i:06d}: {'s' * 40}\r\n") for i in range(count))
-        cooperator = ManualCooperator()
-        self.configure(cooperate=cooperator.cooperator.cooperate)
-        protocol, transport = self.connect()
-        protocol.dataReceived(b"\r\n")
-        cooperator.runUntilIdle()
+        protocol, transport, cooperator = self.askForTheList()
         self.assertTrue(transport.paused)
         self.assertLess(len(transport.value()), expected // 10)
         rounds = 0
@@ -135,11 +136,7 @@ class FingerLimitsTests(LineLimitsTestsMixin, TestCase):
         """The transport stops the producer when the client goes: no error."""
         for i in range(5000):
             self.backend._users[f"user{i:05d}"] = "x" * 50
-        cooperator = ManualCooperator()
-        self.configure(cooperate=cooperator.cooperator.cooperate)
-        protocol, transport = self.connect()
-        protocol.dataReceived(b"\r\n")
-        cooperator.runUntilIdle()
+        protocol, transport, cooperator = self.askForTheList()
         producer = transport.producer
         protocol.connectionLost(None)
         producer.stopProducing()  # what a TCP transport does on connection loss

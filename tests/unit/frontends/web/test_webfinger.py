@@ -25,6 +25,12 @@ class WebFingerTests(TestCase):
         self.assertEqual(response.header("Access-Control-Allow-Origin"), "*")
         return response, json.loads(response.body)
 
+    def assertRefused(self, code: int, queries: list[str]) -> None:
+        """Each of C{queries} is answered C{code}, with a JSON error."""
+        for query in queries:
+            _, document = self.finger(query, code)
+            self.assertIn("error", document, query)
+
     def test_account(self):
         response, document = self.finger("resource=acct:alice@example.org")
         self.assertEqual(response.header("Content-Type"), "application/jrd+json")
@@ -68,7 +74,7 @@ class WebFingerTests(TestCase):
         self.assertNotIn("aliases", document)
 
     def test_badRequests(self):
-        for query in [
+        self.assertRefused(400, [
             "",
             "resource=",
             "resource=alice",
@@ -80,12 +86,10 @@ class WebFingerTests(TestCase):
             "resource=acct:a@example.org&resource=acct:b@example.org",
             "resource=%ff",
             "resource=acct:%ff@example.org",
-        ]:
-            _, document = self.finger(query, 400)
-            self.assertIn("error", document, query)
+        ])
 
     def test_notFound(self):
-        for query in [
+        self.assertRefused(404, [
             "resource=acct:nobody@example.org",
             "resource=acct:alice@elsewhere.example",
             "resource=mailto:alice@example.org",
@@ -93,9 +97,7 @@ class WebFingerTests(TestCase):
             "resource=https://example.org/alice/more",
             "resource=https://example.org/api",
             "resource=https://example.org/",
-        ]:
-            _, document = self.finger(query, 404)
-            self.assertIn("error", document, query)
+        ])
 
     def test_plainHTTPAnswers404(self):
         for path in ["webfinger?resource=acct:alice@127.0.0.1", "host-meta", "host-meta.json"]:
