@@ -4,31 +4,20 @@ from __future__ import annotations
 
 from twisted.cred.credentials import UsernamePassword
 from twisted.cred.error import UnauthorizedLogin
-from twisted.internet import task
 from twisted.internet.address import IPv4Address, IPv6Address, UNIXAddress
 from twisted.trial import unittest
 
-from finger.accounts import tokens
 from finger.accounts.cred import BearerToken
 from finger.accounts.gate import buildAuthenticator, isLoopback, mayCarryCredentials
-from finger.accounts.memory import MemoryAccountStore
-from finger.accounts.throttle import LoginThrottle, Throttled
-from tests.helpers.accounts import fastHashing
-
-HERE = IPv4Address("TCP", "127.0.0.1", 5000)
-THERE = IPv4Address("TCP", "192.0.2.7", 5000)
+from finger.accounts.throttle import Throttled
+from tests.helpers.accounts import HERE, THERE, fastHashing, loginGate
 
 
 class LoginTests(unittest.TestCase):
     def setUp(self):
-        self.clock = task.Clock()
-        hashing = fastHashing()
-        self.store = MemoryAccountStore()
-        self.store.createAccount("alice", hashing.hashNow("pw"), False)
-        self.token = tokens.newToken()
-        self.store.addToken("alice", self.token.id, self.token.tokenHash)
-        self.throttle = LoginThrottle(maxFailures=3, window=60, clock=self.clock)
-        self.auth = buildAuthenticator(self.store, hashing, self.throttle, clock=self.clock)
+        gate = loginGate(token=True)
+        self.clock, self.store, self.throttle = gate.clock, gate.store, gate.throttle
+        self.auth, self.token = gate.auth, gate.token
 
     def login(self, name, password, address=THERE):
         return self.auth.login(UsernamePassword(name, password), address)

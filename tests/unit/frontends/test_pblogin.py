@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-from twisted.internet import defer, task
-from twisted.internet.address import IPv4Address
+from twisted.internet import defer
 from twisted.internet.testing import StringTransport
 from twisted.trial import unittest
 
-from finger.accounts.gate import INSECURE, NO_ACCOUNTS, buildAuthenticator
-from finger.accounts.memory import MemoryAccountStore
-from finger.accounts.throttle import LoginThrottle
+from finger.accounts.gate import INSECURE, NO_ACCOUNTS
 from finger.backends.memory import MemoryFingerService
 from finger.frontends.pblogin import FingerPBAccount, LoginRefused, WriteRefused, logIn
 from finger.querylog import QueryLog
-from tests.helpers.accounts import fastHashing
-
-HERE = IPv4Address("TCP", "127.0.0.1", 5000)
-THERE = IPv4Address("TCP", "192.0.2.7", 5000)
+from tests.helpers.accounts import HERE, THERE, loginGate
 
 
 class LoginTests(unittest.TestCase):
     def setUp(self):
-        self.clock = task.Clock()
-        hashing = fastHashing()
-        self.store = MemoryAccountStore()
-        self.store.createAccount("alice", hashing.hashNow("pw"), False)
-        self.store.createAccount("root", hashing.hashNow("rootpw"), True)
-        self.auth = buildAuthenticator(
-            self.store, hashing, LoginThrottle(maxFailures=3, window=60, clock=self.clock),
-            clock=self.clock,
-        )
+        gate = loginGate(root=True)
+        self.clock, self.store, self.auth = gate.clock, gate.store, gate.auth
         self.service = MemoryFingerService({"bob": "Bob's"})
 
     def login(self, name, secret, peer=HERE, secure=False, auth="default"):

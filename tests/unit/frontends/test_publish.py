@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 from twisted.cred.credentials import UsernamePassword
-from twisted.internet import defer, task
-from twisted.internet.address import IPv4Address
+from twisted.internet import defer
 from twisted.trial import unittest
 
-from finger.accounts import tokens
 from finger.accounts.cred import BearerToken
-from finger.accounts.gate import buildAuthenticator
-from finger.accounts.memory import MemoryAccountStore
-from finger.accounts.throttle import LoginThrottle
 from finger.backends.memory import MemoryFingerService
 from finger.frontends import publish
 from finger.interfaces import IFingerService, StoreError
-from tests.helpers.accounts import fastHashing
-
-HERE = IPv4Address("TCP", "127.0.0.1", 5000)
-THERE = IPv4Address("TCP", "192.0.2.7", 5000)
+from tests.helpers.accounts import HERE, THERE, loginGate
 
 
 class PublishTests(unittest.TestCase):
     def setUp(self):
-        self.clock = task.Clock()
-        hashing = fastHashing()
-        self.accounts = MemoryAccountStore()
-        self.accounts.createAccount("alice", hashing.hashNow("pw"), False)
-        self.accounts.createAccount("root", hashing.hashNow("rootpw"), True)
-        self.token = tokens.newToken()
-        self.accounts.addToken("alice", self.token.id, self.token.tokenHash)
-        self.auth = buildAuthenticator(
-            self.accounts, hashing, LoginThrottle(maxFailures=2, window=60, clock=self.clock),
-            clock=self.clock,
-        )
+        gate = loginGate(root=True, token=True, maxFailures=2)
+        self.clock, self.accounts = gate.clock, gate.store
+        self.auth, self.token = gate.auth, gate.token
         self.service = MemoryFingerService({"bob": "Bob's"})
 
     def publish(self, credentials, target="alice", status="Gone fishing", address=HERE,
