@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.helpers.irc import ircServer  # noqa: F401 (a fixture for every test)
 from tests.helpers.localsetter import sharedDirectory  # noqa: F401 (a fixture for every test)
 from tests.helpers.support import FingerProcess
 from tests.helpers.systemusers import makeAccount  # noqa: F401 (a fixture for every test)

@@ -8,22 +8,11 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from tests.helpers.irc import IRCClient, Ngircd
+from tests.helpers.irc import IRCClient
 
 HOSTILE = "red\x1b[31m \x1b]0;title\x07 \x01ACTION waves\x01 \x02bold\x03 4colour \x9b2J"
 INJECTION = "fine\r\nQUIT :injected\r\nPRIVMSG #finger :smuggled"
 CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-
-
-@pytest.fixture
-def ircServer(tmp_path):
-    directory = tmp_path / "ngircd"
-    directory.mkdir()
-    server = Ngircd(directory)
-    yield server
-    server.stop()
 
 
 def test_hostileStatusesReachIRCWithoutControls(startFinger, ircServer):

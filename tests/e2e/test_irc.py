@@ -7,19 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers.irc import IRCClient, Ngircd, makeCertificates
+from tests.helpers.irc import IRCClient, makeCertificates, startNgircd
 from tests.helpers.support import runTwistd
 
 USERS = ("--user", "alice=Happy and well", "--user", "bob=Out to lunch")
-
-
-@pytest.fixture
-def ircServer(tmp_path):
-    directory = tmp_path / "ngircd"
-    directory.mkdir()
-    server = Ngircd(directory)
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -110,9 +101,7 @@ def test_botReconnectsAfterTheServerRestarts(startFinger, ircServer, clients):
 
 
 def test_passwordFromAFileNotTheCommandLine(startFinger, tmp_path, clients):
-    directory = tmp_path / "ngircd"
-    directory.mkdir()
-    server = Ngircd(directory, password="open-sesame")
+    server = startNgircd(tmp_path, password="open-sesame")
     try:
         passwordFile = tmp_path / "irc-password"
         passwordFile.write_text("open-sesame\n")
@@ -131,10 +120,8 @@ def test_passwordFromAFileNotTheCommandLine(startFinger, tmp_path, clients):
 
 
 def test_tlsVerifiesTheCertificateAndHostname(startFinger, tmp_path, clients):
-    directory = tmp_path / "ngircd"
-    directory.mkdir()
     ca, cert, key = makeCertificates(tmp_path, "localhost")
-    server = Ngircd(directory, tls=(cert, key))
+    server = startNgircd(tmp_path, tls=(cert, key))
     try:
         port = server.tlsPort
         good = startBot(

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 NGIRCD = shutil.which("ngircd") or "/usr/sbin/ngircd"
 
 
@@ -103,6 +105,21 @@ class Ngircd:
     @property
     def log(self) -> str:
         return (self.directory / "ngircd.log").read_text(errors="replace")
+
+
+def startNgircd(tmp_path: Path, **kwargs) -> Ngircd:
+    """An L{Ngircd} (C{tls}, C{password}) configured in C{tmp_path}/ngircd."""
+    directory = tmp_path / "ngircd"
+    directory.mkdir()
+    return Ngircd(directory, **kwargs)
+
+
+@pytest.fixture
+def ircServer(tmp_path):
+    """A plain ngircd for one test (tests/conftest.py offers it to every test)."""
+    server = startNgircd(tmp_path)
+    yield server
+    server.stop()
 
 
 @dataclass
