@@ -23,13 +23,12 @@ import xmlrpc.client
 from pathlib import Path
 
 import pytest
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.e2e.test_web_browser import startBrowser
 from tests.helpers.accountcli import adminOutput
+from tests.helpers.browser import startBrowser, submitAndWait
 from tests.helpers.failingio import buildShim, shimEnvironment
 from tests.helpers.pb import WRITE_REFUSED, pbClient
 from tests.helpers.support import LOOPBACK0, finger, serviceEnvironment, setStatus
@@ -144,15 +143,6 @@ def fingerAdmin(store: Path, *args: str, stdin: str = "") -> str:
     return adminOutput(store, *args, stdin=stdin, timeout=120)
 
 
-def settle(browser, button: str) -> None:
-    """Click C{button}, then wait until the next page has loaded completely."""
-    clicked = browser.find_element(By.CSS_SELECTOR, button)
-    clicked.click()
-    # While the page is swapped, Chromium may answer "Node with given id does
-    # not belong to the document" (a WebDriverException, not a stale element).
-    wait = WebDriverWait(browser, TIMEOUT, ignored_exceptions=[WebDriverException])
-    wait.until(expected_conditions.staleness_of(clicked))
-    wait.until(lambda b: b.execute_script("return document.readyState") == "complete")
 
 
 class Writers:
@@ -227,12 +217,12 @@ class Writers:
         )
         browser.find_element(By.NAME, "name").send_keys("erin")
         browser.find_element(By.NAME, "password").send_keys(ACCOUNTS["erin"])
-        settle(browser, "form.login button")
+        submitAndWait(browser, "form.login button", TIMEOUT)
         assert browser.current_url == self.web + "/erin"  # signed in, whatever the disk
         field = browser.find_element(By.NAME, "status")
         field.clear()
         field.send_keys(status)
-        settle(browser, "form.edit button")
+        submitAndWait(browser, "form.edit button", TIMEOUT)
         if browser.current_url == self.web + "/erin" and browser.find_elements(By.CSS_SELECTOR, "p.status"):
             assert browser.find_element(By.CSS_SELECTOR, "p.status").text == status
             return True, "set"

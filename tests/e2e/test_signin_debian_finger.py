@@ -12,8 +12,8 @@ import subprocess
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.e2e.test_web_browser import startBrowser, trustingHome
 from tests.e2e.test_web_signin import PASSWORDS, fingerAdmin, signIn, submit
+from tests.helpers.browser import startBrowser, trustingHome
 from tests.helpers.support import port79Lock
 from tests.helpers.tlsfiles import HOSTNAME, makeCertificates
 

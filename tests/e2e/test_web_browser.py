@@ -7,63 +7,16 @@ HOME of its own), so certificates and host names are really verified.
 
 from __future__ import annotations
 
-import os
-import subprocess
-from pathlib import Path
-
 import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from twisted.web import http
 
+from tests.helpers.browser import startBrowser, trustingHome
 from tests.helpers.support import LOOPBACK0
 from tests.helpers.tlsfiles import HOSTNAME, makeCertificates
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",  # we run as root in CI
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # The script would change the title and leave a mark, if it ever ran.
 ATTACK = "<script>document.title='pwned'; window.pwned = 1;</script>"
-
-
-def trustingHome(directory: Path, ca: str) -> dict[str, str]:
-    """An environment whose HOME has an NSS database trusting C{ca} for servers."""
-    nssdb = directory / ".pki" / "nssdb"
-    nssdb.mkdir(parents=True)
-    database = f"sql:{nssdb}"
-    subprocess.run(["certutil", "-N", "-d", database, "--empty-password"], check=True)
-    subprocess.run(
-        ["certutil", "-A", "-d", database, "-n", "finger tests CA", "-t", "C,,", "-i", ca],
-        check=True,
-    )
-    return {**os.environ, "HOME": str(directory)}
-
-
-def startBrowser(profile, phone: bool = False, env: dict[str, str] | None = None) -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={profile}")
-    if phone:
-        metrics = {"width": 360, "height": 740, "pixelRatio": 2}
-        options.add_experimental_option("mobileEmulation", {"deviceMetrics": metrics})
-    else:
-        options.add_argument("--window-size=1280,900")
-    service = Service(executable_path=CHROMEDRIVER, env=env)
-    browser = webdriver.Chrome(service=service, options=options)
-    browser.set_page_load_timeout(60)
-    return browser
 
 
 @pytest.fixture

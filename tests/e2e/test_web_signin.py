@@ -18,10 +18,8 @@ import urllib.request
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.e2e.test_web_browser import startBrowser, trustingHome
+from tests.helpers.browser import startBrowser, submitAndWait, trustingHome
 from tests.helpers.support import LOOPBACK0, finger, serviceEnvironment
 from tests.helpers.tlsfiles import HOSTNAME, makeCertificates
 
@@ -64,10 +62,8 @@ def signinSite(startFinger, tmp_path):
 
 
 def submit(browser, selector: str) -> None:
-    """Click the button C{selector} and wait for the next page to replace this one."""
-    button = browser.find_element(By.CSS_SELECTOR, selector)
-    button.click()
-    WebDriverWait(browser, TIMEOUT).until(expected_conditions.staleness_of(button))
+    """Click the button C{selector} and wait for the next page (L{submitAndWait})."""
+    submitAndWait(browser, selector, TIMEOUT)
 
 
 def signIn(browser, base: str, name: str, password: str) -> None:
