@@ -26,6 +26,7 @@ from run import (
     Row,
     Server,
     fingerOnce,
+    firstPageTimes,
     load,
     median,
     progress,
@@ -139,16 +140,7 @@ def postgresScale(bench: Bench, lookups: int = 500, pages: int = 100) -> list[Ro
                 answer = fingerOnce(node.port, name)
                 times.append((time.perf_counter() - started) * 1000)
                 assert b"Status number" in answer, answer
-            web = http.client.HTTPConnection("127.0.0.1", portOf(node, "web"), timeout=120)
-            pageTimes = []
-            for _ in range(pages + 1):
-                started = time.perf_counter()
-                web.request("GET", "/")
-                response = web.getresponse()
-                body = response.read()
-                pageTimes.append((time.perf_counter() - started) * 1000)
-                assert response.status == 200 and b"user0000000" in body, response.status
-            web.close()
+            pageTimes = firstPageTimes(portOf(node, "web"), pages + 1, timeout=120)
         finally:
             node.stop()
     finally:

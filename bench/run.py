@@ -639,25 +639,33 @@ def xmlrpcRate(base: str, seconds: float) -> float:
     return calls / (time.monotonic() - started)
 
 
-def firstPage(bench: Bench, requests: int = 200) -> list[Row]:
-    """Latency of the first web page (/) of the big users file, sequential."""
+def firstPageTimes(port: int, requests: int, timeout: float) -> list[float]:
+    """Milliseconds for each of C{requests} sequential C{GET /} on one keep-alive connection."""
     import http.client
 
-    count = bench.args.users
-    users = bench.scaleUsers()
-    progress(f"starting the web frontend on {count:,} users")
-    server = webService(users, bench.work, "firstpage")
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    times = []
     try:
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
-        times = []
-        for _ in range(requests + 5):
+        for _ in range(requests):
             started = time.perf_counter()
             connection.request("GET", "/")
             response = connection.getresponse()
             body = response.read()
             times.append((time.perf_counter() - started) * 1000)
             assert response.status == 200 and b"user0000000" in body, response.status
+    finally:
         connection.close()
+    return times
+
+
+def firstPage(bench: Bench, requests: int = 200) -> list[Row]:
+    """Latency of the first web page (/) of the big users file, sequential."""
+    count = bench.args.users
+    users = bench.scaleUsers()
+    progress(f"starting the web frontend on {count:,} users")
+    server = webService(users, bench.work, "firstpage")
+    try:
+        times = firstPageTimes(server.port, requests + 5, timeout=60)
     finally:
         server.stop()
     times = sorted(times[5:])  # the first few warm up
